@@ -1,0 +1,58 @@
+"""The rule SDK: everything a rule module imports."""
+
+from __future__ import annotations
+
+from rules.api.context import ModuleContext, Role, dotted_name, roles_for_path
+from rules.api.families import FAMILIES, FAMILY_TITLES
+from rules.api.helpers import (
+    append_arg,
+    body_statements,
+    decorator_names,
+    get_kwarg,
+    has_star_kwargs,
+    is_docstring,
+    is_main_guard,
+    is_view_function,
+    kwarg,
+    string_literal,
+    string_value,
+)
+from rules.api.rule import BlockView, FileRule, FixBuilder, LazyFix, Located, ModuleRule, NoOptions, Report, Rule
+from rules.api.types import Fix, Invalid, RuleMeta, Safety, Scope, Severity, TextEdit, Valid
+
+__all__ = [
+    "FAMILIES",
+    "FAMILY_TITLES",
+    "BlockView",
+    "FileRule",
+    "Fix",
+    "FixBuilder",
+    "Invalid",
+    "LazyFix",
+    "Located",
+    "ModuleContext",
+    "ModuleRule",
+    "NoOptions",
+    "Report",
+    "Role",
+    "Rule",
+    "RuleMeta",
+    "Safety",
+    "Scope",
+    "Severity",
+    "TextEdit",
+    "Valid",
+    "append_arg",
+    "body_statements",
+    "decorator_names",
+    "dotted_name",
+    "get_kwarg",
+    "has_star_kwargs",
+    "is_docstring",
+    "is_main_guard",
+    "is_view_function",
+    "kwarg",
+    "roles_for_path",
+    "string_literal",
+    "string_value",
+]

@@ -1,0 +1,125 @@
+"""Small libcst helpers shared by rules."""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+
+def kwarg(name: str, value: str) -> cst.Arg:
+    """A keyword argument `name=value` (value is Python source)."""
+    return cst.Arg(
+        keyword=cst.Name(name),
+        value=cst.parse_expression(value),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")),
+    )
+
+
+def append_arg(call: cst.Call, arg: cst.Arg) -> cst.Call:
+    """Append an argument, keeping a trailing comma layout intact."""
+    args = list(call.args)
+    if not args:
+        return call.with_changes(args=(arg,))
+    last = args[-1]
+    if last.comma is cst.MaybeSentinel.DEFAULT:
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.append(arg)
+    else:
+        # `f(a,\n)`: the trailing comma keeps its whitespace; the new arg takes the comma's place
+        comma = last.comma
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        args.append(arg.with_changes(comma=comma))
+    return call.with_changes(args=tuple(args))
+
+
+def get_kwarg(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def is_main_guard(node: cst.If) -> bool:
+    """`if __name__ == "__main__":` in either order and quote style."""
+    test = node.test
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return False
+    sides = (test.left, target.comparator)
+    has_name = any(m.matches(side, m.Name("__name__")) for side in sides)
+    has_main = any(
+        isinstance(side, cst.SimpleString) and side.evaluated_value == "__main__" for side in sides
+    )
+    return has_name and has_main
+
+
+def decorator_names(node: cst.FunctionDef | cst.ClassDef) -> list[str]:
+    """Dotted names of decorators (`@a.b(...)` -> `a.b`), as written."""
+    from rules.api.context import dotted_name
+
+    names: list[str] = []
+    for dec in node.decorators:
+        expr = dec.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        name = dotted_name(expr)
+        if name is not None:
+            names.append(name)
+    return names
+
+
+def body_statements(node: cst.FunctionDef | cst.ClassDef) -> list[cst.BaseStatement | cst.BaseSmallStatement]:
+    """The statements of a def/class body, flattening `def f(): pass` one-liners."""
+    body = node.body
+    if isinstance(body, cst.SimpleStatementSuite):
+        return list(body.body)
+    out: list[cst.BaseStatement | cst.BaseSmallStatement] = []
+    for stmt in body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            out.extend(stmt.body)
+        else:
+            out.append(stmt)
+    return out
+
+
+def is_docstring(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.Expr) and isinstance(stmt.value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def string_value(node: cst.CSTNode) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+_ROUTE_VERBS = frozenset(
+    ("get", "post", "put", "patch", "delete", "head", "options", "route", "api_route", "websocket", "trace")
+)
+_VIEW_DECORATORS = frozenset(
+    ("api_view", "action", "require_http_methods", "require_POST", "require_GET", "require_safe", "csrf_exempt", "login_required")
+)
+
+
+def is_view_function(node: cst.FunctionDef) -> bool:
+    """A function that answers HTTP requests: route-decorated, or taking `request`."""
+    for name in decorator_names(node):
+        last = name.rsplit(".", 1)[-1]
+        if ("." in name and last in _ROUTE_VERBS) or last in _VIEW_DECORATORS:
+            return True
+    params = [p.name.value for p in node.params.params]
+    return bool(params) and (params[0] == "request" or (params[0] in ("self", "cls") and params[1:2] == ["request"]))
+
+
+def string_literal(text: str, quote: str = '"') -> str:
+    """Python source for a one-line string literal holding `text`."""
+    escaped = (
+        text.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    )
+    return f"{quote}{escaped}{quote}"

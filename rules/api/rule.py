@@ -1,0 +1,144 @@
+"""Rule base classes.
+
+A rule is a libcst batchable visitor over one block's tree. It reports nodes, never
+positions: the engine turns the few reported nodes into ranges, so no metadata provider runs
+on the per-keystroke path. Fixes are lazy (`LazyFix`): the edit is built only when a code
+action or `--fix` asks for it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Generic, Protocol, TypeVar
+
+import libcst as cst
+
+from rules.api.context import ModuleContext
+from rules.api.types import Invalid, RuleMeta, Safety, Valid
+
+
+class FixBuilder(Protocol):
+    """What a fix may do; implemented by the engine over the document."""
+
+    def replace(self, old: cst.CSTNode, new: cst.CSTNode | cst.RemovalSentinel) -> None:
+        """Replace a node of the reported block (format-preserving)."""
+
+    def ensure_import(self, module: str) -> None:
+        """Add `import <module>` after the module's imports unless it is there."""
+
+    def ensure_logger(self) -> str:
+        """Return the module logger's name, adding `logging` and `logger = ...` if absent."""
+
+
+@dataclass(frozen=True, slots=True)
+class LazyFix:
+    title: str
+    safety: Safety
+    build: Callable[[FixBuilder], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A finding as a rule makes it: a node of a block, not yet a range."""
+
+    node: cst.CSTNode
+    message: str
+    fix: LazyFix | None = None
+    at: object | None = None  # for module rules: the Located fact's block
+
+
+@dataclass(frozen=True, slots=True)
+class BlockView:
+    """How the block being visited relates to the module.
+
+    In a class-member block the tree is `class Header: <member>`: `wrapper` is that ClassDef,
+    whose other members live in other blocks. In a class-header block the body is a synthetic
+    `...` (`synthetic_body` is True).
+    """
+
+    wrapper: cst.ClassDef | None = None
+    synthetic_body: bool = False
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Located(Generic[T]):
+    """A fact a module rule collected, with the block it came from."""
+
+    block: object
+    value: T
+
+
+@dataclass(frozen=True, slots=True)
+class NoOptions:
+    pass
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Common base: metadata, docs, examples, options and reporting."""
+
+    meta: ClassVar[RuleMeta]
+    Options: ClassVar[type] = NoOptions
+    VALID: ClassVar[Sequence[Valid]] = ()
+    INVALID: ClassVar[Sequence[Invalid]] = ()
+
+    def __init__(self, ctx: ModuleContext, options: object | None = None, block: BlockView | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.options = options if options is not None else self.Options()
+        self.block = block or BlockView()
+        self.reports: list[Report] = []
+
+    @classmethod
+    def docs(cls) -> str:
+        """The Markdown documentation (the class docstring)."""
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        """First sentence of `## What it does`, for tables and reports."""
+        docs = cls.docs()
+        _, _, rest = docs.partition("## What it does")
+        text = " ".join(rest.strip().split("\n\n")[0].split())
+        return text
+
+    @classmethod
+    def docs_url(cls) -> str:
+        return f"https://github.com/reviewls/reviewls/blob/main/docs/rules/{cls.meta.code}.md"
+
+    def report(self, node: cst.CSTNode, message: str, *, fix: LazyFix | None = None, at: object | None = None) -> None:
+        self.reports.append(Report(node, message, fix, at))
+
+    def fix(self, title: str, build: Callable[[FixBuilder], None], safety: Safety | None = None) -> LazyFix:
+        """A lazy fix with the rule's declared safety unless given."""
+        chosen = safety or self.meta.fix
+        if chosen is None:
+            raise TypeError(f"{self.meta.code} declares no fix in its metadata")
+        return LazyFix(title, chosen, build)
+
+    def is_wrapper(self, node: cst.CSTNode) -> bool:
+        """True for the ClassDef that only frames a class-member block."""
+        return node is self.block.wrapper
+
+
+class FileRule(Rule):
+    """Visits one block's tree; findings depend on the block, the context and options."""
+
+
+class ModuleRule(Rule):
+    """Collects facts per block (cached with it), then checks them over the whole module."""
+
+    def __init__(self, ctx: ModuleContext, options: object | None = None, block: BlockView | None = None) -> None:
+        super().__init__(ctx, options, block)
+        self.facts: list[object] = []
+
+    def fact(self, value: object) -> None:
+        self.facts.append(value)
+
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        """Report with `self.report(node, message, at=located.block)`."""
+        raise NotImplementedError

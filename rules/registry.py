@@ -1,0 +1,92 @@
+"""Finds every rule class under rules/<family>/ and checks its metadata.
+
+The registry is the single source of rule metadata: the README table, hover, `--select`
+and the docs pages are generated from it. Extra rule modules (plugins, test doubles) come
+from the `REVIEWLS_PLUGINS` environment variable, a comma-separated list of module names.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import pkgutil
+from functools import cache
+
+from rules.api import FAMILIES, FileRule, ModuleRule, Rule
+
+
+class RegistryError(Exception):
+    """A rule's metadata breaks the registry's invariants."""
+
+
+def _rule_classes_in(module_name: str) -> list[type[Rule]]:
+    module = importlib.import_module(module_name)
+    return [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, Rule)
+        and obj not in (Rule, FileRule, ModuleRule)
+        and obj.__module__ == module.__name__
+        and hasattr(obj, "meta")
+    ]
+
+
+@cache
+def all_rules() -> tuple[type[Rule], ...]:
+    """Every rule, sorted by code; validated once."""
+    import rules
+
+    found: list[type[Rule]] = []
+    base = os.path.dirname(rules.__file__)
+    for family in sorted(set(FAMILIES.values())):
+        folder = os.path.join(base, family)
+        if not os.path.isdir(folder):
+            continue
+        for info in pkgutil.iter_modules([folder]):
+            found.extend(_rule_classes_in(f"rules.{family}.{info.name}"))
+    for name in filter(None, (p.strip() for p in os.environ.get("REVIEWLS_PLUGINS", "").split(","))):
+        found.extend(_rule_classes_in(name))
+    _validate(found)
+    return tuple(sorted(found, key=lambda r: r.meta.code))
+
+
+def _validate(found: list[type[Rule]]) -> None:
+    codes: dict[str, type[Rule]] = {}
+    names: dict[str, type[Rule]] = {}
+    for rule in found:
+        meta = rule.meta
+        if meta.code in codes:
+            raise RegistryError(f"{meta.code} is defined twice: {codes[meta.code].__name__} and {rule.__name__}")
+        for name in (meta.name, *meta.aliases):
+            if name in names:
+                raise RegistryError(f"rule name {name!r} is used twice")
+            names[name] = rule
+        codes[meta.code] = rule
+
+
+@cache
+def by_code() -> dict[str, type[Rule]]:
+    return {rule.meta.code: rule for rule in all_rules()}
+
+
+@cache
+def by_name() -> dict[str, type[Rule]]:
+    table: dict[str, type[Rule]] = {}
+    for rule in all_rules():
+        table[rule.meta.name] = rule
+        for alias in rule.meta.aliases:
+            table[alias] = rule
+    return table
+
+
+def resolve_selector(selector: str) -> list[type[Rule]]:
+    """Rules matched by a code (`RV301`), a code prefix (`RV3`, `RV`), or a name."""
+    selector = selector.strip()
+    if selector in by_name():
+        return [by_name()[selector]]
+    upper = selector.upper()
+    matched = [rule for rule in all_rules() if rule.meta.code.startswith(upper)]
+    if not matched or not upper.startswith("RV"):
+        raise KeyError(selector)
+    return matched

@@ -1,0 +1,273 @@
+"""Configuration: `[tool.reviewls]` in pyproject.toml, or reviewls.toml, into one frozen Config.
+
+Precedence (low to high), in `Config.merged`: defaults < file < editor settings < CLI flags.
+Unknown keys, wrong types and unknown codes raise `ConfigError` naming the key and file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from rules.api import Rule, Severity
+from rules.registry import all_rules, by_name, resolve_selector
+
+
+class ConfigError(Exception):
+    """A configuration value that cannot be used; says which key in which file."""
+
+    def __init__(self, key: str, source: str, reason: str) -> None:
+        super().__init__(f"{source}: `{key}`: {reason}")
+        self.key = key
+        self.source = source
+        self.reason = reason
+
+
+_KEYS = {
+    "select",
+    "ignore",
+    "severity",
+    "per-file-ignores",
+    "exclude",
+    "report-syntax-errors",
+    "rules",
+}
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    "env",
+    ".tox",
+    ".nox",
+    "node_modules",
+    "__pycache__",
+    "build",
+    "dist",
+    "site-packages",
+    ".reviewls_cache",
+    ".mypy_cache",
+    ".pytest_cache",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    report_syntax_errors: bool = False
+    rule_options: tuple[tuple[str, object], ...] = ()
+    source: str = "defaults"
+    root: str = "."
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """Everything that changes findings (cache key part)."""
+        return (self.select, self.ignore, self.severity, self.per_file_ignores, self.report_syntax_errors, self.rule_options)
+
+    def options_for(self, rule: type[Rule]) -> object:
+        for name, options in self.rule_options:
+            if name == rule.meta.name:
+                return options
+        return rule.Options()
+
+    def severity_for(self, rule: type[Rule]) -> Severity:
+        for code, severity in self.severity:
+            if code == rule.meta.code:
+                return severity
+        return rule.meta.severity
+
+    def rule_states(self, path: str) -> dict[str, str]:
+        """code -> "enabled" or the reason it is off, for `--show-settings`."""
+        selected = _expand(self.select, self.source, "select") if self.select is not None else {r.meta.code for r in all_rules()}
+        ignored = _expand(self.ignore, self.source, "ignore")
+        per_file: set[str] = set()
+        posix = PurePosixPath(path.replace("\\", "/"))
+        for pattern, codes in self.per_file_ignores:
+            if _path_matches(posix, pattern):
+                per_file |= _expand(codes, self.source, "per-file-ignores")
+        states: dict[str, str] = {}
+        for rule in all_rules():
+            code = rule.meta.code
+            if code not in selected:
+                states[code] = "not selected"
+            elif code in ignored:
+                states[code] = "ignored"
+            elif code in per_file:
+                states[code] = "per-file-ignore"
+            else:
+                states[code] = "enabled"
+        return states
+
+    def enabled_rules(self, path: str) -> tuple[type[Rule], ...]:
+        states = self.rule_states(path)
+        return tuple(rule for rule in all_rules() if states[rule.meta.code] == "enabled")
+
+    def is_excluded(self, path: Path) -> bool:
+        parts = path.parts
+        for pattern in (*DEFAULT_EXCLUDE, *self.exclude):
+            if any(fnmatch.fnmatch(part, pattern) for part in parts):
+                return True
+            if _path_matches(PurePosixPath(path.as_posix()), pattern):
+                return True
+        return False
+
+    def merged(self, overrides: Mapping[str, object], source: str) -> Config:
+        """This config with the keys in `overrides` (same schema as the file) replacing its own."""
+        parsed = parse_table(overrides, source)
+        changes = {f.name: getattr(parsed, f.name) for f in dataclasses.fields(parsed) if f.name in _set_fields(overrides)}
+        return dataclasses.replace(self, **changes)
+
+
+def _set_fields(table: Mapping[str, object]) -> set[str]:
+    names = {"select", "ignore", "severity", "exclude"}
+    out = {key for key in table if key in names}
+    if "per-file-ignores" in table:
+        out.add("per_file_ignores")
+    if "report-syntax-errors" in table:
+        out.add("report_syntax_errors")
+    if "rules" in table:
+        out.add("rule_options")
+    return out
+
+
+def _path_matches(path: PurePosixPath, pattern: str) -> bool:
+    text = path.as_posix()
+    return fnmatch.fnmatch(text, pattern) or fnmatch.fnmatch(text, f"*/{pattern}") or path.match(pattern)
+
+
+def _expand(selectors: tuple[str, ...] | None, source: str, key: str) -> set[str]:
+    codes: set[str] = set()
+    for selector in selectors or ():
+        try:
+            codes.update(rule.meta.code for rule in resolve_selector(selector))
+        except KeyError:
+            raise ConfigError(key, source, f"unknown rule code or name {selector!r}") from None
+    return codes
+
+
+def _str_list(value: object, key: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(key, source, "expected a list of strings")
+    return tuple(value)
+
+
+def _rule_options(table: object, source: str) -> tuple[tuple[str, object], ...]:
+    if not isinstance(table, Mapping):
+        raise ConfigError("rules", source, "expected a table of rule names")
+    out: list[tuple[str, object]] = []
+    for name, values in table.items():
+        rule = by_name().get(name)
+        if rule is None:
+            raise ConfigError(f"rules.{name}", source, "unknown rule name")
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"rules.{name}", source, "expected a table of options")
+        fields = {f.name: f for f in dataclasses.fields(rule.Options)}
+        kwargs: dict[str, Any] = {}
+        for option, value in values.items():
+            attr = option.replace("-", "_")
+            if attr not in fields:
+                known = ", ".join(sorted(f.replace("_", "-") for f in fields)) or "none"
+                raise ConfigError(f"rules.{name}.{option}", source, f"unknown option (known: {known})")
+            default = getattr(rule.Options(), attr)
+            if type(default) is not type(value) and not (isinstance(default, float) and isinstance(value, int)):
+                raise ConfigError(f"rules.{name}.{option}", source, f"expected {type(default).__name__}, got {type(value).__name__}")
+            kwargs[attr] = tuple(value) if isinstance(value, list) else value
+        out.append((rule.meta.name, rule.Options(**kwargs)))
+    return tuple(sorted(out, key=lambda item: item[0]))
+
+
+def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Config:
+    """Validate a `[tool.reviewls]` table (also used for editor settings)."""
+    for key in table:
+        if key not in _KEYS:
+            raise ConfigError(key, source, f"unknown key (known: {', '.join(sorted(_KEYS))})")
+    select = _str_list(table["select"], "select", source) if "select" in table else None
+    ignore = _str_list(table.get("ignore", []), "ignore", source)
+    _expand(select, source, "select")
+    _expand(ignore, source, "ignore")
+    severity_table = table.get("severity", {})
+    if not isinstance(severity_table, Mapping):
+        raise ConfigError("severity", source, "expected a table like {RV101 = \"error\"}")
+    severity: list[tuple[str, Severity]] = []
+    for selector, level in severity_table.items():
+        try:
+            chosen = Severity(str(level))
+        except ValueError:
+            raise ConfigError(f"severity.{selector}", source, f"expected one of {', '.join(s.value for s in Severity)}") from None
+        for code in sorted(_expand((selector,), source, f"severity.{selector}")):
+            severity.append((code, chosen))
+    per_file_table = table.get("per-file-ignores", {})
+    if not isinstance(per_file_table, Mapping):
+        raise ConfigError("per-file-ignores", source, "expected a table of glob = [codes]")
+    per_file: list[tuple[str, tuple[str, ...]]] = []
+    for pattern, codes in per_file_table.items():
+        parsed = _str_list(codes, f"per-file-ignores.{pattern}", source)
+        _expand(parsed, source, f"per-file-ignores.{pattern}")
+        per_file.append((pattern, parsed))
+    report_syntax = table.get("report-syntax-errors", False)
+    if not isinstance(report_syntax, bool):
+        raise ConfigError("report-syntax-errors", source, "expected true or false")
+    return Config(
+        select=select,
+        ignore=ignore,
+        severity=tuple(severity),
+        per_file_ignores=tuple(per_file),
+        exclude=_str_list(table.get("exclude", []), "exclude", source),
+        report_syntax_errors=report_syntax,
+        rule_options=_rule_options(table.get("rules", {}), source),
+        source=source,
+        root=root,
+    )
+
+
+def find_config_file(start: Path) -> Path | None:
+    """The nearest reviewls.toml, or pyproject.toml with a [tool.reviewls] table."""
+    start = start.resolve()
+    for folder in (start, *start.parents) if start.is_dir() else (start.parent, *start.parent.parents):
+        candidate = folder / "reviewls.toml"
+        if candidate.is_file():
+            return candidate
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if "reviewls" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read a config file; `None` gives the defaults."""
+    if path is None:
+        return Config()
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError("-", source, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError("-", source, "not UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("-", source, f"invalid TOML: {exc}") from None
+    table = data if path.name == "reviewls.toml" else data.get("tool", {}).get("reviewls", {})
+    if not isinstance(table, Mapping):
+        raise ConfigError("tool.reviewls", source, "expected a table")
+    return parse_table(table, source, root=str(path.parent))
+
+
+def config_field_names() -> list[str]:
+    return sorted(_KEYS)
+

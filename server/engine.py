@@ -1,0 +1,551 @@
+"""The engine: which rules run on what, with caching and crash isolation.
+
+Edit tier: for every block of a snapshot, its findings and module-rule facts come from a
+cache keyed by (block text, block kind, module context, config); only blocks whose key
+changed are parsed (libcst, cached under the text) and visited (one batched traversal for
+all rules, each rule's visitor methods guarded separately). Module rules then aggregate the
+cached facts. Positions are computed only for the nodes that were reported; fix edits are
+built only when asked (`build_fix`).
+
+Save tier: project rules over a project index; the hook is `Engine.check_project`.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+import libcst as cst
+
+from rules.api import (
+    BlockView,
+    FileRule,
+    Fix,
+    LazyFix,
+    Located,
+    ModuleContext,
+    ModuleRule,
+    Report,
+    Rule,
+    Safety,
+    Scope,
+    Severity,
+    TextEdit,
+)
+from server.blocks import Block, BlockKind, Unit
+from server.config import Config
+from server.context import build_context, unit_facts
+from server.locate import Range, locate
+from server.suppressions import is_suppressed
+
+logger = logging.getLogger(__name__)
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Tier(StrEnum):
+    EDIT = "edit"
+    SAVE = "save"
+
+
+class LRU(Generic[K, V]):
+    """A small bounded mapping: memory stays flat on long sessions and big `--check` runs."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.size:
+            self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Lines 1-based, columns 0-based code points."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxIssue:
+    line: int  # relative to the block's first line, 0-based
+    col: int
+    message: str
+
+
+@dataclass(slots=True)
+class Parsed:
+    tree: cst.Module | None
+    error: SyntaxIssue | None
+    positions: dict[int, Range] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FixHandle:
+    """What `build_fix` needs to turn a lazy fix into edits, kept off the finding's identity."""
+
+    parsed: Parsed
+    block: Block
+    block_start: int  # 0-based document line
+    lazy: LazyFix
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    span: Span
+    fix_title: str | None = None
+    fix_safety: Safety | None = None
+    handle: FixHandle | None = field(default=None, compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCrash:
+    code: str
+    path: str
+    line: int
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class _RelFinding:
+    code: str
+    message: str
+    line: int  # 0-based, relative to the block
+    col: int
+    end_line: int
+    end_col: int
+    lazy: LazyFix | None
+
+
+@dataclass(frozen=True, slots=True)
+class _BlockResult:
+    parsed: Parsed
+    findings: tuple[_RelFinding, ...]
+    facts: Mapping[str, tuple[object, ...]]
+    crashes: tuple[tuple[str, int, str], ...]  # code, relative line, error text
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An immutable view of one document version, safe to analyse on a worker thread."""
+
+    path: str
+    version: int | None
+    lines: tuple[str, ...]
+    units: tuple[Unit, ...]
+
+    def blocks(self) -> list[tuple[int, Block]]:
+        return [(unit.start + block.offset, block) for unit in self.units for block in unit.blocks]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    path: str
+    version: int | None
+    findings: tuple[Finding, ...]
+    crashes: tuple[RuleCrash, ...]
+    syntax_errors: tuple[Span, ...]
+    blocks_run: int  # blocks whose rules ran (not served from cache)
+
+
+@dataclass(frozen=True, slots=True)
+class _BlockRef:
+    start: int
+    block: Block
+    parsed: Parsed
+
+
+_VISITOR_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _visitor_names(rule: type[Rule]) -> tuple[str, ...]:
+    """Names of the visit_/leave_ methods a rule class really defines (computed once)."""
+    names = _VISITOR_NAMES.get(rule)
+    if names is None:
+        names = tuple(
+            name
+            for name in dir(rule)
+            if (name.startswith("visit_") or name.startswith("leave_"))
+            and not getattr(getattr(rule, name), "_is_no_op", False)
+        )
+        _VISITOR_NAMES[rule] = names
+    return names
+
+
+class _Guard(cst.BatchableCSTVisitor):
+    """Wraps one rule's visitor methods: an exception drops that rule for this block only."""
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__()
+        self.rule = rule
+        self.error: str | None = None
+        self.node: cst.CSTNode | None = None
+
+    def get_visitors(self) -> dict[str, Callable[[cst.CSTNode], None]]:
+        return {name: self._wrap(getattr(self.rule, name)) for name in _visitor_names(type(self.rule))}
+
+    def _wrap(self, method: Callable[[cst.CSTNode], object]) -> Callable[[cst.CSTNode], None]:
+        def guarded(node: cst.CSTNode) -> None:
+            if self.error is not None:
+                return
+            try:
+                method(node)
+            except Exception:  # isolation point: a rule bug must not cost the others
+                self.error = traceback.format_exc(limit=-3)
+                self.node = node
+
+        return guarded
+
+
+def _syntax_issue(exc: Exception, prefix_lines: int) -> SyntaxIssue:
+    line = getattr(exc, "raw_line", None) or getattr(exc, "lineno", None) or 1
+    col = getattr(exc, "raw_column", None) or 0
+    message = getattr(exc, "message", None) or str(exc).splitlines()[0]
+    return SyntaxIssue(max(int(line) - 1 - prefix_lines, 0), int(col), f"syntax error: {message}")
+
+
+class Engine:
+    """Runs the enabled rules over snapshots; knows no rule by name."""
+
+    def __init__(self, config: Config | None = None, *, cache_size: int = 20000) -> None:
+        self.config = config or Config()
+        self._parsed: LRU[str, Parsed] = LRU(cache_size)
+        self._results: LRU[tuple[object, ...], _BlockResult] = LRU(cache_size)
+        self._enabled: dict[str, tuple[type[Rule], ...]] = {}
+        self.parse_calls = 0  # libcst parses done (tests prove block reuse with it)
+
+    def set_config(self, config: Config) -> None:
+        self.config = config
+        self._enabled.clear()
+
+    def enabled_rules(self, path: str) -> tuple[type[Rule], ...]:
+        rules = self._enabled.get(path)
+        if rules is None:
+            rules = self.config.enabled_rules(path)
+            self._enabled[path] = rules
+        return rules
+
+    # -- parsing -------------------------------------------------------------------------
+    def parse(self, block: Block) -> Parsed:
+        text = block.parse_text
+        parsed = self._parsed.get(text)
+        if parsed is None:
+            self.parse_calls += 1
+            try:
+                parsed = Parsed(cst.parse_module(text), None)
+            except cst.ParserSyntaxError as exc:
+                parsed = Parsed(None, _syntax_issue(exc, block.prefix_lines))
+            except (RecursionError, MemoryError, ValueError) as exc:
+                parsed = Parsed(None, SyntaxIssue(0, 0, f"cannot parse this block: {type(exc).__name__}"))
+            self._parsed.put(text, parsed)
+        return parsed
+
+    # -- the edit tier ---------------------------------------------------------------------
+    def context(self, snapshot: Snapshot) -> ModuleContext:
+        return build_context(snapshot.path, snapshot.units)
+
+    def analyze(self, snapshot: Snapshot) -> Analysis:
+        """Findings of the edit tier (file and module rules) for one snapshot."""
+        ctx = self.context(snapshot)
+        rules = tuple(r for r in self.enabled_rules(snapshot.path) if r.meta.scope in (Scope.FILE, Scope.MODULE))
+        rules_key = (self.config.key, tuple(r.meta.code for r in rules))
+        findings: list[Finding] = []
+        crashes: list[RuleCrash] = []
+        syntax: list[Span] = []
+        facts: dict[str, list[Located[object]]] = {}
+        blocks_run = 0
+        for start, block in snapshot.blocks():
+            key = (block.parse_text, block.kind, ctx.key, rules_key)
+            result = self._results.get(key)
+            if result is None:
+                result = self._run_block(block, ctx, rules)
+                self._results.put(key, result)
+                blocks_run += 1
+            ref = _BlockRef(start, block, result.parsed)
+            if result.parsed.error is not None:
+                issue = result.parsed.error
+                line = start + min(issue.line, max(block.line_count - 1, 0)) + 1
+                syntax.append(Span(line, issue.col, line, issue.col + 1))
+                continue
+            for rel in result.findings:
+                findings.append(self._absolute(rel, ref))
+            for code, rel_line, error in result.crashes:
+                crashes.append(RuleCrash(code, snapshot.path, start + rel_line + 1, error))
+            for code, values in result.facts.items():
+                facts.setdefault(code, []).extend(Located(ref, value) for value in values)
+        for rule in rules:
+            if issubclass(rule, ModuleRule):
+                findings.extend(self._check_module_rule(rule, ctx, facts.get(rule.meta.code, []), crashes, snapshot.path))
+        findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
+        if self.config.report_syntax_errors:
+            findings.extend(
+                Finding("syntax-error", "syntax-error", Severity.ERROR, "this block does not parse", span) for span in syntax
+            )
+        findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
+        return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), tuple(syntax), blocks_run)
+
+    def _run_block(self, block: Block, ctx: ModuleContext, rules: Sequence[type[Rule]]) -> _BlockResult:
+        parsed = self.parse(block)
+        tree = parsed.tree
+        if tree is None:
+            return _BlockResult(parsed, (), {}, ())
+        wrapper: cst.ClassDef | None = None
+        if block.kind is BlockKind.CLASS_MEMBER and tree.body and isinstance(tree.body[0], cst.ClassDef):
+            wrapper = tree.body[0]
+        view = BlockView(wrapper=wrapper, synthetic_body=block.kind is BlockKind.CLASS_HEADER)
+        instances = [rule(ctx, self.config.options_for(rule), view) for rule in rules]
+        guards = [_Guard(instance) for instance in instances]
+        cst.visit_batched(tree, guards)
+        findings: list[_RelFinding] = []
+        facts: dict[str, tuple[object, ...]] = {}
+        crashes: list[tuple[str, int, str]] = []
+        for guard, instance in zip(guards, instances):
+            code = instance.meta.code
+            if guard.error is not None:
+                line = 0
+                if guard.node is not None:
+                    found = self._positions(parsed, [guard.node]).get(id(guard.node))
+                    line = max(found.line - 1 - block.prefix_lines, 0) if found else 0
+                crashes.append((code, line, guard.error))
+                logger.error("rule %s crashed in %s (block line %d):\n%s", code, ctx.path, line + 1, guard.error)
+                continue
+            if isinstance(instance, ModuleRule):
+                facts[code] = tuple(instance.facts)
+            elif isinstance(instance, FileRule):
+                findings.extend(self._relative(instance.reports, code, parsed, block))
+        return _BlockResult(parsed, tuple(findings), facts, tuple(crashes))
+
+    def _positions(self, parsed: Parsed, nodes: Iterable[cst.CSTNode]) -> dict[int, Range]:
+        wanted = [node for node in nodes if id(node) not in parsed.positions]
+        if wanted and parsed.tree is not None:
+            parsed.positions.update(locate(parsed.tree, wanted))
+        return parsed.positions
+
+    def _relative(self, reports: Sequence[Report], code: str, parsed: Parsed, block: Block) -> list[_RelFinding]:
+        if not reports:
+            return []
+        positions = self._positions(parsed, [r.node for r in reports])
+        out: list[_RelFinding] = []
+        for report in reports:
+            where = positions.get(id(report.node))
+            if where is None:
+                continue
+            line = where.line - 1 - block.prefix_lines
+            end_line = where.end_line - 1 - block.prefix_lines
+            if line < 0 or line >= block.line_count:
+                continue  # in the class header that frames a member: that block reports it
+            end_col = where.end_col
+            if end_line >= block.line_count:
+                end_line, end_col = block.line_count - 1, len(block.text.splitlines()[-1])
+            out.append(_RelFinding(code, report.message, line, where.col, end_line, end_col, report.fix))
+        return out
+
+    def _absolute(self, rel: _RelFinding, ref: _BlockRef) -> Finding:
+        rule = self._rule(rel.code)
+        span = Span(ref.start + rel.line + 1, rel.col, ref.start + rel.end_line + 1, rel.end_col)
+        handle = FixHandle(ref.parsed, ref.block, ref.start, rel.lazy) if rel.lazy else None
+        return Finding(
+            rel.code,
+            rule.meta.name,
+            self.config.severity_for(rule),
+            rel.message,
+            span,
+            rel.lazy.title if rel.lazy else None,
+            rel.lazy.safety if rel.lazy else None,
+            handle,
+        )
+
+    def _rule(self, code: str) -> type[Rule]:
+        from rules.registry import by_code
+
+        return by_code()[code]
+
+    def _check_module_rule(
+        self,
+        rule: type[ModuleRule],
+        ctx: ModuleContext,
+        facts: Sequence[Located[object]],
+        crashes: list[RuleCrash],
+        path: str,
+    ) -> list[Finding]:
+        instance = rule(ctx, self.config.options_for(rule))
+        try:
+            instance.check(facts)
+        except Exception:  # isolation point
+            error = traceback.format_exc(limit=-3)
+            crashes.append(RuleCrash(rule.meta.code, path, 1, error))
+            logger.error("rule %s crashed in %s (module check):\n%s", rule.meta.code, path, error)
+            return []
+        out: list[Finding] = []
+        for report in instance.reports:
+            ref = report.at
+            if not isinstance(ref, _BlockRef):
+                continue
+            rel = self._relative([report], rule.meta.code, ref.parsed, ref.block)
+            out.extend(self._absolute(r, ref) for r in rel)
+        return out
+
+    # -- fixes ---------------------------------------------------------------------------
+    def build_fix(self, snapshot: Snapshot, finding: Finding) -> Fix | None:
+        """The edits of a finding's fix, computed on demand; None if it cannot be built."""
+        handle = finding.handle
+        if handle is None or handle.parsed.tree is None:
+            return None
+        builder = _FixBuilder(self, snapshot, handle)
+        try:
+            handle.lazy.build(builder)
+            edits = builder.edits()
+        except Exception:  # isolation point: a broken fix is not offered
+            logger.exception("fix of %s at %s:%d could not be built", finding.code, snapshot.path, finding.span.line)
+            return None
+        if not edits:
+            return None
+        return Fix(handle.lazy.title, handle.lazy.safety, tuple(edits))
+
+    def check_project(self, paths: Sequence[str]) -> list[Finding]:
+        """Save tier: project rules over the project index. No project rule exists yet."""
+        return []
+
+
+def _common_edit(old: str, new: str, first_line: int) -> TextEdit | None:
+    """One minimal edit turning `old` (starting at 0-based `first_line`) into `new`."""
+    if old == new:
+        return None
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+
+    def position(offset: int) -> tuple[int, int]:
+        line = old.count("\n", 0, offset)
+        col = offset - (old.rfind("\n", 0, offset) + 1)
+        return first_line + line + 1, col
+
+    (sl, sc), (el, ec) = position(start), position(end_old)
+    return TextEdit(sl, sc, el, ec, new[start:end_new])
+
+
+class _FixBuilder:
+    """The FixBuilder a rule's lazy fix talks to: node replacements plus module-level additions."""
+
+    def __init__(self, engine: Engine, snapshot: Snapshot, handle: FixHandle) -> None:
+        self.engine = engine
+        self.snapshot = snapshot
+        self.handle = handle
+        self.replacements: list[tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel]] = []
+        self.imports: list[str] = []
+        self.logger_line: str | None = None
+        self._ctx: ModuleContext | None = None
+
+    @property
+    def ctx(self) -> ModuleContext:
+        if self._ctx is None:
+            self._ctx = self.engine.context(self.snapshot)
+        return self._ctx
+
+    def replace(self, old: cst.CSTNode, new: cst.CSTNode | cst.RemovalSentinel) -> None:
+        self.replacements.append((old, new))
+
+    def _local_name_of(self, module: str) -> str | None:
+        for local, target in self.ctx.import_items:
+            if target == module:
+                return local
+        return None
+
+    def ensure_import(self, module: str) -> None:
+        if self._local_name_of(module) is None and module not in self.imports:
+            self.imports.append(module)
+
+    def ensure_logger(self) -> str:
+        if self.ctx.logger_name:
+            return self.ctx.logger_name
+        self.ensure_import("logging")
+        logging_name = self._local_name_of("logging") or "logging"
+        self.logger_line = f"logger = {logging_name}.getLogger(__name__)\n"
+        return "logger"
+
+    def edits(self) -> list[TextEdit]:
+        handle = self.handle
+        tree = handle.parsed.tree
+        assert tree is not None
+        new_tree: cst.CSTNode = tree
+        for old, new in self.replacements:
+            if isinstance(new, cst.RemovalSentinel):
+                new_tree = new_tree.deep_remove(old)
+            else:
+                new_tree = new_tree.deep_replace(old, new)
+        assert isinstance(new_tree, cst.Module)
+        block = handle.block
+        code = new_tree.code
+        if not (code.startswith(block.prefix) and code.endswith(block.suffix)):
+            return []  # the fix reached into the frame of a class member: not offered
+        new_text = code[len(block.prefix) : len(code) - len(block.suffix)]
+        old_text = block.text
+        original = "".join(self.snapshot.lines[handle.block_start : handle.block_start + block.line_count])
+        if old_text != original:  # a member at the end of a file without a final newline
+            new_text = new_text[: len(new_text) - (len(old_text) - len(original))] if new_text.endswith("\n") else new_text
+            old_text = original
+        edits: list[TextEdit] = []
+        main = _common_edit(old_text, new_text, handle.block_start)
+        if main is not None:
+            edits.append(main)
+        addition = "".join(f"import {module}\n" for module in self.imports)
+        if self.logger_line:
+            addition += f"\n{self.logger_line}"
+        if addition:
+            line = _insertion_line(self.snapshot)
+            if main is not None and main.start_line - 1 <= line < main.end_line:
+                return []  # the addition would land inside the rewritten block
+            if line > 0 and not self.snapshot.lines[line - 1].endswith("\n"):
+                addition = "\n" + addition
+            edits.append(TextEdit(line + 1, 0, line + 1, 0, addition))
+        return sorted(edits, key=lambda e: (e.start_line, e.start_col))
+
+
+def _insertion_line(snapshot: Snapshot) -> int:
+    """0-based line after the module's top imports (or docstring, or leading comments)."""
+    lines = snapshot.lines
+    after = 0
+    while after < len(lines) and (lines[after].startswith("#") or not lines[after].strip()):
+        after += 1
+    after = min(after, len(lines))
+    for index, unit in enumerate(snapshot.units):
+        text = unit.blocks[0].text
+        first = text.lstrip()
+        if first.startswith(("def ", "async ", "class ", "@")):
+            break
+        if unit_facts(text).imports or (index == 0 and first[:1] in ('"', "'")):
+            last = unit.end
+            while last > unit.start and not lines[last - 1].strip():
+                last -= 1
+            after = max(after, last)
+    return after
