@@ -525,8 +525,11 @@ class _FixBuilder:
             line = _insertion_line(self.snapshot)
             if main is not None and main.start_line - 1 <= line < main.end_line:
                 return []  # the addition would land inside the rewritten block
-            if line > 0 and not self.snapshot.lines[line - 1].endswith("\n"):
+            lines = self.snapshot.lines
+            if line > 0 and not lines[line - 1].endswith("\n"):
                 addition = "\n" + addition
+            if line < len(lines) and lines[line].strip():
+                addition += "\n\n" if lines[line].startswith(("def ", "async ", "class ", "@")) else "\n"
             edits.append(TextEdit(line + 1, 0, line + 1, 0, addition))
         return sorted(edits, key=lambda e: (e.start_line, e.start_col))
 

@@ -1,0 +1,336 @@
+"""RV201 exception-detail-leak."""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid, is_view_function
+
+# callables whose arguments reach the HTTP client, by last name, when they come from a web framework
+_RESPONSES = frozenset(
+    (
+        "Response",
+        "JsonResponse",
+        "HttpResponse",
+        "HttpResponseBadRequest",
+        "HttpResponseServerError",
+        "JSONResponse",
+        "PlainTextResponse",
+        "HTMLResponse",
+        "HTTPException",
+        "HttpError",
+        "ValidationError",
+        "jsonify",
+        "abort",
+        "make_response",
+    )
+)
+_FRAMEWORKS = frozenset(("rest_framework", "django", "fastapi", "starlette", "ninja", "flask", "werkzeug"))
+_LOG_METHODS = frozenset(("exception", "error", "warning", "info", "debug", "critical", "log"))
+GENERIC = '"Internal server error"'
+
+
+def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
+    """The outermost expression in `node` that carries the exception's text, if any."""
+    hits: list[cst.BaseExpression] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> bool:
+            func = call.func
+            if m.matches(func, m.Name("str") | m.Name("repr")) and call.args and m.matches(call.args[0].value, m.Name(name)):
+                hits.append(call)
+                return False
+            if m.matches(func, m.Attribute(value=m.Name("traceback"))):
+                hits.append(call)
+                return False
+            if m.matches(func, m.Attribute(attr=m.Name("format"))) and any(
+                m.findall(arg.value, m.Name(name)) for arg in call.args
+            ):
+                hits.append(call)
+                return False
+            return True
+
+        def visit_FormattedString(self, fstring: cst.FormattedString) -> bool:
+            if m.findall(fstring, m.Name(name)):
+                hits.append(fstring)
+            return False
+
+        def visit_BinaryOperation(self, op: cst.BinaryOperation) -> bool:
+            if isinstance(op.operator, (cst.Modulo, cst.Add)) and m.findall(op, m.Name(name)):
+                hits.append(op)
+                return False
+            return True
+
+        def visit_Attribute(self, attr: cst.Attribute) -> bool:
+            if m.matches(attr.value, m.Name(name)) and attr.attr.value in ("args", "message", "detail", "msg"):
+                hits.append(attr)
+                return False
+            return True
+
+        def visit_Element(self, element: cst.Element) -> bool:
+            if m.matches(element.value, m.Name(name)):
+                hits.append(element.value)
+            return True
+
+        def visit_DictElement(self, element: cst.DictElement) -> bool:
+            if m.matches(element.value, m.Name(name)):
+                hits.append(element.value)
+            return True
+
+        def visit_Arg(self, arg: cst.Arg) -> bool:
+            if m.matches(arg.value, m.Name(name)):
+                hits.append(arg.value)
+            return True
+
+    node.visit(Finder())
+    return hits[0] if hits else None
+
+
+class ExceptionDetailLeak(FileRule):
+    """
+    ## What it does
+    Finds exception text sent back to the client from an `except` handler:
+    `Response({"error": str(e)})`, `JsonResponse`, `HTTPException(detail=str(e))`,
+    `HttpError(500, f"...{e}")`, or a dict with the exception returned from an endpoint.
+
+    ## Why is this bad?
+    Exception messages carry internals: SQL and table names, file paths, hostnames, stack
+    details, sometimes credentials in connection strings. Sending them to the client hands an
+    attacker a map of the system and confuses users with text they cannot act on.
+
+    ## Example
+    ```python
+    try:
+        charge(order)
+    except Exception as e:
+        return Response({"error": str(e)}, status=500)
+    ```
+    Use instead:
+    ```python
+    try:
+        charge(order)
+    except Exception:
+        logger.exception("charging order %s failed", order.id)
+        return Response({"error": "Internal server error"}, status=500)
+    ```
+
+    ## Fix
+    Replaces the exception text with a generic message and logs the exception with
+    `logger.exception(...)` first (adding the module logger when absent). Unsafe: clients
+    that parsed the old message see a different one.
+
+    Quiet on logging `str(e)`, re-raising, and messages built without the exception.
+    """
+
+    meta = RuleMeta(
+        code="RV201",
+        name="exception-detail-leak",
+        family="errors",
+        severity=Severity.ERROR,
+        scope=Scope.FILE,
+        frameworks=("rest_framework", "django", "fastapi", "ninja", "flask"),
+        fix=Safety.UNSAFE,
+    )
+
+    VALID = [
+        Valid(
+            """
+            import logging
+            from rest_framework.response import Response
+
+            logger = logging.getLogger(__name__)
+
+            def pay(request):
+                try:
+                    charge(request)
+                except Exception as e:
+                    logger.error("charge failed: %s", str(e))
+                    return Response({"error": "Payment failed"}, status=502)
+            """
+        ),
+        Valid(
+            """
+            from fastapi import HTTPException
+
+            async def get_item(item_id: int):
+                try:
+                    return load(item_id)
+                except KeyError as e:
+                    raise HTTPException(status_code=404, detail="Item not found") from e
+            """
+        ),
+        Valid(
+            """
+            def parse(value):
+                try:
+                    return int(value)
+                except ValueError as e:
+                    return {"error": str(e)}
+            """
+        ),
+        Valid(
+            """
+            from myapp.http import Response
+
+            def view(request):
+                try:
+                    work()
+                except Exception as e:
+                    return Response(str(e))
+            """
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import logging
+
+            from rest_framework.response import Response
+
+            logger = logging.getLogger(__name__)
+
+
+            def pay(request):
+                try:
+                    charge(request)
+                except Exception as e:
+                    return Response({"error": str(e)}, status=500)  # <- RV201
+            """,
+            fixed="""
+            import logging
+
+            from rest_framework.response import Response
+
+            logger = logging.getLogger(__name__)
+
+
+            def pay(request):
+                try:
+                    charge(request)
+                except Exception as e:
+                    logger.exception("Request failed")
+                    return Response({"error": "Internal server error"}, status=500)
+            """,
+        ),
+        Invalid(
+            """
+            from fastapi import APIRouter, HTTPException
+
+            router = APIRouter()
+
+            @router.get("/items/{item_id}")
+            async def get_item(item_id: int):
+                try:
+                    return await load(item_id)
+                except Exception as exc:
+                    raise HTTPException(status_code=500, detail=f"load failed: {exc}")  # <- RV201
+            """
+        ),
+        Invalid(
+            """
+            from django.http import JsonResponse
+
+            class OrderView:
+                def post(self, request):
+                    try:
+                        return JsonResponse(create(request))
+                    except ValueError as err:
+                        return JsonResponse({"detail": err.args}, status=400)  # <- RV201
+            """
+        ),
+        Invalid(
+            """
+            from ninja import Router
+
+            router = Router()
+
+            @router.post("/sync")
+            def sync(request):
+                try:
+                    run()
+                except Exception as e:
+                    return {"ok": False, "detail": repr(e)}  # <- RV201
+            """
+        ),
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._handlers: list[tuple[cst.ExceptHandler, str]] = []
+        self._views: list[bool] = []
+        self._statements: list[cst.BaseStatement] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._views.append(is_view_function(node))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._views.pop()
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        name = node.name.name.value if node.name and isinstance(node.name.name, cst.Name) else ""
+        self._handlers.append((node, name))
+
+    def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._handlers.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statements.append(node)
+
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statements.pop()
+
+    def _is_response(self, call: cst.Call) -> bool:
+        qualified = self.ctx.qualified_name(call.func)
+        if qualified is None:
+            return False
+        return qualified.rsplit(".", 1)[-1] in _RESPONSES and qualified.split(".")[0] in _FRAMEWORKS
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._handlers or not self._handlers[-1][1] or not self._is_response(node):
+            return
+        handler, name = self._handlers[-1]
+        for arg in node.args:
+            leak = _mentions(arg.value, name)
+            if leak is not None:
+                self._flag(leak, handler)
+                return
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if not self._handlers or not self._handlers[-1][1] or not (self._views and self._views[-1]):
+            return
+        if not isinstance(node.value, cst.Dict):
+            return
+        handler, name = self._handlers[-1]
+        leak = _mentions(node.value, name)
+        if leak is not None:
+            self._flag(leak, handler)
+
+    def _flag(self, leak: cst.BaseExpression, handler: cst.ExceptHandler) -> None:
+        statement = self._statements[-1] if self._statements else None
+        fix = None
+        body = handler.body
+        if statement is not None and isinstance(body, cst.IndentedBlock) and statement in body.body:
+
+            def build(builder: FixBuilder, block: cst.IndentedBlock = body, stmt: cst.BaseStatement = statement) -> None:
+                logger = builder.ensure_logger()
+                fixed = stmt.deep_replace(leak, cst.parse_expression(GENERIC))
+                logs = any(
+                    m.findall(s, m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(n) for n in _LOG_METHODS)))))
+                    for s in block.body
+                )
+                new_body: list[cst.BaseStatement] = []
+                for existing in block.body:
+                    if existing is stmt:
+                        if not logs:
+                            new_body.append(cst.parse_statement(f'{logger}.exception("Request failed")\n'))
+                        new_body.append(fixed)  # type: ignore[arg-type]
+                    else:
+                        new_body.append(existing)
+                builder.replace(block, block.with_changes(body=new_body))
+
+            fix = self.fix("Send a generic message and log the exception", build)
+        code = cst.Module([]).code_for_node(leak)
+        if len(code) > 40:
+            code = code[:37] + "..."
+        self.report(leak, f"`{code}` sends exception details to the client: it leaks internals", fix=fix)

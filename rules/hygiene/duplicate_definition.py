@@ -1,0 +1,254 @@
+"""RV105 duplicate-definition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from rules.api import Invalid, Located, ModuleRule, RuleMeta, Scope, Severity, Valid, decorator_names
+
+# a redefinition with one of these decorators is intended
+_EXEMPT_LAST = frozenset(("overload", "setter", "deleter", "getter", "register", "dispatch"))
+_COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.For, cst.While, cst.With, cst.Match)
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    scope: tuple[str, ...]
+    name: str
+    kind: str
+    node: cst.Name
+    exempt: bool
+
+
+class DuplicateDefinition(ModuleRule):
+    """
+    ## What it does
+    Finds a function, method or class defined twice in the same scope.
+
+    ## Why is this bad?
+    The second definition silently replaces the first: the first is dead code that still
+    looks alive, reviewers read and fix the wrong one, and tests may cover only one of them.
+    It usually comes from a merge or a copy-paste.
+
+    ## Example
+    ```python
+    class OrderService:
+        def total(self, order): ...
+
+        def total(self, order): ...  # replaces the one above
+    ```
+    Use instead: delete the dead definition or give the two different names.
+
+    ## Fix
+    None: which of the two should stay is a decision for a person.
+
+    Quiet on `@overload`, `@property` setter/deleter pairs, `@singledispatch` `.register`
+    functions, and alternatives under `if`/`else` or `try`/`except`.
+    """
+
+    meta = RuleMeta(code="RV105", name="duplicate-definition", family="hygiene", severity=Severity.ERROR, scope=Scope.MODULE)
+
+    VALID = [
+        Valid(
+            """
+            class Item:
+                @property
+                def price(self):
+                    return self._price
+
+                @price.setter
+                def price(self, value):
+                    self._price = value
+            """
+        ),
+        Valid(
+            """
+            from typing import overload
+
+            @overload
+            def parse(x: int) -> int: ...
+            @overload
+            def parse(x: str) -> str: ...
+            def parse(x):
+                return x
+            """
+        ),
+        Valid(
+            """
+            try:
+                from ujson import loads
+            except ImportError:
+                def loads(s):
+                    return s
+
+            if FAST:
+                def render(x):
+                    return x
+            else:
+                def render(x):
+                    return str(x)
+            """
+        ),
+        Valid(
+            """
+            from functools import singledispatch
+
+            @singledispatch
+            def show(x):
+                return x
+
+            @show.register
+            def _(x: int):
+                return x
+
+            @show.register
+            def _(x: str):
+                return x
+            """
+        ),
+        Valid("class A:\n    def save(self): ...\n\nclass B:\n    def save(self): ...\n"),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            class OrderService:
+                def total(self, order):  # <- RV105
+                    return order.amount
+
+                def refund(self, order):
+                    return order
+
+                def total(self, order):
+                    return order.amount - order.discount
+            """
+        ),
+        Invalid(
+            """
+            def get_user(pk):  # <- RV105
+                return pk
+
+
+            def get_user(pk):
+                return {"id": pk}
+            """
+        ),
+        Invalid(
+            """
+            class Serializer:  # <- RV105
+                pass
+
+
+            class Serializer:
+                x = 1
+            """
+        ),
+        Invalid(
+            """
+            def outer():
+                def helper():  # <- RV105
+                    return 1
+                def helper():
+                    return 2
+                return helper()
+            """
+        ),
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._scopes: list[str] = []
+        # one entry per open node: is it a scope (True) or a compound statement (False)?
+        self._containers: list[bool] = [True]
+
+    def _record(self, node: cst.FunctionDef | cst.ClassDef, kind: str) -> None:
+        if not self._containers[-1]:
+            return
+        exempt = any(name.rsplit(".", 1)[-1] in _EXEMPT_LAST for name in decorator_names(node))
+        self.fact(Definition(tuple(self._scopes), node.name.value, kind, node.name, exempt))
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not self.is_wrapper(node):
+            self._record(node, "class")
+        self._scopes.append(node.name.value)
+        self._containers.append(True)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scopes.pop()
+        self._containers.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._record(node, "function")
+        self._scopes.append(node.name.value + "()")
+        self._containers.append(True)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+        self._containers.pop()
+
+    def on_compound(self, entering: bool) -> None:
+        if entering:
+            self._containers.append(False)
+        else:
+            self._containers.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        self.on_compound(True)
+
+    def leave_If(self, node: cst.If) -> None:
+        self.on_compound(False)
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self.on_compound(True)
+
+    def leave_Try(self, node: cst.Try) -> None:
+        self.on_compound(False)
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        self.on_compound(True)
+
+    def leave_TryStar(self, node: cst.TryStar) -> None:
+        self.on_compound(False)
+
+    def visit_For(self, node: cst.For) -> None:
+        self.on_compound(True)
+
+    def leave_For(self, node: cst.For) -> None:
+        self.on_compound(False)
+
+    def visit_While(self, node: cst.While) -> None:
+        self.on_compound(True)
+
+    def leave_While(self, node: cst.While) -> None:
+        self.on_compound(False)
+
+    def visit_With(self, node: cst.With) -> None:
+        self.on_compound(True)
+
+    def leave_With(self, node: cst.With) -> None:
+        self.on_compound(False)
+
+    def visit_Match(self, node: cst.Match) -> None:
+        self.on_compound(True)
+
+    def leave_Match(self, node: cst.Match) -> None:
+        self.on_compound(False)
+
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        seen: dict[tuple[tuple[str, ...], str], Located[Definition]] = {}
+        for located in facts:
+            definition = located.value
+            if not isinstance(definition, Definition):
+                continue
+            key = (definition.scope, definition.name)
+            previous = seen.get(key)
+            if previous is not None and not definition.exempt and not previous.value.exempt:
+                where = f"`{'.'.join(s.rstrip('()') for s in definition.scope)}`" if definition.scope else "this module"
+                self.report(
+                    previous.value.node,
+                    f"`{definition.name}` is defined again later in {where}: this {previous.value.kind} is dead code",
+                    at=previous.block,
+                )
+            seen[key] = located  # type: ignore[assignment]
