@@ -44,6 +44,8 @@ from server.locate import Range, locate
 from server.suppressions import is_suppressed
 
 logger = logging.getLogger(__name__)
+# log records of rule crashes carry this, so the LSP layer can report each (rule, file) once
+_CRASH = {"reviewls_crash": True}
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -239,6 +241,11 @@ class Engine:
         self._enabled: dict[str, tuple[type[Rule], ...]] = {}
         self.parse_calls = 0  # libcst parses done (tests prove block reuse with it)
 
+    def clear_caches(self) -> None:
+        """Drop parsed trees and results (the CLI does this between files to bound memory)."""
+        self._parsed.clear()
+        self._results.clear()
+
     def set_config(self, config: Config) -> None:
         self.config = config
         self._enabled.clear()
@@ -332,7 +339,9 @@ class Engine:
                     found = self._positions(parsed, [guard.node]).get(id(guard.node))
                     line = max(found.line - 1 - block.prefix_lines, 0) if found else 0
                 crashes.append((code, line, guard.error))
-                logger.error("rule %s crashed in %s (block line %d):\n%s", code, ctx.path, line + 1, guard.error)
+                logger.error(
+                    "rule %s crashed in %s (block line %d):\n%s", code, ctx.path, line + 1, guard.error, extra=_CRASH
+                )
                 continue
             if isinstance(instance, ModuleRule):
                 facts[code] = tuple(instance.facts)
@@ -399,7 +408,7 @@ class Engine:
         except Exception:  # isolation point
             error = traceback.format_exc(limit=-3)
             crashes.append(RuleCrash(rule.meta.code, path, 1, error))
-            logger.error("rule %s crashed in %s (module check):\n%s", rule.meta.code, path, error)
+            logger.error("rule %s crashed in %s (module check):\n%s", rule.meta.code, path, error, extra=_CRASH)
             return []
         out: list[Finding] = []
         for report in instance.reports:

@@ -1,0 +1,1 @@
+"""The LSP adapter (pygls). The only package that imports pygls or lsprotocol."""

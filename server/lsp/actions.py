@@ -1,0 +1,126 @@
+"""Code actions: the rule's quick fix (edits resolved lazily), "ignore RVxxx on this line",
+and "fix all safe reviewls fixes" (source.fixAll.reviewls)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lsprotocol import types as lsp
+from pygls.workspace.position_codec import PositionCodec
+
+from server.engine import Analysis, Engine, Finding, Snapshot
+from server.fixes import fix_all
+from server.lsp.convert import span_range, text_edit, to_client_range
+from server.suppressions import add_code
+
+FIX_ALL_KIND = "source.fixAll.reviewls"
+
+
+def _workspace_edit(uri: str, version: int | None, edits: Sequence[lsp.TextEdit]) -> lsp.WorkspaceEdit:
+    """A versioned edit: the client refuses it if the document moved on."""
+    return lsp.WorkspaceEdit(
+        document_changes=[
+            lsp.TextDocumentEdit(
+                text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+                edits=list(edits),
+            )
+        ]
+    )
+
+
+def find_finding(analysis: Analysis, codec: PositionCodec, lines: Sequence[str], diag: lsp.Diagnostic) -> Finding | None:
+    """The engine finding a client diagnostic stands for (same code and range)."""
+    for finding in analysis.findings:
+        if finding.code == diag.code and span_range(codec, lines, finding.span) == diag.range:
+            return finding
+    return None
+
+
+def fix_action(
+    engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Finding, diag: lsp.Diagnostic, lazy: bool
+) -> lsp.CodeAction | None:
+    if finding.fix_title is None:
+        return None
+    action = lsp.CodeAction(
+        title=f"{finding.fix_title} ({finding.code})",
+        kind=lsp.CodeActionKind.QuickFix,
+        diagnostics=[diag],
+        is_preferred=finding.fix_safety is not None and finding.fix_safety.value == "safe",
+        data={"uri": uri, "version": snapshot.version, "code": finding.code, "range": _range_data(diag.range)},
+    )
+    if not lazy:
+        action.edit = resolve_fix(engine, snapshot, uri, codec, finding)
+        if action.edit is None:
+            return None
+    return action
+
+
+def _range_data(r: lsp.Range) -> list[int]:
+    return [r.start.line, r.start.character, r.end.line, r.end.character]
+
+
+def range_from_data(data: Sequence[int]) -> lsp.Range:
+    return lsp.Range(lsp.Position(data[0], data[1]), lsp.Position(data[2], data[3]))
+
+
+def resolve_fix(engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Finding) -> lsp.WorkspaceEdit | None:
+    fix = engine.build_fix(snapshot, finding)
+    if fix is None:
+        return None
+    return _workspace_edit(uri, snapshot.version, [text_edit(codec, snapshot.lines, e) for e in fix.edits])
+
+
+def ignore_action(snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Finding, diag: lsp.Diagnostic) -> lsp.CodeAction:
+    index = finding.span.line - 1
+    old = snapshot.lines[index] if index < len(snapshot.lines) else ""
+    new = add_code(old, finding.code)
+    body_end = len(old.rstrip("\r\n"))
+    edit = lsp.TextEdit(
+        to_client_range(codec, snapshot.lines, finding.span.line, 0, finding.span.line, body_end),
+        new.rstrip("\r\n"),
+    )
+    return lsp.CodeAction(
+        title=f"Ignore {finding.code} on this line",
+        kind=lsp.CodeActionKind.QuickFix,
+        diagnostics=[diag],
+        edit=_workspace_edit(uri, snapshot.version, [edit]),
+    )
+
+
+def fix_all_edit(engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCodec) -> lsp.WorkspaceEdit | None:
+    """One edit, over the changed lines only, for every safe fix applied to a fixed point."""
+    text = "".join(snapshot.lines)
+    result = fix_all(engine, snapshot.path, text)
+    if result.text == text:
+        return None
+    old, new = list(snapshot.lines), result.text.splitlines(keepends=True)
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    stop = len(old) - tail
+    if stop == len(old) and old and not old[-1].endswith(("\n", "\r")):
+        end_line, end_col = stop, len(old[-1])  # no final newline: end at the last character
+    else:
+        end_line, end_col = stop + 1, 0
+    replacement = "".join(new[head : len(new) - tail])
+    edit = lsp.TextEdit(to_client_range(codec, snapshot.lines, head + 1, 0, end_line, end_col), replacement)
+    return _workspace_edit(uri, snapshot.version, [edit])
+
+
+def fix_all_action(uri: str, version: int | None) -> lsp.CodeAction:
+    return lsp.CodeAction(
+        title="Fix all safe reviewls fixes",
+        kind=FIX_ALL_KIND,
+        data={"uri": uri, "version": version, "fixAll": True},
+    )
+
+
+def wants(only: Sequence[str] | None, kind: str) -> bool:
+    """Does a `context.only` filter ask for this kind (or a parent of it)?"""
+    if not only:
+        return True
+    return any(kind == k or kind.startswith(f"{k}.") for k in only)
+

@@ -1,0 +1,69 @@
+"""Engine types <-> lsprotocol types; positions through the document's position codec."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lsprotocol import types as lsp
+from pygls.workspace.position_codec import PositionCodec
+
+from rules.api import Severity, TextEdit
+from rules.registry import by_code
+from server.engine import Finding, Span
+
+SOURCE = "reviewls"
+
+_SEVERITY = {
+    Severity.ERROR: lsp.DiagnosticSeverity.Error,
+    Severity.WARNING: lsp.DiagnosticSeverity.Warning,
+    Severity.INFORMATION: lsp.DiagnosticSeverity.Information,
+    Severity.HINT: lsp.DiagnosticSeverity.Hint,
+}
+
+
+def to_client_range(codec: PositionCodec, lines: Sequence[str], line: int, col: int, end_line: int, end_col: int) -> lsp.Range:
+    """1-based engine lines and code-point columns -> an LSP range in the client's units."""
+    server_range = lsp.Range(lsp.Position(line - 1, col), lsp.Position(end_line - 1, end_col))
+    return codec.range_to_client_units(lines, server_range)
+
+
+def span_range(codec: PositionCodec, lines: Sequence[str], span: Span) -> lsp.Range:
+    return to_client_range(codec, lines, span.line, span.col, span.end_line, span.end_col)
+
+
+def text_edit(codec: PositionCodec, lines: Sequence[str], edit: TextEdit) -> lsp.TextEdit:
+    return lsp.TextEdit(to_client_range(codec, lines, edit.start_line, edit.start_col, edit.end_line, edit.end_col), edit.text)
+
+
+def from_client_position(codec: PositionCodec, lines: Sequence[str], position: lsp.Position) -> tuple[int, int]:
+    """An LSP position -> (0-based line, code-point column)."""
+    if position.line >= len(lines):
+        return position.line, position.character
+    converted = codec.position_from_client_units(lines, position)
+    return converted.line, converted.character
+
+
+def diagnostic(codec: PositionCodec, lines: Sequence[str], finding: Finding, version: int | None) -> lsp.Diagnostic:
+    rule = by_code().get(finding.code)
+    return lsp.Diagnostic(
+        range=span_range(codec, lines, finding.span),
+        message=finding.message,
+        severity=_SEVERITY[finding.severity],
+        code=finding.code if rule else None,
+        code_description=lsp.CodeDescription(href=rule.docs_url()) if rule else None,
+        source=SOURCE,
+        data={
+            "rule": finding.name,
+            "fix": finding.fix_title,
+            "safety": finding.fix_safety.value if finding.fix_safety else None,
+            "version": version,
+        },
+    )
+
+
+def hover_markdown(code: str) -> str | None:
+    rule = by_code().get(code)
+    if rule is None:
+        return None
+    meta = rule.meta
+    return f"**{meta.code} {meta.name}** ({meta.severity.value})\n\n{rule.docs()}\n\n[Rule documentation]({rule.docs_url()})"

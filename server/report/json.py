@@ -1,0 +1,59 @@
+"""The JSON contract of DESIGN.md: lines and columns 1-based, paths relative to the cwd."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from rules.api import Fix
+from server.report import CheckResult
+
+VERSION = 1
+
+
+def _fix(fix: Fix | None) -> dict[str, object] | None:
+    if fix is None:
+        return None
+    return {
+        "safety": fix.safety.value,
+        "title": fix.title,
+        "edits": [
+            {"line": e.start_line, "column": e.start_col + 1, "end_line": e.end_line, "end_column": e.end_col + 1, "text": e.text}
+            for e in fix.edits
+        ],
+    }
+
+
+def document(result: CheckResult) -> dict[str, object]:
+    diagnostics = [
+        {
+            "path": item.path,
+            "line": item.finding.span.line,
+            "column": item.finding.span.col + 1,
+            "end_line": item.finding.span.end_line,
+            "end_column": item.finding.span.end_col + 1,
+            "code": item.finding.code,
+            "rule": item.finding.name,
+            "severity": item.finding.severity.value,
+            "message": item.finding.message,
+            "fix": _fix(item.fix),
+        }
+        for item in result.findings
+    ]
+    return {
+        "version": VERSION,
+        "diagnostics": diagnostics,
+        "summary": {
+            "files": result.files,
+            "findings": len(diagnostics),
+            "fixable": sum(1 for d in diagnostics if d["fix"] is not None),
+            "fixed": result.fixed,
+            "by_severity": dict(sorted(Counter(str(d["severity"]) for d in diagnostics).items())),
+            "by_code": dict(sorted(Counter(str(d["code"]) for d in diagnostics).items())),
+            "errors": [{"path": path, "message": message} for path, message in result.errors],
+        },
+    }
+
+
+def render(result: CheckResult) -> str:
+    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,320 @@
+"""End to end over stdio: `python -m server` driven by a pytest-lsp client.
+
+Parametrised over real clients' capability profiles: Neovim 0.11 pulls diagnostics
+(textDocument/diagnostic); Neovim 0.7 and VS Code 1.65 get them pushed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as lsp
+from pygls.protocol import default_converter
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE = '''import requests
+
+
+def charge(order):
+    print("charging", order.id)
+    return requests.post(URL, json=order.payload)
+
+
+def refund(order):
+    return order
+'''
+
+
+def _record(client: LanguageClient, params: lsp.PublishDiagnosticsParams) -> None:
+    """Keep every publish (pytest-lsp keeps only the last), to check versions."""
+    client.diagnostics[params.uri] = params.diagnostics
+    client.received.append(params)  # type: ignore[attr-defined]
+
+
+def _register(client: LanguageClient, params: lsp.RegistrationParams) -> None:
+    client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
+
+def make_client() -> LanguageClient:
+    client = LanguageClient(converter_factory=default_converter)
+    client.received = []  # type: ignore[attr-defined]
+    client.registrations = []  # type: ignore[attr-defined]
+    features = {
+        **DEFAULT_CLIENT_FEATURES,
+        lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record,
+        lsp.CLIENT_REGISTER_CAPABILITY: _register,
+    }
+    register_lsp_features(client, features)
+    return client
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        client_factory=make_client,
+        server_command=[sys.executable, "-m", "server"],
+        server_env={**os.environ, "REVIEWLS_PLUGINS": "tests.fixtures.plugin_rules", "PYTHONPATH": str(ROOT)},
+    ),
+    params=["neovim@v0.7.0", "neovim@v0.11.0", "visual_studio_code"],
+)
+async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient, tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\n")
+    await lsp_client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=client_capabilities(request.param),
+            root_uri=tmp_path.as_uri(),
+            initialization_options={"reviewls": {"ignore": []}},
+        )
+    )
+    lsp_client.root = tmp_path  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+def pulls(client: LanguageClient) -> bool:
+    caps = client.capabilities
+    return bool(caps and caps.text_document and caps.text_document.diagnostic is not None)
+
+
+async def diagnostics(client: LanguageClient, uri: str, version: int) -> list[lsp.Diagnostic]:
+    """The server's diagnostics for this version: pulled, or the push that carries it."""
+    if pulls(client):
+        report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri)))
+        assert isinstance(report, lsp.RelatedFullDocumentDiagnosticReport)
+        return list(report.items)
+    while True:
+        for params in client.received:  # type: ignore[attr-defined]
+            if params.uri == uri and params.version == version:
+                return list(params.diagnostics)
+        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+
+def open_doc(client: LanguageClient, name: str, text: str, version: int = 1) -> str:
+    path = client.root / name  # type: ignore[attr-defined]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    uri = path.as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "python", version, text)))
+    return uri
+
+
+def change(client: LanguageClient, uri: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                lsp.TextDocumentContentChangePartial(
+                    range=lsp.Range(lsp.Position(*start), lsp.Position(*end)),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
+def apply(text: str, edit: lsp.WorkspaceEdit) -> str:
+    """Apply a WorkspaceEdit (document_changes) to text, as an editor would (ASCII text)."""
+    assert edit.document_changes
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def offset(pos: lsp.Position) -> int:
+        return offsets[min(pos.line, len(lines))] + pos.character
+
+    edits = [e for change in edit.document_changes for e in change.edits]  # type: ignore[union-attr]
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[: offset(e.range.start)] + e.new_text + text[offset(e.range.end) :]
+    return text
+
+
+def codes(diags: list[lsp.Diagnostic]) -> list[tuple[int, object]]:
+    return sorted((d.range.start.line, d.code) for d in diags)
+
+
+async def test_diagnostics_on_open(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE)
+    diags = await diagnostics(client, uri, 1)
+    assert codes(diags) == [(4, "RV101"), (5, "RV301")]
+    rv101 = next(d for d in diags if d.code == "RV101")
+    assert rv101.range == lsp.Range(lsp.Position(4, 4), lsp.Position(4, 9))
+    assert rv101.source == "reviewls"
+    assert rv101.severity == lsp.DiagnosticSeverity.Warning
+    assert rv101.code_description is not None and rv101.code_description.href.endswith("/RV101.md")
+    assert rv101.message == "`print()` in application code: output bypasses logging and its levels"
+    assert rv101.data["fix"] == "Replace `print` with `logger.info`"
+
+
+async def test_incremental_change_updates_diagnostics(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE)
+    await diagnostics(client, uri, 1)
+    # delete the print line, then add a timeout to the post
+    change(client, uri, 2, (4, 0), (5, 0), "")
+    change(client, uri, 3, (4, 48), (4, 48), ", timeout=5")
+    diags = await diagnostics(client, uri, 3)
+    assert codes(diags) == []
+    # type a new print into refund: only that block changes
+    change(client, uri, 4, (8, 4), (8, 4), "print(order)\n    ")
+    diags = await diagnostics(client, uri, 4)
+    assert codes(diags) == [(8, "RV101")]
+
+
+async def test_quick_fix_removes_the_finding(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE)
+    diags = await diagnostics(client, uri, 1)
+    rv301 = next(d for d in diags if d.code == "RV301")
+    result = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri),
+            range=rv301.range,
+            context=lsp.CodeActionContext(diagnostics=[rv301], only=[lsp.CodeActionKind.QuickFix]),
+        )
+    )
+    assert result is not None
+    titles = [a.title for a in result if isinstance(a, lsp.CodeAction)]
+    assert titles == ["Add `timeout=10` (RV301)", "Ignore RV301 on this line"]
+    action = result[0]
+    assert isinstance(action, lsp.CodeAction)
+    if action.edit is None:
+        action = await client.code_action_resolve_async(action)
+    assert action.edit is not None
+    assert action.edit.document_changes[0].text_document.version == 1  # type: ignore[index,union-attr]
+    fixed = apply(SERVICE, action.edit)
+    assert "requests.post(URL, json=order.payload, timeout=10)" in fixed
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=fixed)],
+        )
+    )
+    assert codes(await diagnostics(client, uri, 2)) == [(4, "RV101")]
+
+
+async def test_fix_all_and_ignore(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE)
+    diags = await diagnostics(client, uri, 1)
+    result = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri),
+            range=lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
+            context=lsp.CodeActionContext(diagnostics=[], only=["source.fixAll.reviewls"]),
+        )
+    )
+    assert result is not None and len(result) == 1
+    action = result[0]
+    assert isinstance(action, lsp.CodeAction) and action.kind == "source.fixAll.reviewls"
+    if action.edit is None:
+        action = await client.code_action_resolve_async(action)
+    fixed = apply(SERVICE, action.edit)  # type: ignore[arg-type]
+    assert fixed == (
+        "import requests\nimport logging\n\nlogger = logging.getLogger(__name__)\n\n\n"
+        'def charge(order):\n    logger.info("charging %s", order.id)\n'
+        "    return requests.post(URL, json=order.payload, timeout=10)\n\n\ndef refund(order):\n    return order\n"
+    )
+    # the ignore action on the print
+    rv101 = next(d for d in diags if d.code == "RV101")
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri),
+            range=rv101.range,
+            context=lsp.CodeActionContext(diagnostics=[rv101]),
+        )
+    )
+    ignore = next(a for a in actions or [] if isinstance(a, lsp.CodeAction) and a.title.startswith("Ignore"))
+    ignored = apply(SERVICE, ignore.edit)  # type: ignore[arg-type]
+    assert '    print("charging", order.id)  # reviewls: ignore[RV101]\n' in ignored
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=ignored)],
+        )
+    )
+    assert codes(await diagnostics(client, uri, 2)) == [(5, "RV301")]
+
+
+async def test_hover_shows_rule_docs(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE)
+    await diagnostics(client, uri, 1)
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri), position=lsp.Position(5, 22))
+    )
+    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+    assert hover.contents.value.startswith("**RV301 http-call-without-timeout** (warning)")
+    assert "## Why is this bad?" in hover.contents.value
+    nothing = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri), position=lsp.Position(9, 4))
+    )
+    assert nothing is None
+
+
+async def test_pull_diagnostics_request(client: LanguageClient) -> None:
+    """Pull works for every client that asks, whichever mode it was given."""
+    uri = open_doc(client, "app/services.py", SERVICE)
+    report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri)))
+    assert isinstance(report, lsp.RelatedFullDocumentDiagnosticReport)
+    assert codes(list(report.items)) == [(4, "RV101"), (5, "RV301")]
+    again = await client.text_document_diagnostic_async(
+        lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri), previous_result_id=report.result_id)
+    )
+    assert isinstance(again, lsp.RelatedUnchangedDocumentDiagnosticReport)
+
+
+async def test_syntax_error_keeps_other_blocks(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE + "\n\ndef later():\n    print('x')\n")
+    assert codes(await diagnostics(client, uri, 1)) == [(4, "RV101"), (5, "RV301"), (13, "RV101")]
+    # break refund() half-way through typing
+    change(client, uri, 2, (9, 16), (9, 16), " +")
+    diags = await diagnostics(client, uri, 2)
+    assert codes(diags) == [(4, "RV101"), (5, "RV301"), (13, "RV101")]
+    # break charge(): its findings go, the others stay
+    change(client, uri, 3, (4, 31), (4, 31), " (")
+    assert codes(await diagnostics(client, uri, 3)) == [(13, "RV101")]
+
+
+async def test_crashing_rule_is_isolated_and_reported_once(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE + "\n\ndef f():\n    boom()\n    print(1)\n")
+    diags = await diagnostics(client, uri, 1)
+    assert codes(diags) == [(4, "RV101"), (5, "RV301"), (14, "RV101")]
+    change(client, uri, 2, (15, 0), (15, 0), "    boom()\n")
+    assert codes(await diagnostics(client, uri, 2)) == [(4, "RV101"), (5, "RV301"), (14, "RV101")]
+    crash_logs = [m for m in client.log_messages if "RV998 crashed" in m.message]
+    assert len(crash_logs) == 1
+    assert crash_logs[0].type == lsp.MessageType.Error
+    assert "app/services.py:14" in crash_logs[0].message
+
+
+async def test_stale_version_is_not_published(client: LanguageClient) -> None:
+    """A pull client only ever gets the current version and nothing pushed."""
+    uri = open_doc(client, "app/services.py", SERVICE)
+    await diagnostics(client, uri, 1)
+    # version 2 takes the slow rule's 0.8 s; version 3 arrives meanwhile
+    change(client, uri, 2, (9, 0), (9, 0), "    SLOW = 1\n")
+    change(client, uri, 3, (9, 0), (10, 0), "")
+    diags = await diagnostics(client, uri, 3)
+    assert codes(diags) == [(4, "RV101"), (5, "RV301")]
+    versions = [p.version for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
+    if pulls(client):
+        assert versions == []
+    else:
+        assert 2 not in versions
+        assert versions[-1] == 3
+
+
+async def test_close_clears_diagnostics(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE)
+    await diagnostics(client, uri, 1)
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(lsp.TextDocumentIdentifier(uri)))
+    if pulls(client):
+        report = await client.text_document_diagnostic_async(
+            lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri))
+        )
+        assert isinstance(report, lsp.RelatedFullDocumentDiagnosticReport) and report.items == []
+        return
+    while not any(p.uri == uri and p.version is None and not p.diagnostics for p in client.received):  # type: ignore[attr-defined]
+        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
