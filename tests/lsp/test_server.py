@@ -314,7 +314,7 @@ async def test_close_clears_diagnostics(client: LanguageClient) -> None:
         report = await client.text_document_diagnostic_async(
             lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri))
         )
-        assert isinstance(report, lsp.RelatedFullDocumentDiagnosticReport) and report.items == []
+        assert isinstance(report, lsp.RelatedFullDocumentDiagnosticReport) and list(report.items) == []
         return
     while not any(p.uri == uri and p.version is None and not p.diagnostics for p in client.received):  # type: ignore[attr-defined]
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
