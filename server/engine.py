@@ -12,6 +12,7 @@ Save tier: project rules over a project index; the hook is `Engine.check_project
 
 from __future__ import annotations
 
+import ast
 import logging
 import traceback
 from collections import OrderedDict
@@ -224,10 +225,24 @@ class _Guard(cst.BatchableCSTVisitor):
         return guarded
 
 
+def _python_error(text: str) -> SyntaxError | None:
+    """CPython's own error for a broken block: better placed and worded than libcst's."""
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        return exc
+    except ValueError:
+        return None
+    return None
+
+
 def _syntax_issue(exc: Exception, prefix_lines: int) -> SyntaxIssue:
-    line = getattr(exc, "raw_line", None) or getattr(exc, "lineno", None) or 1
-    col = getattr(exc, "raw_column", None) or 0
-    message = getattr(exc, "message", None) or str(exc).splitlines()[0]
+    if isinstance(exc, SyntaxError):
+        line, col, message = exc.lineno or 1, max((exc.offset or 1) - 1, 0), exc.msg
+    else:
+        line = getattr(exc, "raw_line", None) or 1
+        col = getattr(exc, "raw_column", None) or 0
+        message = getattr(exc, "message", None) or str(exc).splitlines()[0]
     return SyntaxIssue(max(int(line) - 1 - prefix_lines, 0), int(col), f"syntax error: {message}")
 
 
@@ -266,7 +281,7 @@ class Engine:
             try:
                 parsed = Parsed(cst.parse_module(text), None)
             except cst.ParserSyntaxError as exc:
-                parsed = Parsed(None, _syntax_issue(exc, block.prefix_lines))
+                parsed = Parsed(None, _syntax_issue(_python_error(text) or exc, block.prefix_lines))
             except (RecursionError, MemoryError, ValueError) as exc:
                 parsed = Parsed(None, SyntaxIssue(0, 0, f"cannot parse this block: {type(exc).__name__}"))
             self._parsed.put(text, parsed)
@@ -283,7 +298,7 @@ class Engine:
         rules_key = (self.config.key, tuple(r.meta.code for r in rules))
         findings: list[Finding] = []
         crashes: list[RuleCrash] = []
-        syntax: list[Span] = []
+        syntax: list[tuple[Span, str]] = []
         facts: dict[str, list[Located[object]]] = {}
         blocks_run = 0
         for start, block in snapshot.blocks():
@@ -297,7 +312,7 @@ class Engine:
             if result.parsed.error is not None:
                 issue = result.parsed.error
                 line = start + min(issue.line, max(block.line_count - 1, 0)) + 1
-                syntax.append(Span(line, issue.col, line, issue.col + 1))
+                syntax.append((Span(line, issue.col, line, issue.col + 1), issue.message))
                 continue
             for rel in result.findings:
                 findings.append(self._absolute(rel, ref))
@@ -311,10 +326,11 @@ class Engine:
         findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
         if self.config.report_syntax_errors:
             findings.extend(
-                Finding("syntax-error", "syntax-error", Severity.ERROR, "this block does not parse", span) for span in syntax
+                Finding("syntax-error", "syntax-error", Severity.ERROR, message, span) for span, message in syntax
             )
         findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
-        return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), tuple(syntax), blocks_run)
+        errors = tuple(span for span, _ in syntax)
+        return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), errors, blocks_run)
 
     def _run_block(self, block: Block, ctx: ModuleContext, rules: Sequence[type[Rule]]) -> _BlockResult:
         parsed = self.parse(block)

@@ -1,0 +1,110 @@
+"""Engine behaviour: block reuse, context-driven re-runs, crash isolation, syntax errors."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from rules.api import FileRule, RuleMeta, Scope, Severity
+from server.config import Config
+from server.documents import Change, Document
+from server.engine import Engine
+
+FUNCTIONS = 300
+
+
+def _module() -> str:
+    body = "".join(f"def f{i}(x):\n    y = x + {i}\n    return y\n\n\n" for i in range(FUNCTIONS))
+    return "import requests\n\n\n" + body + "class Big:\n" + "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(50))
+
+
+def test_editing_one_function_reparses_only_its_block() -> None:
+    engine = Engine()
+    doc = Document("u", "big.py", _module())
+    engine.analyze(doc.snapshot())
+    first = engine.parse_calls
+    assert first == len(doc.snapshot().blocks())
+    line = 3 + 5 * 150 + 1  # inside f150
+    doc.apply(Change("print(y)\n    ", (line, 4), (line, 4)))
+    analysis = engine.analyze(doc.snapshot())
+    assert engine.parse_calls - first == 1
+    assert analysis.blocks_run == 1
+    assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", line + 1)]
+    # an edit inside one method of the big class re-parses that member only
+    method_line = len(doc.lines) - 2
+    doc.apply(Change("print(1)\n        ", (method_line, 8), (method_line, 8)))
+    before = engine.parse_calls
+    engine.analyze(doc.snapshot())
+    assert engine.parse_calls - before == 1
+
+
+def test_an_import_change_reruns_rules_without_reparsing() -> None:
+    engine = Engine()
+    doc = Document("u", "svc.py", "import httplib as http\n\n\ndef notify(body):\n    return http.post(URL, json=body)\n")
+    assert engine.analyze(doc.snapshot()).findings == ()
+    parses = engine.parse_calls
+    doc.apply(Change("import requests as http", (0, 0), (0, 22)))
+    analysis = engine.analyze(doc.snapshot())
+    assert engine.parse_calls - parses == 1  # the import line only; notify() is reused
+    assert [f.code for f in analysis.findings] == ["RV301"]
+
+
+class _Boom(FileRule):
+    """
+    ## What it does
+    Raises on every call.
+    """
+
+    meta = RuleMeta(code="RV997", name="boom-test-double", family="project", severity=Severity.ERROR, scope=Scope.FILE)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        raise ValueError("broken rule")
+
+
+def test_a_crashing_rule_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = Engine(Config())
+    real = engine.enabled_rules
+    monkeypatch.setattr(engine, "enabled_rules", lambda path: (*real(path), _Boom))
+    monkeypatch.setattr(engine, "_rule", lambda code: _Boom if code == "RV997" else Engine._rule(engine, code))
+    doc = Document("u", "svc.py", "def a():\n    print(1)\n\n\ndef b():\n    print(2)\n")
+    analysis = engine.analyze(doc.snapshot())
+    assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", 2), ("RV101", 6)]
+    assert [(c.code, c.line) for c in analysis.crashes] == [("RV997", 2), ("RV997", 6)]
+    assert "ValueError: broken rule" in analysis.crashes[0].error
+
+
+def test_a_syntax_error_only_costs_its_block() -> None:
+    engine = Engine()
+    doc = Document("u", "svc.py", "def a():\n    print(1)\n\n\ndef b():\n    print(2 +\n\n\ndef c():\n    print(3)\n")
+    analysis = engine.analyze(doc.snapshot())
+    assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", 2), ("RV101", 10)]
+    assert [s.line for s in analysis.syntax_errors] == [6]
+    reporting = Engine(Config(report_syntax_errors=True))
+    codes = [(f.code, f.span.line) for f in reporting.analyze(doc.snapshot()).findings]
+    assert ("syntax-error", 6) in codes
+
+
+def test_suppression_comments() -> None:
+    engine = Engine()
+    text = (
+        "def a():\n    print(1)  # reviewls: ignore[RV101]\n    print(2)  # reviewls: ignore\n"
+        "    # reviewls: ignore[print-statement]\n    print(3)\n    print(4)  # reviewls: ignore[RV301]\n"
+    )
+    analysis = engine.analyze(Document("u", "svc.py", text).snapshot())
+    assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", 6)]
+
+
+def test_config_select_ignore_severity_and_per_file() -> None:
+    from server.config import parse_table
+
+    config = parse_table(
+        {"ignore": ["RV3"], "severity": {"RV101": "error"}, "per-file-ignores": {"legacy/*.py": ["print-statement"]}},
+        "pyproject.toml",
+    )
+    engine = Engine(config)
+    text = "import requests\n\ndef a():\n    print(1)\n    requests.get(URL)\n"
+    found = engine.analyze(Document("u", "app/x.py", text).snapshot()).findings
+    assert [(f.code, f.severity.value) for f in found] == [("RV101", "error")]
+    assert engine.analyze(Document("u", "legacy/x.py", text).snapshot()).findings == ()
+    assert config.rule_states("legacy/x.py")["RV101"] == "per-file-ignore"
+    assert config.rule_states("app/x.py")["RV301"] == "ignored"
