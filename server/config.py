@@ -243,6 +243,7 @@ def find_config_file(start: Path) -> Path | None:
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                # an unreadable pyproject.toml cannot be ours to configure; look further up
                 continue
             if "reviewls" in data.get("tool", {}):
                 return candidate

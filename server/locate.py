@@ -79,7 +79,7 @@ def locate(tree: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Range]:
     try:
         tree._codegen(state)
     except _Done:
-        pass
+        pass  # every wanted node is placed: the rest of the code generation is skipped
     out: dict[int, Range] = {}
     for node in wanted:
         found = recorder._computed.get(node)

@@ -1,0 +1,1 @@
+"""Demo shop back end."""

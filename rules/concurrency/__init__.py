@@ -1,0 +1,1 @@
+"""concurrency rules (family folder; see rules/api/families.py)."""

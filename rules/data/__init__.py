@@ -1,0 +1,1 @@
+"""data rules (family folder; see rules/api/families.py)."""

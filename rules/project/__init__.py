@@ -1,0 +1,1 @@
+"""project rules (family folder; see rules/api/families.py)."""

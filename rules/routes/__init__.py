@@ -1,0 +1,1 @@
+"""routes rules (family folder; see rules/api/families.py)."""

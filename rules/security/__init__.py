@@ -1,0 +1,1 @@
+"""security rules (family folder; see rules/api/families.py)."""

@@ -1,0 +1,111 @@
+"""`reviewls --check` as a user runs it: a subprocess, its stdout, stderr and exit code."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "examples" / "shop"
+EIGHT = {"RV101", "RV102", "RV105", "RV201", "RV203", "RV204", "RV301", "RV801"}
+
+
+def reviewls(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def test_demo_reports_all_eight_rules() -> None:
+    result = reviewls("--check", "examples/shop")
+    assert result.returncode == 1, result.stderr
+    codes = {line.split(": ")[1].split()[0] for line in result.stdout.splitlines() if line.startswith("examples/")}
+    assert codes == EIGHT
+    assert "examples/shop/shop/services/payments.py:16:9: RV101 [*] [warning] `print()` in application code" in result.stdout
+    assert result.stdout.rstrip().endswith("[*] 4 fixable with `reviewls --check --fix`.")
+
+
+def test_json_output_follows_the_contract() -> None:
+    result = reviewls("--check", "examples/shop", "--format", "json")
+    document = json.loads(result.stdout)
+    schema = json.loads((ROOT / "docs" / "check-output.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    assert {d["code"] for d in document["diagnostics"]} == EIGHT
+    timeout = next(d for d in document["diagnostics"] if d["code"] == "RV301")
+    assert timeout["path"] == "examples/shop/shop/services/payments.py"
+    assert (timeout["line"], timeout["column"]) == (17, 20)
+    assert timeout["fix"]["safety"] == "safe"
+    assert document["summary"]["findings"] == len(document["diagnostics"])
+
+
+def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
+    demo = tmp_path / "shop"
+    shutil.copytree(DEMO, demo)
+    result = reviewls("--check", "--fix", str(demo))
+    assert "Fixed 4 findings." in result.stdout
+    for path in demo.rglob("*.py"):
+        ast.parse(path.read_text())
+    payments = (demo / "shop" / "services" / "payments.py").read_text()
+    assert 'logger.info("charging order %s for %s", order_id, amount)' in payments
+    assert "http.post(WAREHOUSE_HOOK, json={\"order\": order_id}, timeout=10)" in payments
+    again = json.loads(reviewls("--check", str(demo), "--format", "json").stdout)
+    assert [d for d in again["diagnostics"] if d["fix"] and d["fix"]["safety"] == "safe"] == []
+    assert {d["code"] for d in again["diagnostics"]} == EIGHT - {"RV101", "RV301"}
+
+
+def test_select_ignore_and_fail_on() -> None:
+    only = reviewls("--check", "examples/shop", "--select", "RV301")
+    assert {line.split(": ")[1].split()[0] for line in only.stdout.splitlines() if line.startswith("examples/")} == {"RV301"}
+    assert reviewls("--check", "examples/shop", "--select", "RV102").returncode == 0  # information < warning
+    assert reviewls("--check", "examples/shop", "--select", "RV102", "--fail-on", "information").returncode == 1
+    assert reviewls("--check", "examples/shop", "--ignore", "RV").returncode == 0
+
+
+def test_bad_paths_config_and_files(tmp_path: Path) -> None:
+    missing = reviewls("--check", str(tmp_path / "nope"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"reviewls: error: no such file or directory: {tmp_path / 'nope'}"
+
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\nselectt = ['RV101']\n")
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    bad = reviewls("--check", ".", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "`selectt`: unknown key" in bad.stderr and "pyproject.toml" in bad.stderr
+
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\nignore = ['RV000']\n")
+    assert "unknown rule code or name 'RV000'" in reviewls("--check", ".", cwd=tmp_path).stderr
+
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewls.rules.http-call-without-timeout]\ntimeout = 'long'\n")
+    assert "expected int, got str" in reviewls("--check", ".", cwd=tmp_path).stderr
+
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\n")
+    (tmp_path / "latin1.py").write_bytes(b"name = '\xe9'\nprint(name)\n")
+    (tmp_path / "svc.py").write_text("print('x')\n")
+    mixed = reviewls("--check", ".", cwd=tmp_path)
+    assert mixed.returncode == 1
+    assert "reviewls: latin1.py: not valid UTF-8 (byte 0xe9 at offset 8); file skipped" in mixed.stderr
+    assert "svc.py:1:1: RV101" in mixed.stdout
+
+
+def test_broken_python_is_reported_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "half.py").write_text("def a():\n    print(1)\n\ndef b(:\n    pass\n")
+    result = reviewls("--check", str(tmp_path / "half.py"))
+    assert result.returncode == 1
+    assert "half.py:2:5: RV101" in result.stdout
+
+
+def test_version_and_settings() -> None:
+    assert reviewls("--version").stdout.startswith("reviewls ")
+    settings = reviewls("--show-settings", "server/report/text.py").stdout
+    assert "RV101 print-statement" in settings and "per-file-ignore" in settings
+
+
+@pytest.mark.parametrize("module", ["server", "rules"])
+def test_dogfood_our_own_code_is_clean(module: str) -> None:
+    result = reviewls("--check", module)
+    assert result.returncode == 0, result.stdout
