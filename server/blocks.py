@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 _CODE = re.compile(r"""#|'''|\"\"\"|'|"|[()\[\]{}]|\\(?=\r?\n?$)""")
@@ -54,14 +54,13 @@ class Block:
     kind: BlockKind = BlockKind.STATEMENT
     prefix: str = ""
     suffix: str = ""
+    parse_text: str = field(default="", compare=False)  # prefix + text + suffix, built once
+    prefix_lines: int = field(default=0, compare=False)
 
-    @property
-    def parse_text(self) -> str:
-        return f"{self.prefix}{self.text}{self.suffix}"
-
-    @property
-    def prefix_lines(self) -> int:
-        return self.prefix.count("\n")
+    def __post_init__(self) -> None:
+        if not self.parse_text:
+            object.__setattr__(self, "parse_text", f"{self.prefix}{self.text}{self.suffix}")
+            object.__setattr__(self, "prefix_lines", self.prefix.count("\n"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,28 +222,37 @@ def _class_blocks(lines: Sequence[str], clean: Sequence[bool], base: int, start:
     if first is None or _indent(lines[first]) == 0:
         return None
     indent = _indent(lines[first])
+    header = "".join(lines[start:header_end])
+    header_block = Block(0, header, header_end - start, BlockKind.CLASS_HEADER, suffix=lines[first][:indent] + "...\n")
+    members = _member_blocks(lines, clean, base, header_end, stop, indent, header)
+    return (header_block, *[replace(b, offset=b.offset + header_end - start) for b in members])
+
+
+def _member_blocks(
+    lines: Sequence[str], clean: Sequence[bool], base: int, start: int, stop: int, indent: int, header: str
+) -> list[Block]:
+    """Member blocks of [start, stop) inside a class body at `indent`; offsets from `start`."""
     member_starts: list[int] = []
     previous = ""
-    for i, kind in _statement_starts(lines, clean, base, header_end, stop, indent):
+    for i, kind in _statement_starts(lines, clean, base, start, stop, indent):
         if not member_starts:
-            member_starts.append(header_end)
+            member_starts.append(start)
         elif kind in ("def", "class", "decorator") and previous != "decorator":
             member_starts.append(_attach_comments(lines, i, member_starts[-1], indent))
         elif kind == "simple" and previous in ("def", "class"):
             member_starts.append(_attach_comments(lines, i, member_starts[-1], indent))
         if kind != "continuation":
             previous = kind
-    header = "".join(lines[start:header_end])
-    blocks = [
-        Block(0, header, header_end - start, BlockKind.CLASS_HEADER, suffix=lines[first][:indent] + "...\n"),
-    ]
+    if not member_starts and stop > start:
+        member_starts.append(start)
+    blocks: list[Block] = []
     for n, member_start in enumerate(member_starts):
         member_stop = member_starts[n + 1] if n + 1 < len(member_starts) else stop
         text = "".join(lines[member_start:member_stop])
         if not text.endswith("\n"):
             text += "\n"  # the last line of the file; the parse needs a newline, the range does not
         blocks.append(Block(member_start - start, text, member_stop - member_start, BlockKind.CLASS_MEMBER, prefix=header))
-    return tuple(blocks)
+    return blocks
 
 
 class BlockIndex:
@@ -298,8 +306,13 @@ class BlockIndex:
                 self.units = BlockIndex.build(lines).units
                 self.rescanned_lines = 2 * len(lines)
                 return
+        touched = self._unit_at(max(edit_start - 1, 0))
+        if touched == self._unit_at(min(old_stop, self.units[-1].end - 1)) and self._update_members(
+            lines, touched, edit_start, old_stop, delta
+        ):
+            return
         # from the unit before the touched one: a touched unit may lose its statement and merge upwards
-        first = max(self._unit_at(max(edit_start - 1, 0)) - 1, 0)
+        first = max(touched - 1, 0)
         last = self._unit_at(min(old_stop, self.units[-1].end - 1))
         if last + 1 < len(self.units):
             last += 1
@@ -324,6 +337,73 @@ class BlockIndex:
         tail = [replace(unit, start=unit.start + delta) for unit in self.units[last + 1 :]] if delta else self.units[last + 1 :]
         self.units = self.units[:first] + new_units + tail
         self.rescanned_lines = scanned
+
+
+    def _update_members(self, lines: Sequence[str], index: int, edit_start: int, old_stop: int, delta: int) -> bool:
+        """Re-cut only the touched members of a big class; False when the class shape changed.
+
+        Django's QuerySet is one 1.8k-line class: re-scanning the whole class on every key
+        would make latency grow with the class. The edit must stay inside the member area
+        (not the header), leave the region balanced, and add no line at the class's level or
+        above; anything else falls back to re-cutting whole units.
+        """
+        unit = self.units[index]
+        if len(unit.blocks) < 2 or unit.provisional:
+            return False
+        header = unit.blocks[0]
+        members = unit.blocks[1:]
+        header_end = unit.start + header.line_count
+        if edit_start - 1 < header_end or old_stop >= unit.end:
+            return False
+        offsets = [unit.start + b.offset for b in members]
+        first = max(_position(offsets, edit_start - 1) - 1, 0)
+        last = min(_position(offsets, old_stop) + 1, len(members) - 1)
+        start = offsets[first]
+        stop = offsets[last] + members[last].line_count + delta
+        if stop <= start:
+            return False
+        clean, state = scan(lines, start, stop)
+        if state != CLEAN:
+            return False
+        indent = _member_indent(lines, clean, start, stop)
+        for i in range(start, stop):
+            if clean[i - start] and _is_code(lines[i]) and _indent(lines[i]) == 0:
+                return False  # a new top-level statement: the unit itself changes
+        if indent is None or indent != _header_member_indent(header):
+            return False
+        new_members = _member_blocks(lines, clean, start, start, stop, indent, header.text)
+        if not new_members:
+            return False
+        rebased = [replace(b, offset=b.offset + start - unit.start) for b in new_members]
+        tail = [replace(b, offset=b.offset + delta) for b in members[last + 1 :]]
+        blocks = (header, *members[:first], *rebased, *tail)
+        self.units[index] = replace(unit, line_count=unit.line_count + delta, blocks=blocks)
+        if delta:
+            self.units[index + 1 :] = [replace(u, start=u.start + delta) for u in self.units[index + 1 :]]
+        self.rescanned_lines = stop - start
+        return True
+
+
+def _position(starts: Sequence[int], line: int) -> int:
+    """Index of the last start <= line (0 when line precedes them all)."""
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= line:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _member_indent(lines: Sequence[str], clean: Sequence[bool], start: int, stop: int) -> int | None:
+    first = next((i for i in range(start, stop) if clean[i - start] and _is_code(lines[i])), None)
+    return None if first is None else _indent(lines[first])
+
+
+def _header_member_indent(header: Block) -> int:
+    """The class body's indentation, as recorded in the header's synthetic body."""
+    return _indent(header.suffix)
 
 
 def _fallback_split(lines: Sequence[str], start: int, stop: int) -> list[Unit]:

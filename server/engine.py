@@ -254,16 +254,23 @@ class Engine:
         self._parsed: LRU[str, Parsed] = LRU(cache_size)
         self._results: LRU[tuple[object, ...], _BlockResult] = LRU(cache_size)
         self._enabled: dict[str, tuple[type[Rule], ...]] = {}
+        # (context key, rules key) -> small int, so block keys hash cheaply
+        self._tokens: dict[tuple[object, ...], int] = {}
+        # path -> id(block) -> (block, token, result) of the last analysis of that path
+        self._recent: dict[str, dict[int, tuple[Block, int, _BlockResult]]] = {}
         self.parse_calls = 0  # libcst parses done (tests prove block reuse with it)
 
     def clear_caches(self) -> None:
         """Drop parsed trees and results (the CLI does this between files to bound memory)."""
         self._parsed.clear()
         self._results.clear()
+        self._recent.clear()
+        self._tokens.clear()
 
     def set_config(self, config: Config) -> None:
         self.config = config
         self._enabled.clear()
+        self._recent.clear()
 
     def enabled_rules(self, path: str) -> tuple[type[Rule], ...]:
         rules = self._enabled.get(path)
@@ -301,13 +308,23 @@ class Engine:
         syntax: list[tuple[Span, str]] = []
         facts: dict[str, list[Located[object]]] = {}
         blocks_run = 0
+        token = self._tokens.setdefault((ctx.key, rules_key), len(self._tokens))
+        previous = self._recent.get(snapshot.path, {})
+        current: dict[int, tuple[Block, int, _BlockResult]] = {}
         for start, block in snapshot.blocks():
-            key = (block.parse_text, block.kind, ctx.key, rules_key)
-            result = self._results.get(key)
-            if result is None:
-                result = self._run_block(block, ctx, rules)
-                self._results.put(key, result)
-                blocks_run += 1
+            # unchanged blocks are the same objects from one version to the next: skip hashing their text
+            seen = previous.get(id(block))
+            if seen is not None and seen[0] is block and seen[1] == token:
+                result = seen[2]
+            else:
+                key = (block.parse_text, block.kind, token)
+                cached = self._results.get(key)
+                if cached is None:
+                    cached = self._run_block(block, ctx, rules)
+                    self._results.put(key, cached)
+                    blocks_run += 1
+                result = cached
+            current[id(block)] = (block, token, result)
             ref = _BlockRef(start, block, result.parsed)
             if result.parsed.error is not None:
                 issue = result.parsed.error
@@ -320,6 +337,7 @@ class Engine:
                 crashes.append(RuleCrash(code, snapshot.path, start + rel_line + 1, error))
             for code, values in result.facts.items():
                 facts.setdefault(code, []).extend(Located(ref, value) for value in values)
+        self._recent[snapshot.path] = current
         for rule in rules:
             if issubclass(rule, ModuleRule):
                 findings.extend(self._check_module_rule(rule, ctx, facts.get(rule.meta.code, []), crashes, snapshot.path))
