@@ -13,6 +13,7 @@ Save tier: project rules over a project index; the hook is `Engine.check_project
 from __future__ import annotations
 
 import ast
+import dataclasses
 import logging
 import traceback
 from collections import OrderedDict
@@ -236,6 +237,49 @@ def _python_error(text: str) -> SyntaxError | None:
     return None
 
 
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+_IS_NODE: dict[type, bool] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(cls))
+        _CHILD_FIELDS[cls] = names
+    return names
+
+
+def _is_node(cls: type) -> bool:
+    known = _IS_NODE.get(cls)
+    if known is None:
+        known = _IS_NODE[cls] = issubclass(cls, cst.CSTNode)  # CSTNode is an ABC: checked once per type
+    return known
+
+
+def walk(node: cst.CSTNode, visitors: Mapping[str, Sequence[Callable[[cst.CSTNode], None]]]) -> None:
+    """A read-only batched traversal: `visit_<Type>` before the children, `leave_<Type>` after.
+
+    libcst's own `visit` rebuilds every node on the way back up (and validates it), which
+    costs twice the parse; rules only read, so this walk follows the dataclass fields
+    instead. Attribute visitors (`visit_<Type>_<field>`) are not part of the rule SDK.
+    """
+    cls = type(node)
+    name = cls.__name__
+    for fn in visitors.get("visit_" + name, ()):
+        fn(node)
+    for field_name in _CHILD_FIELDS.get(cls) or _child_fields(cls):
+        value = getattr(node, field_name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            for item in value:
+                if _IS_NODE.get(type(item)) or _is_node(type(item)):
+                    walk(item, visitors)
+        elif _IS_NODE.get(kind) or (kind not in _IS_NODE and _is_node(kind)):
+            walk(value, visitors)
+    for fn in visitors.get("leave_" + name, ()):
+        fn(node)
+
+
 def _syntax_issue(exc: Exception, prefix_lines: int) -> SyntaxIssue:
     if isinstance(exc, SyntaxError):
         line, col, message = exc.lineno or 1, max((exc.offset or 1) - 1, 0), exc.msg
@@ -361,7 +405,14 @@ class Engine:
         view = BlockView(wrapper=wrapper, synthetic_body=block.kind is BlockKind.CLASS_HEADER)
         instances = [rule(ctx, self.config.options_for(rule), view) for rule in rules]
         guards = [_Guard(instance) for instance in instances]
-        cst.visit_batched(tree, guards)
+        table: dict[str, list[Callable[[cst.CSTNode], None]]] = {}
+        for guard in guards:
+            for method, fn in guard.get_visitors().items():
+                table.setdefault(method, []).append(fn)
+        try:
+            walk(tree, table)
+        except RecursionError:
+            logger.warning("block at %s is nested too deeply to review", ctx.path)
         findings: list[_RelFinding] = []
         facts: dict[str, tuple[object, ...]] = {}
         crashes: list[tuple[str, int, str]] = []
