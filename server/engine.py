@@ -591,8 +591,9 @@ class _FixBuilder:
         handle = self.handle
         tree = handle.parsed.tree
         assert tree is not None
-        new_tree: cst.CSTNode = tree
+        new_tree: cst.CSTNode | cst.RemovalSentinel = tree
         for old, new in self.replacements:
+            assert isinstance(new_tree, cst.CSTNode)
             if isinstance(new, cst.RemovalSentinel):
                 new_tree = new_tree.deep_remove(old)
             else:

@@ -40,6 +40,8 @@ class _Recorder:
 
 class _LocatingState(PositionProvidingCodegenState):
     __slots__ = ("wanted", "remaining")
+    wanted: set[cst.CSTNode]
+    remaining: int
 
     @contextmanager
     def record_syntactic_position(
@@ -50,7 +52,7 @@ class _LocatingState(PositionProvidingCodegenState):
             yield
         finally:
             if self.remaining > 0:  # once done, the unwinding must not look up unfinished nodes
-                computed = self.provider._computed
+                computed: dict[cst.CSTNode, CodeRange] = self.provider._computed  # type: ignore[assignment]
                 end = CodePosition(self.line, self.column)
                 start = computed[start_node].start if start_node is not None else start
                 end = computed[end_node].end if end_node is not None else end
@@ -74,8 +76,8 @@ def locate(tree: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Range]:
         return {}
     recorder = _Recorder()
     state = _LocatingState(default_indent=tree.default_indent, default_newline=tree.default_newline, provider=recorder)  # type: ignore[arg-type]
-    state.wanted = wanted  # type: ignore[attr-defined]
-    state.remaining = len(wanted)  # type: ignore[attr-defined]
+    state.wanted = wanted
+    state.remaining = len(wanted)
     try:
         tree._codegen(state)
     except _Done:

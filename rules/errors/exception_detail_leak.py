@@ -311,8 +311,10 @@ class ExceptionDetailLeak(FileRule):
         fix = None
         body = handler.body
         if statement is not None and isinstance(body, cst.IndentedBlock) and statement in body.body:
+            block: cst.IndentedBlock = body
+            stmt: cst.BaseStatement = statement
 
-            def build(builder: FixBuilder, block: cst.IndentedBlock = body, stmt: cst.BaseStatement = statement) -> None:
+            def build(builder: FixBuilder) -> None:
                 logger = builder.ensure_logger()
                 fixed = stmt.deep_replace(leak, cst.parse_expression(GENERIC))
                 logs = any(

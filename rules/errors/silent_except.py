@@ -170,8 +170,9 @@ class SilentExcept(FileRule):
         where = self._functions[-1] if self._functions else "module"
         fix = None
         if isinstance(body, cst.IndentedBlock):
+            block: cst.IndentedBlock = body
 
-            def build(builder: FixBuilder, handler: cst.ExceptHandler = node, block: cst.IndentedBlock = body) -> None:
+            def build(builder: FixBuilder) -> None:
                 name = builder.ensure_logger()
                 log = cst.parse_statement(f'{name}.exception("Ignored error in {where}")\n')
                 kept = [

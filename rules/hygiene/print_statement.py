@@ -49,9 +49,9 @@ def _logging_args(call: cst.Call) -> list[cst.Arg] | None:
                 pieces.append("%s")
                 values.append(value)
             else:
-                text, args = converted
+                text, expressions = converted
                 pieces.append(text)
-                values.extend(args)
+                values.extend(expressions)
         else:
             pieces.append("%s")
             values.append(value)
@@ -78,6 +78,8 @@ def _from_fstring(node: cst.FormattedString) -> tuple[str, list[cst.BaseExpressi
                 return None
             text.append(literal.evaluated_value.replace("{{", "{").replace("}}", "}").replace("%", "%%"))
         else:
+            if not isinstance(part, cst.FormattedStringExpression):
+                return None
             if part.format_spec or part.equal is not None or part.conversion not in _CONVERSIONS:
                 return None
             text.append("%" + _CONVERSIONS[part.conversion])
@@ -240,8 +242,9 @@ class PrintStatement(FileRule):
         fix = None
         if args is not None:
             level = self.options.level  # type: ignore[attr-defined]
+            new_args: list[cst.Arg] = args
 
-            def build(builder: FixBuilder, call: cst.Call = node, new_args: list[cst.Arg] = args) -> None:
+            def build(builder: FixBuilder, call: cst.Call = node) -> None:
                 name = builder.ensure_logger()
                 func = cst.Attribute(cst.Name(name), cst.Name(level))
                 builder.replace(call, call.with_changes(func=func, args=new_args))

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.workspace.position_codec import PositionCodec
 
 from server import __version__
 from server.config import Config, ConfigError, find_config_file, load_config
@@ -175,7 +176,7 @@ class ReviewServer(LanguageServer):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, fn, *args)
 
-    def codec(self):  # noqa: ANN201 - pygls' PositionCodec
+    def codec(self) -> PositionCodec:
         return self.workspace.position_codec
 
     # -- configuration -------------------------------------------------------------------
