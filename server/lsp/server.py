@@ -17,11 +17,14 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import JsonRPCNotification
 from pygls.workspace.position_codec import PositionCodec
 
 from server import __version__
@@ -86,7 +89,8 @@ def parse_settings(raw: object, previous: EditorSettings | None = None) -> tuple
     config = dict(settings.config)
     for key, value in raw.items():
         if key in _FILE_KEYS:
-            if value is None or value == [] and key == "select":
+            # editors send every setting with its default; an empty one must not hide the project's file
+            if value is None or value == [] or value == {}:
                 config.pop(_FILE_KEYS[key], None)
             else:
                 config[_FILE_KEYS[key]] = value
@@ -132,9 +136,26 @@ class _ClientLogHandler(logging.Handler):
         self.server.log_to_client(kind, self.format(record))
 
 
+class _Protocol(LanguageServerProtocol):
+    """Answers a request whose params do not fit the protocol with an error response.
+
+    pygls logs such a message and drops it, leaving the client waiting forever for its
+    answer; JSON-RPC says the request gets an "invalid params" error.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                self._send_response(data["id"], error=exc.to_response_error())
+            # a message pygls' dispatcher skips (it only handles JSON-RPC 2.0)
+            return JsonRPCNotification(method=str(data.get("method", "")), params=None, jsonrpc="invalid")
+
+
 class ReviewServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("reviewls", __version__)
+        super().__init__("reviewls", __version__, protocol_cls=_Protocol)
         from server.documents import DocumentStore
 
         self.store = DocumentStore()

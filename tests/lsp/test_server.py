@@ -318,3 +318,46 @@ async def test_close_clears_diagnostics(client: LanguageClient) -> None:
         return
     while not any(p.uri == uri and p.version is None and not p.diagnostics for p in client.received):  # type: ignore[attr-defined]
         await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+
+async def _next_publish(client: LanguageClient, uri: str, seen: int) -> list[lsp.Diagnostic]:
+    """Diagnostics of the first push for `uri` after the first `seen` pushes."""
+    while True:
+        pushes = [p for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
+        if len(pushes) > seen:
+            return list(pushes[seen].diagnostics)
+        await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+
+async def _after_config_change(client: LanguageClient, uri: str, seen: int) -> list[lsp.Diagnostic]:
+    if pulls(client):
+        return await diagnostics(client, uri, 1)
+    return await _next_publish(client, uri, seen)
+
+
+async def test_pyproject_change_is_picked_up(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE)
+    await diagnostics(client, uri, 1)
+    workspace = client.capabilities.workspace if client.capabilities else None
+    watches = bool(workspace and workspace.did_change_watched_files and workspace.did_change_watched_files.dynamic_registration)
+    registered = any(r.method == lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in client.registrations)  # type: ignore[attr-defined]
+    assert registered == watches
+    seen = len([p for p in client.received if p.uri == uri])  # type: ignore[attr-defined]
+    pyproject = client.root / "pyproject.toml"  # type: ignore[attr-defined]
+    pyproject.write_text('[tool.reviewls]\nignore = ["print-statement"]\n')
+    client.workspace_did_change_watched_files(
+        lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=pyproject.as_uri(), type=lsp.FileChangeType.Changed)])
+    )
+    assert codes(await _after_config_change(client, uri, seen)) == [(5, "RV301")]
+
+
+async def test_editor_settings_override_the_file(client: LanguageClient) -> None:
+    uri = open_doc(client, "app/services.py", SERVICE)
+    await diagnostics(client, uri, 1)
+    seen = len([p for p in client.received if p.uri == uri])  # type: ignore[attr-defined]
+    client.workspace_did_change_configuration(
+        lsp.DidChangeConfigurationParams(settings={"reviewls": {"select": ["RV101"], "severity": {"RV101": "error"}}})
+    )
+    diags = await _after_config_change(client, uri, seen)
+    assert codes(diags) == [(4, "RV101")]
+    assert diags[0].severity == lsp.DiagnosticSeverity.Error
