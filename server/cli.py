@@ -10,32 +10,19 @@ import argparse
 import logging
 import os
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from rules.api import Severity
 from rules.registry import all_rules
 from server import __version__
+from server.baseline import BaselineError, filter_new, read_baseline, write_baseline
+from server.batch import Progress, run_check
 from server.config import Config, ConfigError, find_config_file, load_config
-from server.documents import Document
-from server.engine import Engine
-from server.fixes import fix_all
-from server.report import CheckResult, FileFinding
+from server.gitdiff import DiffError, changed_lines, on_changed_lines
+from server.report import FORMATS, renderer
 
 logger = logging.getLogger(__name__)
-
-FORMATS = ("text", "json")
-
-
-class ReadError(Exception):
-    """A file that cannot be reviewed (missing, unreadable, not UTF-8)."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -60,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
         help="lowest severity that makes the exit code 1 (default: warning)",
     )
     check.add_argument("--fix", action="store_true", help="apply safe fixes in place (only when the result parses)")
+    check.add_argument("--diff", metavar="REV", help="report only findings on lines changed since git revision REV")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in FILE")
+    check.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
+    check.add_argument("--jobs", "-j", type=int, metavar="N", help="review in N processes (default: all cores)")
+    check.add_argument("--no-cache", action="store_true", help=f"neither read nor write the result cache ({'.reviewls_cache'})")
     check.add_argument("--config", metavar="FILE", help="pyproject.toml or reviewls.toml to use")
     check.add_argument("--show-settings", action="store_true", help="print the configuration and each rule's state, exit")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help=argparse.SUPPRESS)
@@ -88,85 +80,6 @@ def _load(args: argparse.Namespace) -> Config:
     return config.merged(overrides, "command line") if overrides else config
 
 
-def iter_files(paths: Sequence[str], config: Config) -> Iterator[Path]:
-    """Python files under `paths`, skipping excluded folders; explicit files are always kept."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_file():
-            yield path
-            continue
-        for root, dirs, files in os.walk(path):
-            here = Path(root)
-            dirs[:] = sorted(d for d in dirs if not config.is_excluded(here / d))
-            for name in sorted(files):
-                if name.endswith((".py", ".pyi")) and not config.is_excluded(here / name):
-                    yield here / name
-
-
-def read_source(path: Path) -> tuple[str, bool]:
-    """The file's text and whether it had a UTF-8 BOM; ReadError with the reason otherwise."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    bom = data.startswith(b"\xef\xbb\xbf")
-    try:
-        return data.decode("utf-8-sig"), bom
-    except UnicodeDecodeError as exc:
-        raise ReadError(str(path), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); file skipped") from None
-
-
-def _display(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def write_atomic(path: Path, text: str, bom: bool) -> None:
-    """Replace the file in one step: a crash never leaves half a file."""
-    data = ("\ufeff" if bom else "") + text
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(data)
-        os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
-def run_check(paths: Sequence[str], config: Config, *, fix: bool = False, want_fixes: bool = False) -> CheckResult:
-    """Review files on disk with the same engine the server uses."""
-    engine = Engine(config)
-    result = CheckResult()
-    for path in iter_files(paths, config):
-        display = _display(path)
-        try:
-            text, bom = read_source(path)
-        except ReadError as exc:
-            result.errors.append((display, exc.reason))
-            continue
-        result.files += 1
-        if fix:
-            fixed = fix_all(engine, display, text)
-            if fixed.applied and fixed.text != text:
-                write_atomic(path, fixed.text, bom)
-                result.fixed += len(fixed.applied)
-                text = fixed.text
-        snapshot = Document(path.as_uri() if path.is_absolute() else display, display, text).snapshot()
-        analysis = engine.analyze(snapshot)
-        for crash in analysis.crashes:
-            result.crashes.append((crash.code, display, crash.line))
-        for finding in analysis.findings:
-            built = engine.build_fix(snapshot, finding) if want_fixes and finding.fix_title else None
-            result.findings.append(FileFinding(display, finding, built))
-        engine.clear_caches()
-    return result
-
-
 def _show_settings(config: Config, paths: Sequence[str]) -> str:
     target = paths[0] if paths else "."
     lines = [f"config: {config.source}", f"path: {target}", "rules:"]
@@ -189,12 +102,37 @@ def check_main(args: argparse.Namespace) -> int:
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         return _error(f"no such file or directory: {missing[0]}")
-    result = run_check(paths, config, fix=args.fix, want_fixes=args.format == "json")
-    if args.format == "json":
-        from server.report.json import render
-    else:
-        from server.report.text import render
-    report = render(result)
+    if args.jobs is not None and args.jobs < 1:
+        return _error("--jobs must be at least 1")
+    changes = None
+    if args.diff:
+        try:
+            changes = changed_lines(args.diff, Path.cwd())
+        except DiffError as exc:
+            return _error(str(exc))
+    baseline_path = args.baseline or (str(Path(config.root) / config.baseline) if config.baseline else None)
+    baseline = None
+    if baseline_path and not args.write_baseline:
+        try:
+            baseline = read_baseline(Path(baseline_path))
+        except BaselineError as exc:
+            return _error(str(exc))
+    machine = args.format != "text" or bool(args.output)
+    progress = Progress(enabled=not machine)
+    cache_root = None if args.no_cache else Path(config.root if config.source != "defaults" else ".")
+    try:
+        result = run_check(paths, config, fix=args.fix, jobs=args.jobs, cache_root=cache_root, progress=progress)
+    finally:
+        progress.close()
+    if changes is not None:
+        result.findings = [r for r in result.findings if on_changed_lines(r.path, r.line, r.end_line, changes)]
+    if args.write_baseline:
+        write_baseline(Path(args.write_baseline), result.findings)
+        sys.stderr.write(f"reviewls: wrote {len(result.findings)} findings to {args.write_baseline}\n")
+        return 0
+    if baseline is not None:
+        result.findings, result.baselined = filter_new(result.findings, baseline)
+    report = renderer(args.format)(result)
     if args.output:
         try:
             Path(args.output).write_text(report, encoding="utf-8")
@@ -209,7 +147,7 @@ def check_main(args: argparse.Namespace) -> int:
     if result.crashes:
         return 2
     threshold = Severity(args.fail_on).rank
-    failing = any(item.finding.severity.rank >= threshold for item in result.findings)
+    failing = any(r.severity.rank >= threshold for r in result.findings)
     return 1 if failing or result.errors else 0
 
 

@@ -36,6 +36,7 @@ _KEYS = {
     "exclude",
     "report-syntax-errors",
     "rules",
+    "baseline",
 }
 DEFAULT_EXCLUDE = (
     ".git",
@@ -65,6 +66,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     report_syntax_errors: bool = False
     rule_options: tuple[tuple[str, object], ...] = ()
+    baseline: str | None = None  # relative to `root`
     source: str = "defaults"
     root: str = "."
 
@@ -136,6 +138,8 @@ def _set_fields(table: Mapping[str, object]) -> set[str]:
         out.add("report_syntax_errors")
     if "rules" in table:
         out.add("rule_options")
+    if "baseline" in table:
+        out.add("baseline")
     return out
 
 
@@ -215,6 +219,9 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
         parsed = _str_list(codes, f"per-file-ignores.{pattern}", source)
         _expand(parsed, source, f"per-file-ignores.{pattern}")
         per_file.append((pattern, parsed))
+    baseline = table.get("baseline")
+    if baseline is not None and not isinstance(baseline, str):
+        raise ConfigError("baseline", source, "expected a file path")
     report_syntax = table.get("report-syntax-errors", False)
     if not isinstance(report_syntax, bool):
         raise ConfigError("report-syntax-errors", source, "expected true or false")
@@ -226,6 +233,7 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
         exclude=_str_list(table.get("exclude", []), "exclude", source),
         report_syntax_errors=report_syntax,
         rule_options=_rule_options(table.get("rules", {}), source),
+        baseline=baseline,
         source=source,
         root=root,
     )

@@ -107,6 +107,14 @@ class Rule(cst.BatchableCSTVisitor):
         return text
 
     @classmethod
+    def why(cls) -> str:
+        """First sentence of `## Why is this bad?`, for reports."""
+        _, _, rest = cls.docs().partition("## Why is this bad?")
+        paragraph = " ".join(rest.strip().split("\n\n")[0].split())
+        sentence, dot, _ = paragraph.partition(". ")
+        return sentence + ("." if dot or not sentence.endswith(".") else "")
+
+    @classmethod
     def docs_url(cls) -> str:
         return f"https://github.com/reviewls/reviewls/blob/main/docs/rules/{cls.meta.code}.md"
 

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
-from rules.api import Fix
-from server.engine import Finding
+from server.batch import CheckResult
 
-
-@dataclass(frozen=True)
-class FileFinding:
-    path: str  # relative to the working directory, with forward slashes
-    finding: Finding
-    fix: Fix | None = None
+FORMATS = ("text", "json", "sarif", "github", "markdown")
 
 
-@dataclass
-class CheckResult:
-    findings: list[FileFinding] = field(default_factory=list)
-    files: int = 0
-    fixed: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message): unreadable files
-    crashes: list[tuple[str, str, int]] = field(default_factory=list)  # (code, path, line)
+def renderer(name: str) -> Callable[[CheckResult], str]:
+    if name == "json":
+        from server.report.json import render
+    elif name == "sarif":
+        from server.report.sarif import render
+    elif name == "github":
+        from server.report.github import render
+    elif name == "markdown":
+        from server.report.markdown import render
+    else:
+        from server.report.text import render
+    return render

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 from rules.api import Fix
-from server.report import CheckResult
+from server.batch import CheckResult
 
 VERSION = 1
 
@@ -27,18 +27,18 @@ def _fix(fix: Fix | None) -> dict[str, object] | None:
 def document(result: CheckResult) -> dict[str, object]:
     diagnostics = [
         {
-            "path": item.path,
-            "line": item.finding.span.line,
-            "column": item.finding.span.col + 1,
-            "end_line": item.finding.span.end_line,
-            "end_column": item.finding.span.end_col + 1,
-            "code": item.finding.code,
-            "rule": item.finding.name,
-            "severity": item.finding.severity.value,
-            "message": item.finding.message,
-            "fix": _fix(item.fix),
+            "path": r.path,
+            "line": r.line,
+            "column": r.col + 1,
+            "end_line": r.end_line,
+            "end_column": r.end_col + 1,
+            "code": r.code,
+            "rule": r.rule,
+            "severity": r.severity.value,
+            "message": r.message,
+            "fix": _fix(r.fix),
         }
-        for item in result.findings
+        for r in result.findings
     ]
     return {
         "version": VERSION,
@@ -47,7 +47,8 @@ def document(result: CheckResult) -> dict[str, object]:
             "files": result.files,
             "findings": len(diagnostics),
             "fixable": sum(1 for d in diagnostics if d["fix"] is not None),
-            "fixed": result.fixed,
+            "fixed": result.fixed_count,
+            "baselined": result.baselined,
             "by_severity": dict(sorted(Counter(str(d["severity"]) for d in diagnostics).items())),
             "by_code": dict(sorted(Counter(str(d["code"]) for d in diagnostics).items())),
             "errors": [{"path": path, "message": message} for path, message in result.errors],

@@ -4,26 +4,38 @@ from __future__ import annotations
 
 from collections import Counter
 
-from server.report import CheckResult
+from rules.api import Safety
+from server.batch import CheckResult
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def render(result: CheckResult) -> str:
     lines: list[str] = []
-    for item in result.findings:
-        f = item.finding
-        marker = " [*]" if f.fix_safety is not None and f.fix_safety.value == "safe" else ""
-        lines.append(f"{item.path}:{f.span.line}:{f.span.col + 1}: {f.code}{marker} [{f.severity.value}] {f.message}")
+    for path, codes in sorted(result.fixed.items()):
+        counts = ", ".join(f"{code} x{n}" for code, n in sorted(Counter(codes).items()))
+        lines.append(f"fixed {path}: {counts}")
+    if result.fixed:
+        lines.append("")
+    for r in result.findings:
+        marker = " [*]" if r.fix_safety is Safety.SAFE else ""
+        lines.append(f"{r.path}:{r.line}:{r.col + 1}: {r.code}{marker} [{r.severity.value}] {r.message}")
     count = len(result.findings)
-    fixable = sum(1 for item in result.findings if item.finding.fix_safety is not None and item.finding.fix_safety.value == "safe")
+    fixable = sum(1 for r in result.findings if r.fix_safety is Safety.SAFE)
+    files = _plural(result.files, "file")
     if count:
-        by_code = Counter(item.finding.code for item in result.findings)
+        by_code = Counter(r.code for r in result.findings)
         summary = ", ".join(f"{code} x{n}" for code, n in sorted(by_code.items()))
         lines.append("")
-        lines.append(f"Found {count} finding{'s' if count != 1 else ''} in {result.files} file{'s' if result.files != 1 else ''} ({summary}).")
+        lines.append(f"Found {_plural(count, 'finding')} in {files} ({summary}).")
         if fixable:
             lines.append(f"[*] {fixable} fixable with `reviewls --check --fix`.")
     else:
-        lines.append(f"All checks passed ({result.files} file{'s' if result.files != 1 else ''}).")
+        lines.append(f"All checks passed ({files}).")
+    if result.baselined:
+        lines.append(f"{_plural(result.baselined, 'finding')} in the baseline not shown.")
     if result.fixed:
-        lines.append(f"Fixed {result.fixed} finding{'s' if result.fixed != 1 else ''}.")
+        lines.append(f"Fixed {_plural(result.fixed_count, 'finding')}.")
     return "\n".join(lines) + "\n"

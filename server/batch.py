@@ -1,0 +1,338 @@
+"""Batch review for `--check`: files on disk, in parallel processes, with a result cache.
+
+Each file is reviewed by the same engine the server uses. Results cross process boundaries
+and the cache as plain `Record`s (with their fix edits already built), keyed by what they
+depend on: the file's path and content, the configuration and the reviewls version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rules.api import Fix, Safety, Severity, TextEdit
+from server import __version__
+from server.config import Config
+from server.documents import Document
+from server.engine import Engine
+from server.fixes import fix_all
+
+logger = logging.getLogger(__name__)
+
+CACHE_DIR = ".reviewls_cache"
+
+
+class ReadError(Exception):
+    """A file that cannot be reviewed (missing, unreadable, not UTF-8)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Record:
+    """One finding as reporters, the cache and the baseline see it."""
+
+    path: str
+    code: str
+    rule: str
+    severity: Severity
+    message: str
+    line: int
+    col: int  # 0-based code points, as in the engine
+    end_line: int
+    end_col: int
+    fingerprint: str
+    fix: Fix | None = None
+
+    @property
+    def fix_safety(self) -> Safety | None:
+        return self.fix.safety if self.fix else None
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        if self.fix is not None:
+            data["fix"] = {"title": self.fix.title, "safety": self.fix.safety.value, "edits": [asdict(e) for e in self.fix.edits]}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Record:
+        fix_data = data.get("fix")
+        fix = None
+        if isinstance(fix_data, dict):
+            edits = tuple(TextEdit(**e) for e in fix_data["edits"])
+            fix = Fix(str(fix_data["title"]), Safety(fix_data["safety"]), edits)
+        values = {k: v for k, v in data.items() if k not in ("fix", "severity")}
+        return cls(severity=Severity(str(data["severity"])), fix=fix, **values)  # type: ignore[arg-type]
+
+
+@dataclass
+class FileReport:
+    path: str
+    records: list[Record] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)  # codes of the fixes applied
+    error: str | None = None
+    crashes: list[tuple[str, int]] = field(default_factory=list)  # (code, line)
+    cached: bool = False
+
+
+@dataclass
+class CheckResult:
+    findings: list[Record] = field(default_factory=list)
+    files: int = 0
+    fixed: dict[str, list[str]] = field(default_factory=dict)  # path -> codes fixed
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    crashes: list[tuple[str, str, int]] = field(default_factory=list)  # (code, path, line)
+    baselined: int = 0
+    cached_files: int = 0
+
+    @property
+    def fixed_count(self) -> int:
+        return sum(len(codes) for codes in self.fixed.values())
+
+
+def iter_files(paths: Sequence[str], config: Config) -> Iterator[Path]:
+    """Python files under `paths`, skipping excluded folders; explicit files are always kept."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            yield path
+            continue
+        for root, dirs, files in os.walk(path):
+            here = Path(root)
+            dirs[:] = sorted(d for d in dirs if not config.is_excluded(here / d))
+            for name in sorted(files):
+                if name.endswith((".py", ".pyi")) and not config.is_excluded(here / name):
+                    yield here / name
+
+
+def read_source(path: Path) -> tuple[str, bool]:
+    """The file's text and whether it had a UTF-8 BOM; ReadError with the reason otherwise."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    bom = data.startswith(b"\xef\xbb\xbf")
+    try:
+        return data.decode("utf-8-sig"), bom
+    except UnicodeDecodeError as exc:
+        raise ReadError(str(path), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); file skipped") from None
+
+
+def display_path(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def write_atomic(path: Path, text: str, bom: bool) -> None:
+    """Replace the file in one step: a crash never leaves half a file."""
+    data = ("\ufeff" if bom else "") + text
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(data)
+        os.chmod(temp, path.stat().st_mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def fingerprint(lines: Sequence[str], code: str, line: int, end_line: int, seen: Counter[tuple[str, str]]) -> str:
+    """Identity of a finding that survives edits elsewhere: the rule and the flagged code.
+
+    The flagged lines are compared with their whitespace stripped; the n-th identical
+    finding in a file gets n in its fingerprint so duplicates stay distinct.
+    """
+    text = "\n".join(part.strip() for part in lines[line - 1 : end_line])
+    occurrence = seen[(code, text)]
+    seen[(code, text)] += 1
+    return hashlib.sha256(f"{code}\0{text}\0{occurrence}".encode()).hexdigest()[:20]
+
+
+class Cache:
+    """Results per file under .reviewls_cache/, keyed by path, content, config and version."""
+
+    def __init__(self, root: Path, config: Config) -> None:
+        self.folder = root / CACHE_DIR / __version__
+        self.salt = repr((__version__, config.key, [r.meta.code for r in config.enabled_rules("x.py")]))
+
+    def key(self, path: str, text: str) -> str:
+        return hashlib.sha256(f"{self.salt}\0{path}\0{text}".encode()).hexdigest()
+
+    def get(self, key: str) -> list[Record] | None:
+        try:
+            data = json.loads((self.folder / key[:2] / f"{key}.json").read_text(encoding="utf-8"))
+            return [Record.from_json(item) for item in data]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, records: list[Record]) -> None:
+        folder = self.folder / key[:2]
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            gitignore = self.folder.parent / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("*\n")
+            handle, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump([r.to_json() for r in records], stream)
+            os.replace(temp, folder / f"{key}.json")
+        except OSError as exc:
+            logger.warning("cannot write the result cache in %s: %s", folder, exc.strerror)
+
+
+_worker: tuple[Engine, Cache | None] | None = None
+
+
+def _init_worker(config: Config, cache_root: str | None) -> None:
+    global _worker
+    _worker = (Engine(config), Cache(Path(cache_root), config) if cache_root else None)
+
+
+def review_file(path: str, display: str, fix: bool) -> FileReport:
+    """Review one file in this process (the worker's engine and cache)."""
+    assert _worker is not None, "worker not initialised"
+    engine, cache = _worker
+    report = FileReport(display)
+    try:
+        text, bom = read_source(Path(path))
+    except ReadError as exc:
+        report.error = exc.reason
+        return report
+    key = cache.key(display, text) if cache else None
+    if cache is not None and key is not None:
+        cached = cache.get(key)
+        if cached is not None and not (fix and any(r.fix_safety is Safety.SAFE for r in cached)):
+            report.records = cached
+            report.cached = True
+            return report
+    try:
+        if fix:
+            fixed = fix_all(engine, display, text)
+            if fixed.applied and fixed.text != text:
+                write_atomic(Path(path), fixed.text, bom)
+                report.fixed = list(fixed.applied)
+                text = fixed.text
+                key = cache.key(display, text) if cache else None
+        snapshot = Document(Path(path).resolve().as_uri(), display, text).snapshot()
+        analysis = engine.analyze(snapshot)
+        seen: Counter[tuple[str, str]] = Counter()
+        for finding in analysis.findings:
+            span = finding.span
+            built = engine.build_fix(snapshot, finding) if finding.fix_title else None
+            report.records.append(
+                Record(
+                    display,
+                    finding.code,
+                    finding.name,
+                    finding.severity,
+                    finding.message,
+                    span.line,
+                    span.col,
+                    span.end_line,
+                    span.end_col,
+                    fingerprint(snapshot.lines, finding.code, span.line, span.end_line, seen),
+                    built,
+                )
+            )
+        report.crashes = [(c.code, c.line) for c in analysis.crashes]
+    finally:
+        engine.clear_caches()
+    if cache is not None and key is not None and not report.crashes:
+        cache.put(key, report.records)
+    return report
+
+
+def _chunks(items: list[tuple[str, str, bool]], size: int) -> Iterator[list[tuple[str, str, bool]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _review_chunk(chunk: list[tuple[str, str, bool]]) -> list[FileReport]:
+    return [review_file(*item) for item in chunk]
+
+
+def run_check(
+    paths: Sequence[str],
+    config: Config,
+    *,
+    fix: bool = False,
+    jobs: int | None = None,
+    cache_root: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> CheckResult:
+    """Review every file under `paths`; `progress(done, total)` is called as files finish."""
+    items = [(str(path), display_path(path), fix) for path in iter_files(paths, config)]
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    root = str(cache_root) if cache_root else None
+    reports: list[FileReport] = []
+    if jobs == 1 or len(items) < 2:
+        _init_worker(config, root)
+        for n, item in enumerate(items, start=1):
+            reports.append(review_file(*item))
+            if progress:
+                progress(n, len(items))
+    else:
+        size = max(1, min(16, len(items) // (jobs * 4) or 1))
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, root)) as pool:
+            for chunk_reports in pool.map(_review_chunk, _chunks(items, size)):
+                reports.extend(chunk_reports)
+                if progress:
+                    progress(len(reports), len(items))
+    result = CheckResult()
+    for report in reports:
+        if report.error is not None:
+            result.errors.append((report.path, report.error))
+            continue
+        result.files += 1
+        result.cached_files += report.cached
+        result.findings.extend(report.records)
+        if report.fixed:
+            result.fixed[report.path] = report.fixed
+        result.crashes.extend((code, report.path, line) for code, line in report.crashes)
+    return result
+
+
+class Progress:
+    """A progress bar on a terminal for runs over a second; silent otherwise (rich)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty() and not os.environ.get("CI")
+        self.started = time.monotonic()
+        self._bar: object | None = None
+        self._task: object | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            if time.monotonic() - self.started < 1.0:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TimeElapsedColumn
+
+            bar = Bar("reviewing", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            bar.start()
+            self._bar, self._task = bar, bar.add_task("files", total=total)
+        self._bar.update(self._task, completed=done)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()  # type: ignore[attr-defined]
