@@ -260,6 +260,15 @@ def review_file(path: str, display: str, fix: bool) -> FileReport:
     return report
 
 
+def _from_cache(cache: Cache, path: str, display: str) -> FileReport | None:
+    try:
+        text, _ = read_source(Path(path))
+    except ReadError:
+        return None  # reported by the review itself
+    records = cache.get(cache.key(display, text))
+    return None if records is None else FileReport(display, records, cached=True)
+
+
 def _chunks(items: list[tuple[str, str, bool]], size: int) -> Iterator[list[tuple[str, str, bool]]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -282,20 +291,35 @@ def run_check(
     items = [(str(path), display_path(path), fix) for path in iter_files(paths, config)]
     jobs = max(1, jobs or os.cpu_count() or 1)
     root = str(cache_root) if cache_root else None
+    total = len(items)
     reports: list[FileReport] = []
+    if cache_root is not None and not fix:
+        # cached files are served here: a warm run starts no worker at all
+        cache = Cache(cache_root, config)
+        pending = []
+        for item in items:
+            hit = _from_cache(cache, item[0], item[1])
+            if hit is None:
+                pending.append(item)
+            else:
+                reports.append(hit)
+        items = pending
+    if progress and reports:
+        progress(len(reports), total)
     if jobs == 1 or len(items) < 2:
         _init_worker(config, root)
-        for n, item in enumerate(items, start=1):
+        for item in items:
             reports.append(review_file(*item))
             if progress:
-                progress(n, len(items))
+                progress(len(reports), total)
     else:
         size = max(1, min(16, len(items) // (jobs * 4) or 1))
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, root)) as pool:
             for chunk_reports in pool.map(_review_chunk, _chunks(items, size)):
                 reports.extend(chunk_reports)
                 if progress:
-                    progress(len(reports), len(items))
+                    progress(len(reports), total)
+    reports.sort(key=lambda report: report.path)
     result = CheckResult()
     for report in reports:
         if report.error is not None:

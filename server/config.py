@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -114,13 +116,15 @@ class Config:
         return tuple(rule for rule in all_rules() if states[rule.meta.code] == "enabled")
 
     def is_excluded(self, path: Path) -> bool:
-        parts = path.parts
-        for pattern in (*DEFAULT_EXCLUDE, *self.exclude):
-            if any(fnmatch.fnmatch(part, pattern) for part in parts):
-                return True
-            if _path_matches(PurePosixPath(path.as_posix()), pattern):
-                return True
-        return False
+        """Is this entry (met while walking a directory) excluded by its name or its path?
+
+        Names (`build`, `*.egg-info`) match the entry's own name: folders are pruned as they
+        are walked, so their contents never come up. Patterns with a `/` match the path.
+        """
+        names, paths = _exclude_patterns(self.exclude)
+        if names.match(path.name):
+            return True
+        return paths is not None and bool(paths.match(path.as_posix()))
 
     def merged(self, overrides: Mapping[str, object], source: str) -> Config:
         """This config with the keys in `overrides` (same schema as the file) replacing its own."""
@@ -141,6 +145,16 @@ def _set_fields(table: Mapping[str, object]) -> set[str]:
     if "baseline" in table:
         out.add("baseline")
     return out
+
+
+@functools.cache
+def _exclude_patterns(extra: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """One regex for name patterns, one for path patterns (matched anywhere below the root)."""
+    patterns = (*DEFAULT_EXCLUDE, *extra)
+    names = [fnmatch.translate(p) for p in patterns if "/" not in p.strip("/")]
+    paths = [fnmatch.translate("*/" + p.strip("/")) for p in patterns if "/" in p.strip("/")]
+    paths += [fnmatch.translate(p.strip("/")) for p in patterns if "/" in p.strip("/")]
+    return re.compile("|".join(names) or "(?!)"), re.compile("|".join(paths)) if paths else None
 
 
 def _path_matches(path: PurePosixPath, pattern: str) -> bool:

@@ -109,3 +109,14 @@ def test_version_and_settings() -> None:
 def test_dogfood_our_own_code_is_clean(module: str) -> None:
     result = reviewls("--check", module)
     assert result.returncode == 0, result.stdout
+
+
+def test_exclusions_apply_below_the_root_only(tmp_path: Path) -> None:
+    project = tmp_path / "env" / "project"  # a parent named like a virtualenv must not hide the project
+    for rel in ("app/svc.py", "build/gen.py", "app/generated/x.py", "node_modules/m.py"):
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text("print(1)\n")
+    (project / "pyproject.toml").write_text('[tool.reviewls]\nexclude = ["app/generated"]\n')
+    out = reviewls("--check", ".", cwd=project).stdout
+    assert "app/svc.py:1:1: RV101" in out
+    assert "build/" not in out and "generated" not in out and "node_modules" not in out
