@@ -443,12 +443,15 @@ class Engine:
     def _relative(self, reports: Sequence[Report], code: str, parsed: Parsed, block: Block) -> list[_RelFinding]:
         if not reports:
             return []
-        positions = self._positions(parsed, [r.node for r in reports])
+        positions = self._positions(parsed, [n for r in reports for n in (r.node, r.end) if n is not None])
         out: list[_RelFinding] = []
         for report in reports:
             where = positions.get(id(report.node))
             if where is None:
                 continue
+            last = positions.get(id(report.end)) if report.end is not None else None
+            if last is not None:
+                where = Range(where.line, where.col, last.end_line, last.end_col)
             line = where.line - 1 - block.prefix_lines
             end_line = where.end_line - 1 - block.prefix_lines
             if line < 0 or line >= block.line_count:
@@ -575,9 +578,13 @@ class _FixBuilder:
                 return local
         return None
 
-    def ensure_import(self, module: str) -> None:
-        if self._local_name_of(module) is None and module not in self.imports:
+    def ensure_import(self, module: str) -> str:
+        local = self._local_name_of(module)
+        if local is not None:
+            return local
+        if module not in self.imports:
             self.imports.append(module)
+        return module
 
     def ensure_logger(self) -> str:
         if self.ctx.logger_name:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 import libcst.matchers as m
+
+from rules.api.context import ModuleContext, dotted_name
 
 
 def kwarg(name: str, value: str) -> cst.Arg:
@@ -61,8 +65,6 @@ def is_main_guard(node: cst.If) -> bool:
 
 def decorator_names(node: cst.FunctionDef | cst.ClassDef) -> list[str]:
     """Dotted names of decorators (`@a.b(...)` -> `a.b`), as written."""
-    from rules.api.context import dotted_name
-
     names: list[str] = []
     for dec in node.decorators:
         expr = dec.decorator
@@ -123,3 +125,46 @@ def string_literal(text: str, quote: str = '"') -> str:
         text.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
     )
     return f"{quote}{escaped}{quote}"
+
+
+# %-style conversions that match an f-string `!r`/`!s`/`!a` with no format spec
+_CONVERSIONS = {None: "s", "s": "s", "r": "r", "a": "a"}
+
+
+def fstring_to_percent(node: cst.FormattedString) -> tuple[str, list[cst.BaseExpression]] | None:
+    """`f"a {x!r}"` -> ("a %r", [x]); None when a part has a format spec or nested quotes."""
+    text: list[str] = []
+    args: list[cst.BaseExpression] = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            try:
+                literal = cst.parse_expression(f"{node.quote}{part.value}{node.quote}")
+            except cst.ParserSyntaxError:
+                return None
+            if not isinstance(literal, cst.SimpleString) or not isinstance(literal.evaluated_value, str):
+                return None
+            text.append(literal.evaluated_value.replace("{{", "{").replace("}}", "}").replace("%", "%%"))
+        else:
+            if not isinstance(part, cst.FormattedStringExpression):
+                return None
+            if part.format_spec or part.equal is not None or part.conversion not in _CONVERSIONS:
+                return None
+            text.append("%" + _CONVERSIONS[part.conversion])
+            args.append(part.expression)
+    return "".join(text), args
+
+
+_LOGGER_NAMES = re.compile(r"_*(?:log|logger|[a-z_]*_logger)", re.IGNORECASE)
+_LOGGER_FACTORIES = frozenset(("logging.getLogger", "structlog.get_logger", "structlog.getLogger"))
+
+
+def is_logger(expr: cst.BaseExpression, ctx: ModuleContext) -> bool:
+    """Is `expr` a logger: the `logging` module, a `getLogger(...)` result, or named like one?"""
+    if isinstance(expr, cst.Call):
+        return ctx.qualified_name(expr.func) in _LOGGER_FACTORIES
+    name = dotted_name(expr)
+    if name is None:
+        return False
+    if ctx.qualified_name(expr) == "logging" or ctx.module_calls.get(name) in _LOGGER_FACTORIES:
+        return True
+    return bool(_LOGGER_NAMES.fullmatch(name.rsplit(".", 1)[-1]))

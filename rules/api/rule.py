@@ -25,8 +25,8 @@ class FixBuilder(Protocol):
     def replace(self, old: cst.CSTNode, new: cst.CSTNode | cst.RemovalSentinel) -> None:
         """Replace a node of the reported block (format-preserving)."""
 
-    def ensure_import(self, module: str) -> None:
-        """Add `import <module>` after the module's imports unless it is there."""
+    def ensure_import(self, module: str) -> str:
+        """The module's local name, adding `import <module>` after the imports when absent."""
 
     def ensure_logger(self) -> str:
         """Return the module logger's name, adding `logging` and `logger = ...` if absent."""
@@ -47,6 +47,7 @@ class Report:
     message: str
     fix: LazyFix | None = None
     at: object | None = None  # for module rules: the Located fact's block
+    end: cst.CSTNode | None = None  # the range runs to this node's end (default: `node`'s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +119,16 @@ class Rule(cst.BatchableCSTVisitor):
     def docs_url(cls) -> str:
         return f"https://github.com/reviewls/reviewls/blob/main/docs/rules/{cls.meta.code}.md"
 
-    def report(self, node: cst.CSTNode, message: str, *, fix: LazyFix | None = None, at: object | None = None) -> None:
-        self.reports.append(Report(node, message, fix, at))
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        fix: LazyFix | None = None,
+        at: object | None = None,
+        end: cst.CSTNode | None = None,
+    ) -> None:
+        self.reports.append(Report(node, message, fix, at, end))
 
     def fix(self, title: str, build: Callable[[FixBuilder], None], safety: Safety | None = None) -> LazyFix:
         """A lazy fix with the rule's declared safety unless given."""

@@ -18,14 +18,13 @@ from rules.api import (
     Severity,
     Valid,
     dotted_name,
+    fstring_to_percent,
     get_kwarg,
     is_main_guard,
     string_literal,
 )
 
 _STDOUT = frozenset(("sys.stdout", "None"))
-# %-style conversions that match an f-string `!r`/`!s`/`!a` with no format spec
-_CONVERSIONS = {None: "s", "s": "s", "r": "r", "a": "a"}
 
 
 def _logging_args(call: cst.Call) -> list[cst.Arg] | None:
@@ -44,7 +43,7 @@ def _logging_args(call: cst.Call) -> list[cst.Arg] | None:
         if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
             pieces.append(value.evaluated_value.replace("%", "%%"))
         elif isinstance(value, cst.FormattedString) and "r" not in value.prefix.lower() and len(value.quote) == 1:
-            converted = _from_fstring(value)
+            converted = fstring_to_percent(value)
             if converted is None:
                 pieces.append("%s")
                 values.append(value)
@@ -62,29 +61,6 @@ def _logging_args(call: cst.Call) -> list[cst.Arg] | None:
         arg.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if i < len(args) - 1 else arg
         for i, arg in enumerate(args)
     ]
-
-
-def _from_fstring(node: cst.FormattedString) -> tuple[str, list[cst.BaseExpression]] | None:
-    """`f"a {x!r}"` -> ("a %r", [x]); None when a part has a format spec or nested quotes."""
-    text: list[str] = []
-    args: list[cst.BaseExpression] = []
-    for part in node.parts:
-        if isinstance(part, cst.FormattedStringText):
-            try:
-                literal = cst.parse_expression(f"{node.quote}{part.value}{node.quote}")
-            except cst.ParserSyntaxError:
-                return None
-            if not isinstance(literal, cst.SimpleString) or not isinstance(literal.evaluated_value, str):
-                return None
-            text.append(literal.evaluated_value.replace("{{", "{").replace("}}", "}").replace("%", "%%"))
-        else:
-            if not isinstance(part, cst.FormattedStringExpression):
-                return None
-            if part.format_spec or part.equal is not None or part.conversion not in _CONVERSIONS:
-                return None
-            text.append("%" + _CONVERSIONS[part.conversion])
-            args.append(part.expression)
-    return "".join(text), args
 
 
 class PrintStatement(FileRule):

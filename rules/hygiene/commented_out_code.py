@@ -1,0 +1,199 @@
+"""RV103 commented-out-code."""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+
+from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid
+
+_PRAGMA = re.compile(r"#\s*(?:type:|noqa|pragma|pylint:|fmt:|isort:|reviewls:|nosec|mypy:|pyright:|ruff:|-\*-|!)", re.I)
+_LICENCE = re.compile(r"copyright|licen[cs]e|spdx|all rights reserved", re.I)
+_CODE_STATEMENTS = (
+    ast.Assign,
+    ast.AugAssign,
+    ast.Import,
+    ast.ImportFrom,
+    ast.Return,
+    ast.Raise,
+    ast.Delete,
+    ast.Assert,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+)
+
+
+def looks_like_code(lines: Sequence[str]) -> bool:
+    """Do these comment bodies parse as Python statements that do something?"""
+    text = textwrap.dedent("\n".join(lines))
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    if not tree.body:
+        return False
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Call, ast.Await)):
+            continue
+        if isinstance(stmt, ast.Return) and stmt.value is None:
+            return False
+        if not isinstance(stmt, _CODE_STATEMENTS):
+            return False
+    return True
+
+
+def _sequences(stmt: cst.CSTNode) -> Iterator[Sequence[cst.EmptyLine]]:
+    """The runs of own-line comments attached to a statement and its clauses."""
+    leading = getattr(stmt, "leading_lines", None)
+    if leading:
+        yield leading
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        for decorator in stmt.decorators:
+            yield decorator.leading_lines
+        yield stmt.lines_after_decorators
+    if isinstance(stmt, cst.If) and stmt.orelse is not None:
+        yield from _sequences(stmt.orelse)
+    if isinstance(stmt, cst.Else):
+        yield stmt.leading_lines
+    if isinstance(stmt, (cst.Try, cst.TryStar)):
+        for handler in stmt.handlers:
+            yield handler.leading_lines
+        if stmt.orelse is not None:
+            yield stmt.orelse.leading_lines
+        if stmt.finalbody is not None:
+            yield stmt.finalbody.leading_lines
+    if isinstance(stmt, (cst.For, cst.While)) and stmt.orelse is not None:
+        yield stmt.orelse.leading_lines
+
+
+def _runs(lines: Sequence[cst.EmptyLine]) -> Iterator[list[cst.EmptyLine]]:
+    run: list[cst.EmptyLine] = []
+    for line in lines:
+        if line.comment is not None and not _PRAGMA.match(line.comment.value):
+            run.append(line)
+            continue
+        if run:
+            yield run
+        run = []
+    if run:
+        yield run
+
+
+class CommentedOutCode(FileRule):
+    """
+    ## What it does
+    Finds blocks of comments that are Python code: statements that were switched off by
+    commenting them out.
+
+    ## Why is this bad?
+    Commented-out code rots: it stops matching the code around it, readers cannot tell
+    whether it is meant to come back, and version control already keeps the old version.
+
+    ## Example
+    ```python
+    def total(order):
+        # discount = order.discount()
+        # return order.amount - discount
+        return order.amount
+    ```
+    Use instead: delete the comment block; `git log -p` finds it when it is needed.
+
+    ## Fix
+    Deletes the comment block. Unsafe: the comment may be a deliberate note of an
+    alternative, which only a person can judge.
+
+    Quiet on prose, type comments, pragma comments (`# noqa`, `# pragma: no cover`, ...) and
+    licence headers.
+    """
+
+    meta = RuleMeta(
+        code="RV103", name="commented-out-code", family="hygiene", severity=Severity.HINT, scope=Scope.FILE, fix=Safety.UNSAFE
+    )
+
+    VALID = [
+        Valid("# Copyright 2024 Shop Inc.\n# import os\n# Licensed under the MIT license\nx = 1\n"),
+        Valid("def f(x):\n    # return early when the cart is empty\n    return x\n"),
+        Valid("x = []  # type: list[int]\n# noqa: E501\ny = 1\n"),
+        Valid("# Note: the default\n# Returns the total price\nTOTAL = 1\n"),
+        Valid("def g():\n    # see https://example.com/docs\n    # the TODO below is tracked\n    return 2\n"),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            def total(order):
+                # discount = order.discount()  # <- RV103
+                # return order.amount - discount
+                return order.amount
+            """,
+            fixed="""
+            def total(order):
+                return order.amount
+            """,
+        ),
+        Invalid(
+            """
+            import logging
+
+            # print("debug")  # <- RV103
+
+
+            class Cart:
+                # def legacy_total(self):  # <- RV103
+                #     return sum(self.items)
+
+                def total(self):
+                    return 0
+            """
+        ),
+    ]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        header = list(node.header)
+        if header and any(line.comment and _LICENCE.search(line.comment.value) for line in header):
+            header = []
+        self._check(header)
+        self._check_body(node.body)
+        self._check(node.footer)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._check_body(node.body)
+        self._check(node.footer)
+
+    def _check_body(self, body: Sequence[cst.CSTNode]) -> None:
+        for stmt in body:
+            if self.is_wrapper(stmt):
+                continue
+            for lines in _sequences(stmt):
+                self._check(lines)
+
+    def _check(self, lines: Sequence[cst.EmptyLine]) -> None:
+        for run in _runs(lines):
+            bodies = [line.comment.value[1:] for line in run if line.comment is not None]
+            if not looks_like_code(bodies):
+                continue
+            first, last = run[0].comment, run[-1].comment
+            assert first is not None and last is not None
+
+            def build(builder: FixBuilder, remove: list[cst.EmptyLine] = run) -> None:
+                for line in remove:
+                    builder.replace(line, cst.RemovalSentinel.REMOVE)
+
+            count = len(run)
+            self.report(
+                first,
+                f"commented-out code ({count} line{'s' if count > 1 else ''}): delete it, version control keeps it",
+                end=last,
+                fix=self.fix("Delete the commented-out code", build),
+            )

@@ -1,0 +1,187 @@
+"""RV106 logging-fstring."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    fstring_to_percent,
+    is_logger,
+    string_literal,
+)
+
+_METHODS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"))
+_AUTO_FIELD = re.compile(r"\{\}")
+_ANY_FIELD = re.compile(r"\{[^{}]*\}")
+
+
+def _lazy(message: cst.BaseExpression) -> tuple[str, list[cst.BaseExpression]] | None:
+    """The lazy (format, args) equivalent of an eagerly formatted message, or None."""
+    if isinstance(message, cst.FormattedString) and "r" not in message.prefix.lower() and len(message.quote) == 1:
+        return fstring_to_percent(message)
+    if (
+        isinstance(message, cst.Call)
+        and isinstance(message.func, cst.Attribute)
+        and message.func.attr.value == "format"
+        and isinstance(message.func.value, cst.SimpleString)
+        and all(arg.keyword is None and not arg.star for arg in message.args)
+    ):
+        template = message.func.value.evaluated_value
+        if not isinstance(template, str):
+            return None
+        fields = _ANY_FIELD.findall(template.replace("{{", "").replace("}}", ""))
+        if len(fields) != len(message.args) or any(f != "{}" for f in fields):
+            return None
+        text = template.replace("%", "%%")
+        text = _AUTO_FIELD.sub("%s", text.replace("{{", "\0").replace("}}", "\1")).replace("\0", "{").replace("\1", "}")
+        return text, [arg.value for arg in message.args]
+    if (
+        isinstance(message, cst.BinaryOperation)
+        and isinstance(message.operator, cst.Modulo)
+        and isinstance(message.left, cst.SimpleString)
+        and isinstance(message.left.evaluated_value, str)
+        and isinstance(message.right, (cst.Tuple, cst.Dict))
+    ):
+        right = message.right
+        values: list[cst.BaseExpression] = (
+            [el.value for el in right.elements] if isinstance(right, cst.Tuple) else [right]
+        )
+        if isinstance(right, cst.Tuple) and any(isinstance(el, cst.StarredElement) for el in right.elements):
+            return None
+        return message.left.evaluated_value, values
+    return None
+
+
+def _eager(message: cst.BaseExpression) -> str | None:
+    """How the message was formatted eagerly, if it was."""
+    if isinstance(message, cst.FormattedString) and any(isinstance(p, cst.FormattedStringExpression) for p in message.parts):
+        return "an f-string"
+    if isinstance(message, cst.Call) and isinstance(message.func, cst.Attribute) and message.func.attr.value == "format":
+        if isinstance(message.func.value, (cst.SimpleString, cst.ConcatenatedString)):
+            return "`str.format()`"
+    if isinstance(message, cst.BinaryOperation) and isinstance(message.operator, cst.Modulo):
+        if isinstance(message.left, (cst.SimpleString, cst.ConcatenatedString)):
+            return "`%` formatting"
+    return None
+
+
+class LoggingFstring(FileRule):
+    """
+    ## What it does
+    Finds logging calls whose message is already formatted: an f-string, `str.format()` or
+    `%` applied before the call.
+
+    ## Why is this bad?
+    The message is built even when the level is disabled, an exception in a `__str__` is
+    raised at the call site instead of being reported by logging, and log aggregators
+    (Sentry, Datadog, ELK) can no longer group messages by their template.
+
+    ## Example
+    ```python
+    logger.info(f"order {order.id} paid by {user}")
+    ```
+    Use instead:
+    ```python
+    logger.info("order %s paid by %s", order.id, user)
+    ```
+
+    ## Fix
+    Turns the message into a `%s` template with the values as arguments. Safe: logging
+    renders the same text, only later. Offered when the conversion is exact (no format
+    specs, `{}` fields only, a literal tuple or dict after `%`).
+
+    Quiet on lazy `%s` arguments.
+    """
+
+    meta = RuleMeta(
+        code="RV106", name="logging-fstring", family="hygiene", severity=Severity.INFORMATION, scope=Scope.FILE, fix=Safety.SAFE
+    )
+
+    VALID = [
+        Valid("import logging\nlogger = logging.getLogger(__name__)\nlogger.info('order %s paid', order_id)\n"),
+        Valid("import logging\nlogging.warning('static message')\n"),
+        Valid("import math\nx = math.log(f'{1}')\n"),
+        Valid("def report(out):\n    out.info(f'not a logger: {out}')\n"),
+        Valid("import logging\nlog = logging.getLogger(__name__)\nlog.info('%(user)s logged in', {'user': name})\n"),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def pay(order, user):
+                logger.info(f"order {order.id} paid by {user!r}")  # <- RV106
+                logger.warning("retry {} of {}".format(n, total))  # <- RV106
+                logger.error("failed: %s (%d%%)" % (order.id, pct))  # <- RV106
+            """,
+            fixed="""
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def pay(order, user):
+                logger.info("order %s paid by %r", order.id, user)
+                logger.warning("retry %s of %s", n, total)
+                logger.error("failed: %s (%d%%)", order.id, pct)
+            """,
+        ),
+        Invalid(
+            """
+            import logging
+
+
+            class Worker:
+                log = logging.getLogger("worker")
+
+                def run(self, job):
+                    self.log.log(logging.INFO, f"job {job:>5}")  # <- RV106
+                    self.log.exception("{0} failed".format(job))  # <- RV106
+            """,
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _METHODS or not is_logger(func.value, self.ctx):
+            return
+        index = 1 if func.attr.value == "log" else 0
+        positional = [arg for arg in node.args if arg.keyword is None and not arg.star]
+        if len(positional) <= index or node.args.index(positional[index]) != index:
+            return
+        message = positional[index].value
+        how = _eager(message)
+        if how is None:
+            return
+        if len(positional) > index + 1:
+            return  # extra args already: the call is unusual, leave it to a person
+        lazy = _lazy(message)
+        fix = None
+        if lazy is not None:
+            text, values = lazy
+
+            def build(builder: FixBuilder, call: cst.Call = node, at: int = index) -> None:
+                args = list(call.args)
+                first = cst.Arg(cst.parse_expression(string_literal(text)), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                extra = [cst.Arg(v, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) for v in values]
+                rest = args[at + 1 :]
+                new = [*args[:at], first, *extra, *rest]
+                if not rest and new:
+                    new[-1] = new[-1].with_changes(comma=args[at].comma)
+                builder.replace(call, call.with_changes(args=new))
+
+            fix = self.fix("Pass the values as lazy logging arguments", build)
+        self.report(message, f"logging message built with {how}: it is formatted even when the level is off", fix=fix)
