@@ -268,8 +268,9 @@ class MissingAwait(ModuleRule):
                 continue
             fix = None
             if site.in_async:
+                target: cst.Call = site.node
 
-                def build(builder: FixBuilder, call: cst.Call = site.node) -> None:
+                def build(builder: FixBuilder, call: cst.Call = target) -> None:
                     builder.replace(call, cst.Await(call))
 
                 fix = self.fix("Insert `await`", build)
