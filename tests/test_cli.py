@@ -15,19 +15,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "shop"
 EIGHT = {"RV101", "RV102", "RV105", "RV201", "RV203", "RV204", "RV301", "RV801"}
+DATA_ASYNC = {"RV103", "RV106", "RV303", "RV601", "RV602", "RV603", "RV604", "RV701"}
+ALL = EIGHT | DATA_ASYNC
 
 
 def reviewls(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "server", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def test_demo_reports_all_eight_rules() -> None:
+def test_demo_reports_every_rule() -> None:
     result = reviewls("--check", "examples/shop")
     assert result.returncode == 1, result.stderr
     codes = {line.split(": ")[1].split()[0] for line in result.stdout.splitlines() if line.startswith("examples/")}
-    assert codes == EIGHT
+    assert codes == ALL
     assert "examples/shop/shop/services/payments.py:16:9: RV101 [*] [warning] `print()` in application code" in result.stdout
-    assert result.stdout.rstrip().endswith("[*] 4 fixable with `reviewls --check --fix`.")
+    assert result.stdout.rstrip().endswith("[*] 6 fixable with `reviewls --check --fix`.")
 
 
 def test_json_output_follows_the_contract() -> None:
@@ -35,7 +37,7 @@ def test_json_output_follows_the_contract() -> None:
     document = json.loads(result.stdout)
     schema = json.loads((ROOT / "docs" / "check-output.schema.json").read_text())
     jsonschema.validate(document, schema)
-    assert {d["code"] for d in document["diagnostics"]} == EIGHT
+    assert {d["code"] for d in document["diagnostics"]} == ALL
     timeout = next(d for d in document["diagnostics"] if d["code"] == "RV301")
     assert timeout["path"] == "examples/shop/shop/services/payments.py"
     assert (timeout["line"], timeout["column"]) == (17, 20)
@@ -47,7 +49,7 @@ def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     demo = tmp_path / "shop"
     shutil.copytree(DEMO, demo)
     result = reviewls("--check", "--fix", str(demo))
-    assert "Fixed 4 findings." in result.stdout
+    assert "Fixed 6 findings." in result.stdout
     for path in demo.rglob("*.py"):
         ast.parse(path.read_text())
     payments = (demo / "shop" / "services" / "payments.py").read_text()
@@ -55,7 +57,10 @@ def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     assert "http.post(WAREHOUSE_HOOK, json={\"order\": order_id}, timeout=10)" in payments
     again = json.loads(reviewls("--check", str(demo), "--format", "json").stdout)
     assert [d for d in again["diagnostics"] if d["fix"] and d["fix"]["safety"] == "safe"] == []
-    assert {d["code"] for d in again["diagnostics"]} == EIGHT - {"RV101", "RV301"}
+    assert {d["code"] for d in again["diagnostics"]} == ALL - {"RV101", "RV301", "RV106", "RV701"}
+    reports = (demo / "shop" / "services" / "reports.py").read_text()
+    assert "            await self.send(order)\n" in reports
+    assert 'logger.info("report for %s: %s rows", status, len(rows))' in reports
 
 
 def test_select_ignore_and_fail_on() -> None:

@@ -12,7 +12,7 @@ import re
 import libcst as cst
 import libcst.matchers as m
 
-from rules.api.context import dotted_name
+from rules.api.context import Role, dotted_name
 from rules.api.rule import FileRule
 
 Loop = cst.For | cst.While | cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp
@@ -21,7 +21,9 @@ DJANGO_READS = frozenset(
     "get first last count exists aggregate latest earliest in_bulk get_or_create filter exclude all values "
     "values_list order_by select_related prefetch_related annotate only defer distinct contains".split()
 )
-RELATED_READS = frozenset(("all", "filter", "exclude", "count", "exists", "first", "last", "get", "values_list", "values"))
+# manager methods that a dict or list attribute does not have with the same call shape
+RELATED_READS = frozenset(("all", "filter", "exclude", "count", "exists", "first", "last", "values_list", "select_related"))
+_NO_ARGS = frozenset(("all", "count", "exists", "first", "last"))
 SQLALCHEMY_READS = frozenset(("execute", "scalar", "scalars", "get", "query", "get_one", "scalar_one", "exec"))
 _SESSION = re.compile(r"(?:.*_)?(?:session|db|sess|conn|connection)", re.IGNORECASE)
 
@@ -104,6 +106,8 @@ def related_manager(call: cst.Call, loop_vars: set[str]) -> str | None:
     func = call.func
     if not isinstance(func, cst.Attribute) or func.attr.value not in RELATED_READS:
         return None
+    if func.attr.value in _NO_ARGS and call.args:
+        return None  # `items.count(x)` is a list method
     manager = func.value
     if isinstance(manager, cst.Attribute) and isinstance(manager.value, cst.Name) and manager.value.value in loop_vars:
         if manager.attr.value != "objects":
@@ -146,6 +150,8 @@ class PerIterationRule(FileRule):
         raise NotImplementedError
 
     def _loop(self, node: Loop) -> None:
+        if self.ctx.has_role(Role.TEST):
+            return  # fixtures built in a loop are not a production query pattern
         loop_vars = loop_targets(node)
         for call in loop_calls(node):
             if id(call) in self._seen:

@@ -37,7 +37,7 @@ class SaveInLoop(PerIterationRule):
     None: the bulk form depends on the fields and on what the loop does between writes.
 
     Quiet on `bulk_create`/`bulk_update`, on `session.add(...)` (flushed together), and on
-    writes made once after the loop.
+    writes made once after the loop. Quiet in tests (fixtures built in a loop).
     """
 
     meta = RuleMeta(
