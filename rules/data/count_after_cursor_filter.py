@@ -32,7 +32,8 @@ def _cursor_filtered(stmt: cst.CSTNode) -> set[str]:
         for call in m.findall(assign.value, m.Call(func=m.Attribute(attr=m.Name("filter") | m.Name("where")))):
             if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
                 continue
-            if dotted_name(call.func.value) != target and target not in (dotted_name(n) for n in m.findall(call.func.value, m.Name())):
+            receiver_names = {n.value for n in m.findall(call.func.value, m.Name()) if isinstance(n, cst.Name)}
+            if dotted_name(call.func.value) != target and target not in receiver_names:
                 continue
             kwargs = [a for a in call.args if a.keyword is not None and _RANGE_LOOKUP.match(a.keyword.value)]
             comparisons = [a for a in call.args if a.keyword is None and isinstance(a.value, cst.Comparison)]
