@@ -16,11 +16,23 @@ _COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.For, cst.While, cst.With, cst.Mat
 
 @dataclass(frozen=True, slots=True)
 class Definition:
-    scope: tuple[str, ...]
+    scope: tuple[object, ...]
     name: str
     kind: str
     node: cst.Name
     exempt: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """A name read in a scope: a definition used before it is redefined is not dead."""
+
+    scope: tuple[object, ...]
+    name: str
+
+
+def _label(scope: tuple[object, ...]) -> str:
+    return ".".join(part if isinstance(part, str) else str(part[0]) for part in scope if isinstance(part, (str, tuple)))
 
 
 class DuplicateDefinition(ModuleRule):
@@ -110,6 +122,32 @@ class DuplicateDefinition(ModuleRule):
             """
         ),
         Valid("class A:\n    def save(self): ...\n\nclass B:\n    def save(self): ...\n"),
+        Valid(
+            """
+            def test_names():
+                @action(detail=True)
+                def view(request): ...
+                assert view.kwargs["name"] == "View"
+
+                @action(detail=True, name="other")
+                def view(request): ...
+                assert view.kwargs["name"] == "other"
+            """
+        ),
+        Valid(
+            """
+            def serializer_for(method):
+                if method == "POST":
+                    class Dynamic:
+                        class Meta:
+                            fields = ("a",)
+                else:
+                    class Dynamic:
+                        class Meta:
+                            fields = ("b",)
+                return Dynamic
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -159,7 +197,10 @@ class DuplicateDefinition(ModuleRule):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._scopes: list[str] = []
+        # top-level definitions are named (a class's members live in several blocks);
+        # nested ones also carry their identity, so two same-named classes in if/else differ
+        self._scopes: list[object] = []
+        self._defined: set[tuple[tuple[object, ...], str]] = set()
         # one entry per open node: is it a scope (True) or a compound statement (False)?
         self._containers: list[bool] = [True]
 
@@ -167,26 +208,37 @@ class DuplicateDefinition(ModuleRule):
         if not self._containers[-1]:
             return
         exempt = any(name.rsplit(".", 1)[-1] in _EXEMPT_LAST for name in decorator_names(node))
-        self.fact(Definition(tuple(self._scopes), node.name.value, kind, node.name, exempt))
+        scope = tuple(self._scopes)
+        self.fact(Definition(scope, node.name.value, kind, node.name, exempt))
+        self._defined.add((scope, node.name.value))
+
+    def _enter(self, node: cst.FunctionDef | cst.ClassDef, label: str) -> None:
+        self._scopes.append(label if not self._scopes else (label, id(node)))
+        self._containers.append(True)
+
+    def _leave(self) -> None:
+        self._scopes.pop()
+        self._containers.pop()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        scope = tuple(self._scopes)
+        if (scope, node.value) in self._defined or (not scope and node.value in self.ctx.local_names):
+            self.fact(Use(scope, node.value))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if not self.is_wrapper(node):
             self._record(node, "class")
-        self._scopes.append(node.name.value)
-        self._containers.append(True)
+        self._enter(node, node.name.value)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scopes.pop()
-        self._containers.pop()
+        self._leave()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._record(node, "function")
-        self._scopes.append(node.name.value + "()")
-        self._containers.append(True)
+        self._enter(node, node.name.value)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.pop()
-        self._containers.pop()
+        self._leave()
 
     def on_compound(self, entering: bool) -> None:
         if entering:
@@ -237,15 +289,18 @@ class DuplicateDefinition(ModuleRule):
         self.on_compound(False)
 
     def check(self, facts: Sequence[Located[object]]) -> None:
-        seen: dict[tuple[tuple[str, ...], str], Located[Definition]] = {}
+        seen: dict[tuple[tuple[object, ...], str], Located[Definition]] = {}
         for located in facts:
             definition = located.value
+            if isinstance(definition, Use):
+                seen.pop((definition.scope, definition.name), None)  # used before any redefinition
+                continue
             if not isinstance(definition, Definition):
                 continue
             key = (definition.scope, definition.name)
             previous = seen.get(key)
             if previous is not None and not definition.exempt and not previous.value.exempt:
-                where = f"`{'.'.join(s.rstrip('()') for s in definition.scope)}`" if definition.scope else "this module"
+                where = f"`{_label(definition.scope)}`" if definition.scope else "this module"
                 self.report(
                     previous.value.node,
                     f"`{definition.name}` is defined again later in {where}: this {previous.value.kind} is dead code",

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 import libcst.matchers as m
 
@@ -23,7 +25,8 @@ from rules.api import (
 )
 
 _SKIP_MARKS = frozenset(("skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure"))
-_ASSERTING_CALLS = ("assert", "check_", "verify", "expect", "fail")
+# helpers that assert: assert_x, check_x, verify, expect, fail, self._test_format, other tests
+_ASSERTING_CALL = re.compile(r"_*(?:assert|check_|verify|expect|fail|test_)", re.IGNORECASE)
 _PYTEST_ASSERTING = frozenset(("raises", "warns", "fail", "deprecated_call", "approx"))
 
 
@@ -38,7 +41,7 @@ class _AssertionFinder(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> bool:
         name = dotted_name(node.func) or ""
         last = name.rsplit(".", 1)[-1]
-        if last.lower().startswith(_ASSERTING_CALLS) or (name.startswith("pytest.") and last in _PYTEST_ASSERTING):
+        if _ASSERTING_CALL.match(last) or (name.startswith("pytest.") and last in _PYTEST_ASSERTING):
             self.found = True
             return False
         return not self.found
@@ -97,6 +100,10 @@ class TestWithoutAssertion(FileRule):
         Valid("def test_mailer(mailer):\n    send(mailer)\n    mailer.send.assert_called_once()\n", path="tests/test_mail.py"),
         Valid("def test_schema(client):\n    check_schema(client.get('/openapi.json'))\n", path="tests/test_api.py"),
         Valid("def test_helper():\n    pass\n", path="app/services.py"),
+        Valid(
+            "class UUIDTests:\n    def _test_format(self, fmt):\n        assert fmt\n\n    def test_formats(self):\n        self._test_format('hex')\n",
+            path="tests/test_fields.py",
+        ),
     ]
     INVALID = [
         Invalid(
