@@ -6,13 +6,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
 
 from rules.api import (
-    FileRule,
     Invalid,
+    Located,
+    ModuleRule,
     Role,
     RuleMeta,
     Scope,
@@ -31,8 +34,11 @@ _PYTEST_ASSERTING = frozenset(("raises", "warns", "fail", "deprecated_call", "ap
 
 
 class _AssertionFinder(cst.CSTVisitor):
+    """Does a body assert, and which helpers (`self.x()`, `x()`) does it call?"""
+
     def __init__(self) -> None:
         self.found = False
+        self.calls: set[str] = set()
 
     def visit_Assert(self, node: cst.Assert) -> bool:
         self.found = True
@@ -44,16 +50,25 @@ class _AssertionFinder(cst.CSTVisitor):
         if _ASSERTING_CALL.match(last) or (name.startswith("pytest.") and last in _PYTEST_ASSERTING):
             self.found = True
             return False
-        return not self.found
+        if name.count(".") == 0 or (name.startswith("self.") and name.count(".") == 1):
+            self.calls.add(name)
+        return True
 
 
-def _has_assertion(node: cst.FunctionDef) -> bool:
-    finder = _AssertionFinder()
-    node.body.visit(finder)
-    return finder.found
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function or method of a test module, and whether it is a test to judge."""
+
+    owner: str | None
+    name: str
+    asserts: bool
+    calls: frozenset[str]
+    node: cst.Name
+    test: bool
+    empty: bool
 
 
-class TestWithoutAssertion(FileRule):
+class TestWithoutAssertion(ModuleRule):
     """
     ## What it does
     Finds test functions and methods that assert nothing: no `assert`, no `self.assert*`,
@@ -79,12 +94,14 @@ class TestWithoutAssertion(FileRule):
     ## Fix
     None: what to assert is the test author's decision.
 
-    Quiet on tests marked skip/xfail and on tests that call an assertion helper.
+    Quiet on tests marked skip/xfail and on tests that call an assertion helper: one named
+    like one (`assert_*`, `check_*`, `verify*`, `expect*`, `_test_*`), or a function or method
+    of the same module or class that asserts (directly or through other helpers).
     """
 
     __test__ = False  # not a pytest test class, despite the name
 
-    meta = RuleMeta(code="RV801", name="test-without-assertion", family="testing", severity=Severity.WARNING, scope=Scope.FILE)
+    meta = RuleMeta(code="RV801", name="test-without-assertion", family="testing", severity=Severity.WARNING, scope=Scope.MODULE)
 
     VALID = [
         Valid("def test_total():\n    assert total([1, 2]) == 3\n", path="tests/test_cart.py"),
@@ -103,6 +120,30 @@ class TestWithoutAssertion(FileRule):
         Valid(
             "class UUIDTests:\n    def _test_format(self, fmt):\n        assert fmt\n\n    def test_formats(self):\n        self._test_format('hex')\n",
             path="tests/test_fields.py",
+        ),
+        Valid(
+            """
+            class RelationTests:
+                def related_error(self, exc):
+                    with pytest.raises(exc):
+                        self.field.to_internal_value("x")
+
+                def test_type_error(self):
+                    self.related_error(TypeError)
+
+
+            def expect_ok(resp):
+                assert resp.status_code == 200
+
+
+            def check(resp):
+                expect_ok(resp)
+
+
+            def test_home(client):
+                check(client.get("/"))
+            """,
+            path="tests/test_relations.py",
         ),
     ]
     INVALID = [
@@ -142,12 +183,12 @@ class TestWithoutAssertion(FileRule):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._classes: list[bool] = []  # is each enclosing class skipped?
+        self._classes: list[tuple[str, bool]] = []  # (name, skipped) of each enclosing class
         self._depth = 0  # function nesting
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         skipped = any(n.rsplit(".", 1)[-1] in _SKIP_MARKS for n in decorator_names(node))
-        self._classes.append(skipped or bool(self._classes and self._classes[-1]))
+        self._classes.append((node.name.value, skipped or bool(self._classes and self._classes[-1][1])))
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.pop()
@@ -156,18 +197,43 @@ class TestWithoutAssertion(FileRule):
         self._depth += 1
         if self._depth > 1 or not self.ctx.has_role(Role.TEST) or self.ctx.has_role(Role.CONFTEST):
             return
-        if not node.name.value.startswith("test"):
-            return
-        if self._classes and self._classes[-1]:
-            return
-        if any(n.rsplit(".", 1)[-1] in _SKIP_MARKS for n in decorator_names(node)):
-            return
+        owner, skipped = self._classes[-1] if self._classes else (None, False)
+        skipped = skipped or any(n.rsplit(".", 1)[-1] in _SKIP_MARKS for n in decorator_names(node))
         statements = [s for s in body_statements(node) if not is_docstring(s)]
-        only_pass = all(m.matches(s, m.Pass() | m.Expr(m.Ellipsis())) for s in statements)
-        if not only_pass and _has_assertion(node):
-            return
-        detail = "its body is empty" if only_pass else "it passes whatever the code does"
-        self.report(node.name, f"`{node.name.value}` asserts nothing: {detail}")
+        empty = all(m.matches(s, m.Pass() | m.Expr(m.Ellipsis())) for s in statements)
+        finder = _AssertionFinder()
+        node.body.visit(finder)
+        is_test = node.name.value.startswith("test") and not skipped
+        self.fact(Function(owner, node.name.value, finder.found, frozenset(finder.calls), node.name, is_test, empty))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._depth -= 1
+
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        functions = [f for f in facts if isinstance(f.value, Function)]
+        asserting: set[tuple[str | None, str]] = set()
+        changed = True
+        while changed:  # helpers that call asserting helpers assert too
+            changed = False
+            for located in functions:
+                fn = located.value
+                assert isinstance(fn, Function)
+                key = (fn.owner, fn.name)
+                if key in asserting:
+                    continue
+                if fn.asserts or any(self._resolve(call, fn.owner) in asserting for call in fn.calls):
+                    asserting.add(key)
+                    changed = True
+        for located in functions:
+            fn = located.value
+            assert isinstance(fn, Function)
+            if not fn.test or (not fn.empty and (fn.owner, fn.name) in asserting):
+                continue
+            detail = "its body is empty" if fn.empty else "it passes whatever the code does"
+            self.report(fn.node, f"`{fn.name}` asserts nothing: {detail}", at=located.block)
+
+    @staticmethod
+    def _resolve(call: str, owner: str | None) -> tuple[str | None, str]:
+        if call.startswith("self."):
+            return owner, call[5:]
+        return None, call
