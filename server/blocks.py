@@ -375,7 +375,7 @@ class BlockIndex:
         if not new_members:
             return False
         rebased = [replace(b, offset=b.offset + start - unit.start) for b in new_members]
-        tail = [replace(b, offset=b.offset + delta) for b in members[last + 1 :]]
+        tail = [replace(b, offset=b.offset + delta) for b in members[last + 1 :]] if delta else list(members[last + 1 :])
         blocks = (header, *members[:first], *rebased, *tail)
         self.units[index] = replace(unit, line_count=unit.line_count + delta, blocks=blocks)
         if delta:

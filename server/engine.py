@@ -184,6 +184,19 @@ class _BlockRef:
     parsed: Parsed
 
 
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A block as the last analysis of its document left it: reused while it does not move."""
+
+    block: Block
+    token: int
+    result: _BlockResult
+    start: int
+    findings: tuple[Finding, ...]
+    crashes: tuple[RuleCrash, ...]
+    facts: Mapping[str, tuple[Located[object], ...]]
+
+
 _VISITOR_NAMES: dict[type, tuple[str, ...]] = {}
 
 
@@ -301,7 +314,7 @@ class Engine:
         # (context key, rules key) -> small int, so block keys hash cheaply
         self._tokens: dict[tuple[object, ...], int] = {}
         # path -> id(block) -> (block, token, result) of the last analysis of that path
-        self._recent: dict[str, dict[int, tuple[Block, int, _BlockResult]]] = {}
+        self._recent: dict[str, dict[int, _Seen]] = {}
         self.parse_calls = 0  # libcst parses done (tests prove block reuse with it)
 
     def clear_caches(self) -> None:
@@ -354,12 +367,19 @@ class Engine:
         blocks_run = 0
         token = self._tokens.setdefault((ctx.key, rules_key), len(self._tokens))
         previous = self._recent.get(snapshot.path, {})
-        current: dict[int, tuple[Block, int, _BlockResult]] = {}
+        current: dict[int, _Seen] = {}
         for start, block in snapshot.blocks():
             # unchanged blocks are the same objects from one version to the next: skip hashing their text
             seen = previous.get(id(block))
-            if seen is not None and seen[0] is block and seen[1] == token:
-                result = seen[2]
+            if seen is not None and seen.block is block and seen.token == token:
+                result = seen.result
+                if seen.start == start:  # not even shifted: its findings and facts are as they were
+                    current[id(block)] = seen
+                    findings.extend(seen.findings)
+                    crashes.extend(seen.crashes)
+                    for code, located in seen.facts.items():
+                        facts.setdefault(code, []).extend(located)
+                    continue
             else:
                 key = (block.parse_text, block.kind, token)
                 cached = self._results.get(key)
@@ -368,19 +388,26 @@ class Engine:
                     self._results.put(key, cached)
                     blocks_run += 1
                 result = cached
-            current[id(block)] = (block, token, result)
             ref = _BlockRef(start, block, result.parsed)
             if result.parsed.error is not None:
                 issue = result.parsed.error
                 line = start + min(issue.line, max(block.line_count - 1, 0)) + 1
                 syntax.append((Span(line, issue.col, line, issue.col + 1), issue.message))
                 continue
-            for rel in result.findings:
-                findings.append(self._absolute(rel, ref))
-            for code, rel_line, error in result.crashes:
-                crashes.append(RuleCrash(code, snapshot.path, start + rel_line + 1, error))
-            for code, values in result.facts.items():
-                facts.setdefault(code, []).extend(Located(ref, value) for value in values)
+            entry = _Seen(
+                block,
+                token,
+                result,
+                start,
+                tuple(self._absolute(rel, ref) for rel in result.findings),
+                tuple(RuleCrash(code, snapshot.path, start + rel_line + 1, error) for code, rel_line, error in result.crashes),
+                {code: tuple(Located(ref, value) for value in values) for code, values in result.facts.items()},
+            )
+            current[id(block)] = entry
+            findings.extend(entry.findings)
+            crashes.extend(entry.crashes)
+            for code, located in entry.facts.items():
+                facts.setdefault(code, []).extend(located)
         self._recent[snapshot.path] = current
         for rule in rules:
             if issubclass(rule, ModuleRule):

@@ -13,6 +13,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from rules.api.context import Role, dotted_name
+from rules.api.helpers import find_all
 from rules.api.rule import FileRule
 
 Loop = cst.For | cst.While | cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp
@@ -43,7 +44,7 @@ def loop_calls(node: Loop) -> list[cst.Call]:
             clause = clause.inner_for_in
     calls: list[cst.Call] = []
     for part in parts:
-        calls.extend(c for c in m.findall(part, m.Call()) if isinstance(c, cst.Call))
+        calls.extend(c for c in find_all(part, cst.Call) if isinstance(c, cst.Call))
     return calls
 
 
@@ -59,7 +60,7 @@ def loop_targets(node: Loop) -> set[str]:
             clause = clause.inner_for_in
     names: set[str] = set()
     for target in targets:
-        names.update(n.value for n in m.findall(target, m.Name()) if isinstance(n, cst.Name))
+        names.update(n.value for n in find_all(target, cst.Name) if isinstance(n, cst.Name))
     return names
 
 

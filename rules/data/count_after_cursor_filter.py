@@ -6,52 +6,57 @@ import re
 from collections.abc import Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
-from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid, dotted_name
+from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, find_all
 
 _CURSOR = re.compile(r"cursor|after|before|since|until|last_id|last_seen|offset|start_after|marker|from_id|max_id|min_id|page_token", re.I)
 _RANGE_LOOKUP = re.compile(r".+__(?:lt|lte|gt|gte)$")
 
 
 def _mentions_cursor(expr: cst.CSTNode) -> bool:
-    return any(
-        isinstance(n, cst.Name) and _CURSOR.search(n.value) for n in m.findall(expr, m.Name())
-    ) or any(isinstance(a, cst.Attribute) and _CURSOR.search(a.attr.value) for a in m.findall(expr, m.Attribute()))
+    for node in find_all(expr, (cst.Name, cst.Attribute)):
+        text = node.value if isinstance(node, cst.Name) else node.attr.value if isinstance(node, cst.Attribute) else ""
+        if _CURSOR.search(text):
+            return True
+    return False
 
 
-def _cursor_filtered(stmt: cst.CSTNode) -> set[str]:
-    """Names reassigned through a cursor filter in `stmt`: `qs = qs.filter(id__lt=cursor)`."""
-    names: set[str] = set()
-    for assign in m.findall(stmt, m.Assign(value=m.Call())):
-        if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
-            continue
-        target = dotted_name(assign.targets[0].target)
-        if target is None:
-            continue
-        for call in m.findall(assign.value, m.Call(func=m.Attribute(attr=m.Name("filter") | m.Name("where")))):
-            if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
-                continue
-            receiver_names = {n.value for n in m.findall(call.func.value, m.Name()) if isinstance(n, cst.Name)}
-            if dotted_name(call.func.value) != target and target not in receiver_names:
-                continue
-            kwargs = [a for a in call.args if a.keyword is not None and _RANGE_LOOKUP.match(a.keyword.value)]
-            comparisons = [a for a in call.args if a.keyword is None and isinstance(a.value, cst.Comparison)]
-            if any(_mentions_cursor(a.value) for a in (*kwargs, *comparisons)):
-                names.add(target)
-    return names
+def cursor_filtered(assign: cst.Assign) -> str | None:
+    """`qs = qs.filter(id__lt=cursor)` (or `.where(Model.id < after)`): the name narrowed."""
+    if len(assign.targets) != 1 or not isinstance(assign.value, cst.Call):
+        return None
+    target = dotted_name(assign.targets[0].target)
+    if target is None:
+        return None
+    node: cst.BaseExpression = assign.value
+    found = False
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        call = node
+        func = node.func
+        if func.attr.value in ("filter", "where"):
+            ranges = [a.value for a in call.args if a.keyword is not None and _RANGE_LOOKUP.match(a.keyword.value)]
+            ranges += [a.value for a in call.args if a.keyword is None and isinstance(a.value, cst.Comparison)]
+            found = found or any(_mentions_cursor(value) for value in ranges)
+        node = func.value
+        while isinstance(node, cst.Subscript):
+            node = node.value
+    return target if found and dotted_name(node) == target else None
 
 
-def _count_of(stmt: cst.CSTNode, names: set[str]) -> cst.Call | None:
-    """`X.count()` or `len(X)` of a cursor-filtered name in `stmt`."""
-    for call in m.findall(stmt, m.Call()):
-        if not isinstance(call, cst.Call):
-            continue
-        if isinstance(call.func, cst.Attribute) and call.func.attr.value == "count" and not call.args:
-            if dotted_name(call.func.value) in names:
-                return call
-        if m.matches(call.func, m.Name("len")) and call.args and dotted_name(call.args[0].value) in names:
-            return call
+def count_of(call: cst.Call) -> str | None:
+    """The name counted by `X.count()` or `len(X)`."""
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value == "count" and not call.args:
+        return dotted_name(call.func.value)
+    if isinstance(call.func, cst.Name) and call.func.value == "len" and len(call.args) == 1:
+        return dotted_name(call.args[0].value)
+    return None
+
+
+def _index_of(body: Sequence[cst.BaseStatement], node: cst.CSTNode) -> int | None:
+    """Index of the statement of `body` that contains `node`."""
+    for index, stmt in enumerate(body):
+        if any(found is node for found in find_all(stmt, type(node))):
+            return index
     return None
 
 
@@ -135,30 +140,43 @@ class CountAfterCursorFilter(FileRule):
         ),
     ]
 
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        self._check(node, node.body)
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # per enclosing function: its body and the names narrowed by a cursor filter so far
+        self._functions: list[tuple[cst.BaseSuite, dict[str, cst.Assign]]] = []
 
-    def _check(self, block: cst.IndentedBlock, body: Sequence[cst.BaseStatement]) -> None:
-        filtered: dict[str, int] = {}
-        for index, stmt in enumerate(body):
-            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                continue
-            count = _count_of(stmt, set(filtered))
-            if count is not None:
-                name = dotted_name(count.func.value) if isinstance(count.func, cst.Attribute) else dotted_name(count.args[0].value)
-                origin = filtered[name or ""]
-                fix = None
-                if isinstance(stmt, cst.SimpleStatementLine) and len(_cursor_filtered(stmt)) == 0:
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.append((node.body, {}))
 
-                    def build(builder: FixBuilder, at: int = origin, moved: int = index) -> None:
-                        statements = list(block.body)
-                        statement = statements.pop(moved)
-                        statements.insert(at, statement.with_changes(leading_lines=()))
-                        builder.replace(block, block.with_changes(body=statements))
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.pop()
 
-                    fix = self.fix("Count before the cursor filter", build)
-                self.report(count, "the total is counted after the cursor filter: it counts only the rows after the cursor", fix=fix)
-                for key in list(filtered):
-                    del filtered[key]
-            for name in _cursor_filtered(stmt):
-                filtered.setdefault(name, index)
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if self._functions:
+            name = cursor_filtered(node)
+            if name is not None:
+                self._functions[-1][1].setdefault(name, node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._functions or not self._functions[-1][1]:
+            return
+        body, filtered = self._functions[-1]
+        name = count_of(node)
+        if name is None or name not in filtered:
+            return
+        narrowing = filtered.pop(name)
+        fix = None
+        if isinstance(body, cst.IndentedBlock):
+            block: cst.IndentedBlock = body
+
+            def build(builder: FixBuilder, count: cst.Call = node, origin: cst.Assign = narrowing) -> None:
+                statements = list(block.body)
+                at, moved = _index_of(statements, origin), _index_of(statements, count)
+                if at is None or moved is None or moved <= at or not isinstance(statements[moved], cst.SimpleStatementLine):
+                    return
+                statement = statements.pop(moved)
+                statements.insert(at, statement.with_changes(leading_lines=()))
+                builder.replace(block, block.with_changes(body=statements))
+
+            fix = self.fix("Count before the cursor filter", build)
+        self.report(node, "the total is counted after the cursor filter: it counts only the rows after the cursor", fix=fix)

@@ -24,6 +24,7 @@ from rules.api import (
     body_statements,
     decorator_names,
     dotted_name,
+    find_all,
     is_docstring,
 )
 
@@ -33,26 +34,20 @@ _ASSERTING_CALL = re.compile(r"_*(?:assert|check_|verify|expect|fail|test_)", re
 _PYTEST_ASSERTING = frozenset(("raises", "warns", "fail", "deprecated_call", "approx"))
 
 
-class _AssertionFinder(cst.CSTVisitor):
+def _assertions(body: cst.CSTNode) -> tuple[bool, set[str]]:
     """Does a body assert, and which helpers (`self.x()`, `x()`) does it call?"""
-
-    def __init__(self) -> None:
-        self.found = False
-        self.calls: set[str] = set()
-
-    def visit_Assert(self, node: cst.Assert) -> bool:
-        self.found = True
-        return False
-
-    def visit_Call(self, node: cst.Call) -> bool:
+    calls: set[str] = set()
+    for node in find_all(body, (cst.Assert, cst.Call)):
+        if isinstance(node, cst.Assert):
+            return True, calls
+        assert isinstance(node, cst.Call)
         name = dotted_name(node.func) or ""
         last = name.rsplit(".", 1)[-1]
         if _ASSERTING_CALL.match(last) or (name.startswith("pytest.") and last in _PYTEST_ASSERTING):
-            self.found = True
-            return False
+            return True, calls
         if name.count(".") == 0 or (name.startswith("self.") and name.count(".") == 1):
-            self.calls.add(name)
-        return True
+            calls.add(name)
+    return False, calls
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,10 +196,9 @@ class TestWithoutAssertion(ModuleRule):
         skipped = skipped or any(n.rsplit(".", 1)[-1] in _SKIP_MARKS for n in decorator_names(node))
         statements = [s for s in body_statements(node) if not is_docstring(s)]
         empty = all(m.matches(s, m.Pass() | m.Expr(m.Ellipsis())) for s in statements)
-        finder = _AssertionFinder()
-        node.body.visit(finder)
+        asserts, calls = _assertions(node.body)
         is_test = node.name.value.startswith("test") and not skipped
-        self.fact(Function(owner, node.name.value, finder.found, frozenset(finder.calls), node.name, is_test, empty))
+        self.fact(Function(owner, node.name.value, asserts, frozenset(calls), node.name, is_test, empty))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._depth -= 1
