@@ -124,6 +124,10 @@ def build_context(path: str, units: Sequence[Unit]) -> ModuleContext:
     roles = set(roles_for_path(path))
     if main_guard or main_function:
         roles.add(Role.SCRIPT)
+    stem = path.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".py")
+    env_readers = {"os", "environ", "decouple", "pydantic_settings", "environs", "dotenv"}
+    if stem in ("config", "conf", "configuration") and env_readers & {q.split(".")[0] for q in imports.values()}:
+        roles.add(Role.SETTINGS)  # a config module that reads the environment
     def resolve(callee: str) -> str:
         head, _, rest = callee.partition(".")
         target = imports.get(head)

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "shop"
 EIGHT = {"RV101", "RV102", "RV105", "RV201", "RV203", "RV204", "RV301", "RV801"}
 DATA_ASYNC = {"RV103", "RV106", "RV303", "RV601", "RV602", "RV603", "RV604", "RV701"}
-ALL = EIGHT | DATA_ASYNC
+SECURITY = {"RV401", "RV402", "RV403", "RV404", "RV405", "RV406"}
+ALL = EIGHT | DATA_ASYNC | SECURITY
 
 
 def reviewls(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -29,7 +30,7 @@ def test_demo_reports_every_rule() -> None:
     codes = {line.split(": ")[1].split()[0] for line in result.stdout.splitlines() if line.startswith("examples/")}
     assert codes == ALL
     assert "examples/shop/shop/services/payments.py:16:9: RV101 [*] [warning] `print()` in application code" in result.stdout
-    assert result.stdout.rstrip().endswith("[*] 6 fixable with `reviewls --check --fix`.")
+    assert result.stdout.rstrip().endswith("[*] 7 fixable with `reviewls --check --fix`.")
 
 
 def test_json_output_follows_the_contract() -> None:
@@ -43,13 +44,15 @@ def test_json_output_follows_the_contract() -> None:
     assert (timeout["line"], timeout["column"]) == (17, 20)
     assert timeout["fix"]["safety"] == "safe"
     assert document["summary"]["findings"] == len(document["diagnostics"])
+    for secret in ("Sup3r-S3cret-2024", "django-insecure-9x!2kq#shop", "0123456789abcdef0123456789abcdef"):
+        assert secret not in result.stdout  # messages and fixes mask secrets
 
 
 def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     demo = tmp_path / "shop"
     shutil.copytree(DEMO, demo)
     result = reviewls("--check", "--fix", str(demo))
-    assert "Fixed 6 findings." in result.stdout
+    assert "Fixed 7 findings." in result.stdout
     for path in demo.rglob("*.py"):
         ast.parse(path.read_text())
     payments = (demo / "shop" / "services" / "payments.py").read_text()
@@ -57,10 +60,11 @@ def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     assert "http.post(WAREHOUSE_HOOK, json={\"order\": order_id}, timeout=10)" in payments
     again = json.loads(reviewls("--check", str(demo), "--format", "json").stdout)
     assert [d for d in again["diagnostics"] if d["fix"] and d["fix"]["safety"] == "safe"] == []
-    assert {d["code"] for d in again["diagnostics"]} == ALL - {"RV101", "RV301", "RV106", "RV701"}
+    assert {d["code"] for d in again["diagnostics"]} == ALL - {"RV101", "RV301", "RV106", "RV701", "RV404"}
     reports = (demo / "shop" / "services" / "reports.py").read_text()
     assert "            await self.send(order)\n" in reports
     assert 'logger.info("report for %s: %s rows", status, len(rows))' in reports
+    assert 'DEBUG = env.bool("DEBUG", default=False)' in (demo / "shop" / "settings.py").read_text()
 
 
 def test_select_ignore_and_fail_on() -> None:

@@ -361,3 +361,11 @@ async def test_editor_settings_override_the_file(client: LanguageClient) -> None
     diags = await _after_config_change(client, uri, seen)
     assert codes(diags) == [(4, "RV101")]
     assert diags[0].severity == lsp.DiagnosticSeverity.Error
+
+
+async def test_settings_module_env_name_typo(client: LanguageClient) -> None:
+    text = 'import environ\n\nenv = environ.Env()\nOPENROUTER_API_KEY = env("OPENAI_API_KEY")\n'
+    uri = open_doc(client, "config/settings.py", text)
+    diags = await diagnostics(client, uri, 1)
+    assert codes(diags) == [(3, "RV403")]
+    assert diags[0].range == lsp.Range(lsp.Position(3, 25), lsp.Position(3, 41))

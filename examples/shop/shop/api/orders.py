@@ -4,11 +4,12 @@ import logging
 
 from fastapi import APIRouter, HTTPException
 
+from shop import settings
 from shop.services.payments import PaymentService
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/orders")
-payments = PaymentService(api_key="from-settings")
+payments = PaymentService(api_key=settings.PAYMENTS_API_KEY)
 
 
 @router.post("/{order_id}/pay")

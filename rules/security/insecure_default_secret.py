@@ -1,0 +1,134 @@
+"""RV402 insecure-default-secret."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
+from rules.api.env import EnvRead, env_read, is_secret_name, mask
+
+
+def without_default(read: EnvRead, os_name: str) -> cst.BaseExpression:
+    """The same read with no default: a missing variable fails at start-up."""
+    node = read.node
+    if read.reader in ("getenv", "environ.get") and read.key_node is not None:
+        return cst.Subscript(
+            value=cst.Attribute(cst.Name(os_name), cst.Name("environ")),
+            slice=[cst.SubscriptElement(cst.Index(read.key_node))],
+        )
+    assert isinstance(node, cst.Call)
+    args = [a for a in node.args if not (a.keyword is not None and a.keyword.value == "default")]
+    if read.reader == "django-environ" and len(args) > 1 and args[1].keyword is None:
+        args.pop(1)
+    if args:
+        args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return node.with_changes(args=args)
+
+
+class InsecureDefaultSecret(FileRule):
+    """
+    ## What it does
+    Finds secrets read from the environment with a usable default:
+    `config("SECRET_KEY", default="django-insecure-...")`,
+    `os.getenv("JWT_SECRET", "changeme")`, `env.str("API_KEY", default="abc123")`.
+
+    ## Why is this bad?
+    When the variable is missing in production (a typo in the deploy, a new environment),
+    the app starts anyway with a secret that is in the repository: sessions and tokens can
+    be forged by anyone who has read the code. A missing secret should stop the start-up.
+
+    ## Example
+    ```python
+    SECRET_KEY = config("SECRET_KEY", default="django-insecure-7x!k")
+    ```
+    Use instead:
+    ```python
+    SECRET_KEY = config("SECRET_KEY")
+    ```
+
+    ## Fix
+    Drops the default (`os.getenv("X", d)` becomes `os.environ["X"]`). Unsafe: environments
+    that relied on the default must now set the variable.
+
+    Quiet in test and local settings, for non-secret settings, and for empty or `None`
+    defaults (nothing usable).
+    """
+
+    meta = RuleMeta(code="RV402", name="insecure-default-secret", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE)
+
+    VALID = [
+        Valid("import os\nDEBUG_LEVEL = os.getenv('LOG_LEVEL', 'info')\nSECRET_KEY = os.environ['SECRET_KEY']\n"),
+        Valid("import os\nSECRET_KEY = os.getenv('SECRET_KEY', 'dev-only-key')\n", path="config/settings/local.py"),
+        Valid("import os\nAPI_TOKEN = os.getenv('API_TOKEN', '')\nJWT_SECRET = os.environ.get('JWT_SECRET')\n"),
+        Valid("from decouple import config\nSECRET_KEY = config('SECRET_KEY', default='x')\n", path="tests/settings.py"),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import os
+
+            from decouple import config
+
+            SECRET_KEY = config("SECRET_KEY", default="django-insecure-7x!k2p")  # <- RV402
+            JWT_SECRET = os.getenv("JWT_SECRET", "changeme")  # <- RV402
+            """,
+            fixed="""
+            import os
+
+            from decouple import config
+
+            SECRET_KEY = config("SECRET_KEY")
+            JWT_SECRET = os.environ["JWT_SECRET"]
+            """,
+            path="shop/settings.py",
+        ),
+        Invalid(
+            """
+            import environ
+
+            env = environ.Env()
+            STRIPE_KEY = env.str("STRIPE_API_KEY", default="sk_test_123456")  # <- RV402
+            """,
+            fixed="""
+            import environ
+
+            env = environ.Env()
+            STRIPE_KEY = env.str("STRIPE_API_KEY")
+            """,
+            path="config/settings/production.py",
+        ),
+    ]
+
+    def _check(self, node: cst.CSTNode, target: str | None) -> None:
+        if self.ctx.has_role(Role.TEST, Role.LOCAL_SETTINGS):
+            return
+        read = env_read(node, self.ctx)
+        if read is None or read.default is None:
+            return
+        if not any(name is not None and is_secret_name(name) for name in (read.key, target)):
+            return
+        default = string_value(read.default)
+        if not default:
+            return  # None, "" or not a literal: nothing usable
+        label = read.key or target or "secret"
+        found_read: EnvRead = read
+
+        def build(builder: FixBuilder, found: EnvRead = found_read) -> None:
+            os_name = builder.ensure_import("os") if found.reader in ("getenv", "environ.get") else "os"
+            builder.replace(found.node, without_default(found, os_name))
+
+        self.report(
+            read.default,
+            f"`{label}` falls back to a default in the code ({mask(default)}): a missing variable starts the app with a known secret",
+            fix=self.fix("Drop the default", build),
+        )
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1:
+            target = dotted_name(node.targets[0].target)
+            self._check(node.value, target.rsplit(".", 1)[-1] if target else None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            target = dotted_name(node.target)
+            self._check(node.value, target.rsplit(".", 1)[-1] if target else None)
