@@ -23,6 +23,7 @@ from pathlib import Path
 from rules.api import Fix, Safety, Severity, TextEdit
 from server import __version__
 from server.config import Config
+from server.configfiles import kind_of
 from server.documents import Document
 from server.engine import Engine
 from server.fixes import fix_all
@@ -105,7 +106,8 @@ class CheckResult:
 
 
 def iter_files(paths: Sequence[str], config: Config) -> Iterator[Path]:
-    """Python files under `paths`, skipping excluded folders; explicit files are always kept."""
+    """Files reviewls reviews under `paths` (Python, compose, requirements, nginx, .env examples),
+    skipping excluded folders; explicit files are always kept."""
     for raw in paths:
         path = Path(raw)
         if path.is_file():
@@ -115,7 +117,7 @@ def iter_files(paths: Sequence[str], config: Config) -> Iterator[Path]:
             here = Path(root)
             dirs[:] = sorted(d for d in dirs if not config.is_excluded(here / d))
             for name in sorted(files):
-                if name.endswith((".py", ".pyi")) and not config.is_excluded(here / name):
+                if kind_of((here / name).as_posix(), config.file_types) is not None and not config.is_excluded(here / name):
                     yield here / name
 
 

@@ -39,6 +39,7 @@ _KEYS = {
     "report-syntax-errors",
     "rules",
     "baseline",
+    "file-types",
 }
 DEFAULT_EXCLUDE = (
     ".git",
@@ -69,6 +70,7 @@ class Config:
     report_syntax_errors: bool = False
     rule_options: tuple[tuple[str, object], ...] = ()
     baseline: str | None = None  # relative to `root`
+    file_types: tuple[tuple[str, str], ...] = ()  # glob -> kind, for custom file names
     source: str = "defaults"
     root: str = "."
 
@@ -144,6 +146,8 @@ def _set_fields(table: Mapping[str, object]) -> set[str]:
         out.add("rule_options")
     if "baseline" in table:
         out.add("baseline")
+    if "file-types" in table:
+        out.add("file_types")
     return out
 
 
@@ -233,6 +237,10 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
         parsed = _str_list(codes, f"per-file-ignores.{pattern}", source)
         _expand(parsed, source, f"per-file-ignores.{pattern}")
         per_file.append((pattern, parsed))
+    file_types_table = table.get("file-types", {})
+    kinds = ("python", "compose", "requirements", "nginx", "dotenv")
+    if not isinstance(file_types_table, Mapping) or not all(v in kinds for v in file_types_table.values()):
+        raise ConfigError("file-types", source, f"expected a table of glob = kind, kinds: {', '.join(kinds)}")
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise ConfigError("baseline", source, "expected a file path")
@@ -248,6 +256,7 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
         report_syntax_errors=report_syntax,
         rule_options=_rule_options(table.get("rules", {}), source),
         baseline=baseline,
+        file_types=tuple((str(k), str(v)) for k, v in file_types_table.items()),
         source=source,
         root=root,
     )

@@ -39,8 +39,11 @@ from rules.api import (
     Severity,
     TextEdit,
 )
+from rules.api.configdata import ConfigRule, FileKind
 from server.blocks import Block, BlockKind, Unit
 from server.config import Config
+from server.configfiles import ConfigParseError, kind_of
+from server.configfiles import read as read_config
 from server.context import build_context, unit_facts
 from server.locate import Range, locate
 from server.suppressions import is_suppressed
@@ -107,12 +110,16 @@ class Parsed:
 
 @dataclass(frozen=True, slots=True)
 class FixHandle:
-    """What `build_fix` needs to turn a lazy fix into edits, kept off the finding's identity."""
+    """What `build_fix` needs to turn a lazy fix into edits, kept off the finding's identity.
 
-    parsed: Parsed
-    block: Block
+    Python findings carry a lazy fix and their block; config-file findings a ready `Fix`.
+    """
+
+    parsed: Parsed | None
+    block: Block | None
     block_start: int  # 0-based document line
-    lazy: LazyFix
+    lazy: LazyFix | None
+    ready: Fix | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,8 +364,17 @@ class Engine:
 
     def analyze(self, snapshot: Snapshot) -> Analysis:
         """Findings of the edit tier (file and module rules) for one snapshot."""
+        kind = kind_of(snapshot.path, self.config.file_types)
+        if kind is not None and kind is not FileKind.PYTHON:
+            return self._analyze_config(snapshot, kind)
+        if kind is None and "." in snapshot.path.rsplit("/", 1)[-1]:
+            return Analysis(snapshot.path, snapshot.version, (), (), (), 0)  # a file type reviewls does not review
         ctx = self.context(snapshot)
-        rules = tuple(r for r in self.enabled_rules(snapshot.path) if r.meta.scope in (Scope.FILE, Scope.MODULE))
+        rules = tuple(
+            r
+            for r in self.enabled_rules(snapshot.path)
+            if r.meta.scope in (Scope.FILE, Scope.MODULE) and not issubclass(r, ConfigRule)
+        )
         rules_key = (self.config.key, tuple(r.meta.code for r in rules))
         findings: list[Finding] = []
         crashes: list[RuleCrash] = []
@@ -420,6 +436,48 @@ class Engine:
         findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
         errors = tuple(span for span, _ in syntax)
         return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), errors, blocks_run)
+
+    def _analyze_config(self, snapshot: Snapshot, kind: FileKind) -> Analysis:
+        """A docker-compose, requirements, nginx or .env.example file: typed data, config rules."""
+        text = "".join(snapshot.lines)
+        try:
+            data = read_config(kind, text, snapshot.path)
+        except ConfigParseError as exc:
+            span = Span(exc.line, exc.col, exc.line, exc.col + 1)
+            errors = [Finding("syntax-error", "syntax-error", Severity.ERROR, f"syntax error: {exc.message}", span)]
+            return Analysis(snapshot.path, snapshot.version, tuple(errors) if self.config.report_syntax_errors else (), (), (span,), 0)
+        findings: list[Finding] = []
+        crashes: list[RuleCrash] = []
+        ctx = ModuleContext(path=snapshot.path)
+        for rule in self.enabled_rules(snapshot.path):
+            if not issubclass(rule, ConfigRule) or kind not in rule.kinds:
+                continue
+            instance = rule(ctx, self.config.options_for(rule))
+            try:
+                instance.check(data)
+            except Exception:  # isolation point
+                error = traceback.format_exc(limit=-3)
+                crashes.append(RuleCrash(rule.meta.code, snapshot.path, 1, error))
+                logger.error("rule %s crashed in %s:\n%s", rule.meta.code, snapshot.path, error, extra=_CRASH)
+                continue
+            for report in instance.config_reports:
+                s = report.span
+                handle = FixHandle(None, None, 0, None, report.fix) if report.fix else None
+                findings.append(
+                    Finding(
+                        rule.meta.code,
+                        rule.meta.name,
+                        self.config.severity_for(rule),
+                        report.message,
+                        Span(s.line, s.col, s.end_line, s.end_col),
+                        report.fix.title if report.fix else None,
+                        report.fix.safety if report.fix else None,
+                        handle,
+                    )
+                )
+        findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
+        findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
+        return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), (), 0)
 
     def _run_block(self, block: Block, ctx: ModuleContext, rules: Sequence[type[Rule]]) -> _BlockResult:
         parsed = self.parse(block)
@@ -538,7 +596,9 @@ class Engine:
     def build_fix(self, snapshot: Snapshot, finding: Finding) -> Fix | None:
         """The edits of a finding's fix, computed on demand; None if it cannot be built."""
         handle = finding.handle
-        if handle is None or handle.parsed.tree is None:
+        if handle is not None and handle.ready is not None:
+            return handle.ready
+        if handle is None or handle.lazy is None or handle.parsed is None or handle.parsed.tree is None:
             return None
         builder = _FixBuilder(self, snapshot, handle)
         try:
@@ -623,6 +683,7 @@ class _FixBuilder:
 
     def edits(self) -> list[TextEdit]:
         handle = self.handle
+        assert handle.parsed is not None and handle.block is not None
         tree = handle.parsed.tree
         assert tree is not None
         new_tree: cst.CSTNode | cst.RemovalSentinel = tree

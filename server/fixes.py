@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rules.api import Fix, Safety, TextEdit
+from rules.api.configdata import FileKind
+from server.configfiles import kind_of
+from server.configfiles import parses as config_parses
 from server.documents import Document
 from server.engine import Engine, Finding
 
@@ -40,7 +43,11 @@ def apply_edits(text: str, edits: Sequence[TextEdit]) -> str:
     return out
 
 
-def parses(text: str) -> bool:
+def parses(text: str, path: str = "module.py", file_types: Sequence[tuple[str, str]] = ()) -> bool:
+    """Does the text still read as its file kind (Python, compose YAML, requirements...)?"""
+    kind = kind_of(path, file_types)
+    if kind is not None and kind is not FileKind.PYTHON:
+        return config_parses(kind, text, path)
     try:
         ast.parse(text)
     except (SyntaxError, ValueError):
@@ -71,7 +78,7 @@ def fix_all(engine: Engine, path: str, text: str, *, unsafe: bool = False, codes
     that did not parse before is left alone.
     """
     applied: list[str] = []
-    if not parses(text):
+    if not parses(text, path, engine.config.file_types):
         return FixAllResult(text, (), 0)
     current = text
     rounds = 0
@@ -94,12 +101,12 @@ def fix_all(engine: Engine, path: str, text: str, *, unsafe: bool = False, codes
         if not chosen:
             break
         candidate = apply_edits(current, [e for _, fix in chosen for e in fix.edits])
-        if not parses(candidate):
+        if not parses(candidate, path, engine.config.file_types):
             candidate = current
             kept: list[tuple[Finding, Fix]] = []
             for finding, fix in chosen:
                 attempt = apply_edits(candidate, fix.edits)
-                if parses(attempt):
+                if parses(attempt, path, engine.config.file_types):
                     kept.append((finding, fix))
                     break  # later fixes' positions refer to the old text: next round
                 logger.warning("dropping %s fix at %s:%d: the result does not parse", finding.code, path, finding.span.line)

@@ -44,7 +44,7 @@ def test_example_fix(rule: type[Rule], example: Invalid) -> None:
     source = strip_markers(example.source).source
     result = run_fix(rule, source, example.path)
     assert result.text == example.fixed_source, f"edits gave:\n{result.text}"
-    assert parses(result.text)
+    assert parses(result.text, example.path)
     again = run_fix(rule, result.text, example.path)
     assert again.text == result.text, "a second fix-all changed the code again"
     remaining = analyze(engine_for(rule), result.text, example.path).findings

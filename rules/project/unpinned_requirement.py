@@ -1,0 +1,60 @@
+"""RV905 unpinned-requirement."""
+
+from __future__ import annotations
+
+from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
+from rules.api.configdata import ConfigData, ConfigRule, FileKind, RequirementsFile
+
+
+class UnpinnedRequirement(ConfigRule):
+    """
+    ## What it does
+    Finds entries of an application's `requirements*.txt` without an exact pin (`==`), or
+    with only a lower bound or a broad range (`django>=4`).
+
+    ## Why is this bad?
+    Every install resolves to whatever is newest that day: two deploys of the same commit
+    run different code, a library's breaking release reaches production without a change
+    in the repository, and a bug cannot be reproduced from the lock of what ran.
+
+    ## Example
+    ```text
+    django>=4.2
+    requests
+    ```
+    Use instead:
+    ```text
+    django==4.2.16
+    requests==2.32.3
+    ```
+
+    ## Fix
+    None: pick the versions with `pip freeze`, pip-tools or uv.
+
+    Quiet on constraints files, URL and VCS requirements, and `-r`/`-c`/`-e` lines.
+    """
+
+    kinds = frozenset((FileKind.REQUIREMENTS,))
+    meta = RuleMeta(code="RV905", name="unpinned-requirement", family="project", severity=Severity.INFORMATION, scope=Scope.FILE)
+
+    VALID = [
+        Valid("django==4.2.16\nrequests==2.32.3  # http\n-r base.txt\n-e .\n", path="requirements.txt"),
+        Valid("django>=4.2\n", path="constraints.txt"),
+        Valid("shop-lib @ git+https://github.com/shop/lib@3f2a1b0\nuvicorn[standard]===0.30.1\n", path="requirements/prod.txt"),
+    ]
+    INVALID = [
+        Invalid("django>=4.2  # <- RV905\nrequests  # <- RV905\ngunicorn==22.0.0\n", path="requirements.txt"),
+        Invalid("celery~=5.3  # <- RV905\nredis>=4,<6  # <- RV905\n", path="requirements/prod.txt"),
+    ]
+
+    def check(self, data: ConfigData) -> None:
+        if not isinstance(data, RequirementsFile) or data.constraints:
+            return
+        for entry in data.entries:
+            if entry.url is not None:
+                continue
+            pinned = any(op in entry.specifier for op in ("==", "===")) and "," not in entry.specifier and "*" not in entry.specifier
+            if pinned:
+                continue
+            what = f"`{entry.name}{entry.specifier}`" if entry.specifier else f"`{entry.name}`"
+            self.report_span(entry.span, f"{what} is not pinned: each install may get a different version")
