@@ -369,3 +369,25 @@ async def test_settings_module_env_name_typo(client: LanguageClient) -> None:
     diags = await diagnostics(client, uri, 1)
     assert codes(diags) == [(3, "RV403")]
     assert diags[0].range == lsp.Range(lsp.Position(3, 25), lsp.Position(3, 41))
+
+
+COMPOSE = "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: hunter2pw\n"
+
+
+async def test_compose_secret_is_found_and_fixed(client: LanguageClient) -> None:
+    uri = open_doc(client, "docker-compose.yml", COMPOSE)
+    diags = await diagnostics(client, uri, 1)
+    assert codes(diags) == [(4, "RV903")]
+    assert diags[0].range == lsp.Range(lsp.Position(4, 25), lsp.Position(4, 34))
+    assert "hunter2pw" not in diags[0].message
+    result = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri),
+            range=diags[0].range,
+            context=lsp.CodeActionContext(diagnostics=[diags[0]], only=[lsp.CodeActionKind.QuickFix]),
+        )
+    )
+    action = next(a for a in result or [] if isinstance(a, lsp.CodeAction) and a.title.startswith("Use"))
+    if action.edit is None:
+        action = await client.code_action_resolve_async(action)
+    assert apply(COMPOSE, action.edit) == COMPOSE.replace("hunter2pw", "${POSTGRES_PASSWORD}")  # type: ignore[arg-type]
