@@ -25,8 +25,10 @@ from server import __version__
 from server.config import Config
 from server.configfiles import kind_of
 from server.documents import Document
-from server.engine import Engine
-from server.fixes import fix_all
+from rules.api.project import ProjectRule
+from server.engine import Engine, Snapshot
+from server.fixes import apply_edits, fix_all
+from server.project import ProjectIndex
 
 logger = logging.getLogger(__name__)
 
@@ -262,6 +264,53 @@ def review_file(path: str, display: str, fix: bool) -> FileReport:
     return report
 
 
+def _project_records(items: Sequence[tuple[str, str, bool]], config: Config, fix: bool, result: CheckResult) -> list[Record]:
+    """The save tier over the reviewed files: project rules, with their safe fixes under --fix."""
+    engine = Engine(config)
+    if not any(isinstance(r, type) and issubclass(r, ProjectRule) for r in config.enabled_rules(".")):
+        return []
+    root = Path.cwd()
+    index = ProjectIndex(root, config.file_types)
+    paths = [Path(path) for path, _, _ in items]
+    index.scan(paths)
+
+    def lines_of(path: str) -> list[str]:
+        try:
+            return (root / path).read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        except (OSError, UnicodeDecodeError):
+            return []
+
+    pairs = engine.check_project(index.facts(), lines_of)
+    if fix:
+        edits: dict[str, list[TextEdit]] = {}
+        for path, finding in pairs:
+            built = engine.build_fix(Snapshot(path, None, (), ()), finding)
+            if built is not None and built.safety is Safety.SAFE:
+                for edit in built.edits:
+                    edits.setdefault(edit.path or path, []).append(edit)
+                result.fixed.setdefault(built.edits[0].path or path, []).append(finding.code)
+        for target, changes in edits.items():
+            file = root / target
+            try:
+                text, bom = read_source(file)
+            except ReadError as exc:
+                result.errors.append((target, f"not fixed: {exc.reason}"))
+                continue
+            write_atomic(file, apply_edits(text, changes), bom)
+        if edits:
+            index.scan(paths)
+            pairs = engine.check_project(index.facts(), lines_of)
+    records: list[Record] = []
+    for path, finding in pairs:
+        span = finding.span
+        built = engine.build_fix(Snapshot(path, None, (), ()), finding) if finding.fix_title else None
+        fingerprint_text = hashlib.sha256(f"{finding.code}\0{finding.message}".encode()).hexdigest()[:20]
+        records.append(
+            Record(path, finding.code, finding.name, finding.severity, finding.message, span.line, span.col, span.end_line, span.end_col, fingerprint_text, built)
+        )
+    return records
+
+
 def _from_cache(cache: Cache, path: str, display: str) -> FileReport | None:
     try:
         text, _ = read_source(Path(path))
@@ -323,6 +372,7 @@ def run_check(
                     progress(len(reports), total)
     reports.sort(key=lambda report: report.path)
     result = CheckResult()
+    result.findings.extend(_project_records(items, config, fix, result))
     for report in reports:
         if report.error is not None:
             result.errors.append((report.path, report.error))
@@ -333,6 +383,7 @@ def run_check(
         if report.fixed:
             result.fixed[report.path] = report.fixed
         result.crashes.extend((code, report.path, line) for code, line in report.crashes)
+    result.findings.sort(key=lambda r: (r.path, r.line, r.col, r.code))
     return result
 
 

@@ -40,6 +40,7 @@ from rules.api import (
     TextEdit,
 )
 from rules.api.configdata import ConfigRule, FileKind
+from rules.api.project import ProjectFacts, ProjectRule
 from server.blocks import Block, BlockKind, Unit
 from server.config import Config
 from server.configfiles import ConfigParseError, kind_of
@@ -611,9 +612,51 @@ class Engine:
             return None
         return Fix(handle.lazy.title, handle.lazy.safety, tuple(edits))
 
-    def check_project(self, paths: Sequence[str]) -> list[Finding]:
-        """Save tier: project rules over the project index. No project rule exists yet."""
-        return []
+    def check_project(
+        self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None
+    ) -> list[tuple[str, Finding]]:
+        """Save tier: project rules over the project index; (path, finding) pairs.
+
+        Per-file ignores and suppression comments apply to the file each finding is in
+        (`lines_of(path)` gives its lines, when the caller can read them).
+        """
+        out: list[tuple[str, Finding]] = []
+        ctx = ModuleContext(path=".")
+        for rule in all_project_rules():
+            if rule not in self.config.enabled_rules("."):
+                continue
+            instance = rule(ctx, self.config.options_for(rule))
+            try:
+                instance.check(facts)
+            except Exception:  # isolation point
+                logger.error("project rule %s crashed:\n%s", rule.meta.code, traceback.format_exc(limit=-3), extra=_CRASH)
+                continue
+            for report in instance.project_reports:
+                if rule not in self.enabled_rules(report.path):
+                    continue
+                s = report.span
+                handle = FixHandle(None, None, 0, None, report.fix) if report.fix else None
+                finding = Finding(
+                    rule.meta.code,
+                    rule.meta.name,
+                    self.config.severity_for(rule),
+                    report.message,
+                    Span(s.line, s.col, s.end_line, s.end_col),
+                    report.fix.title if report.fix else None,
+                    report.fix.safety if report.fix else None,
+                    handle,
+                )
+                if lines_of is not None and is_suppressed(lines_of(report.path), s.line, rule.meta.code, rule.meta.name):
+                    continue
+                out.append((report.path, finding))
+        out.sort(key=lambda item: (item[0], item[1].span.line, item[1].span.col, item[1].code))
+        return out
+
+
+def all_project_rules() -> list[type[ProjectRule]]:
+    from rules.registry import all_rules
+
+    return [r for r in all_rules() if issubclass(r, ProjectRule)]
 
 
 def _common_edit(old: str, new: str, first_line: int) -> TextEdit | None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import tempfile
+import textwrap
 from dataclasses import dataclass
+from pathlib import Path
 
-from rules.api import Invalid, Rule, Valid
+from rules.api import Invalid, Rule, Scope, Valid
 from server.config import Config
 from server.documents import Document
 from server.engine import Analysis, Engine
 from server.fixes import FixAllResult, fix_all
+from server.project import ProjectIndex
 
 MARKER = re.compile(r"[ \t]*# <- (RV\d{3}(?:\s*,\s*RV\d{3})*)[ \t]*$")
 
@@ -46,7 +50,35 @@ def analyze(engine: Engine, source: str, path: str) -> Analysis:
 
 def run_example(rule: type[Rule], example: Valid | Invalid) -> tuple[Expected, Analysis]:
     expected = strip_markers(example.source)
+    if rule.meta.scope is Scope.PROJECT:
+        return expected, _run_project(rule, example, expected)
     return expected, analyze(engine_for(rule), expected.source, example.path)
+
+
+def _run_project(rule: type[Rule], example: Valid | Invalid, expected: Expected) -> Analysis:
+    """Write the example's files to a temporary project, index it, run the project rules.
+
+    Markers in the other files (`files=`) are checked too: their findings must be expected
+    there, and are left out of the returned analysis, which holds the example file's own.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        contents = {example.path: expected.source}
+        others: set[tuple[str, int, str]] = set()
+        for path, text in example.files.items():
+            stripped = strip_markers(textwrap.dedent(text))
+            contents[path] = stripped.source
+            others.update((path, line, code) for line, code in stripped.findings)
+        for path, text in contents.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+        index = ProjectIndex(root)
+        index.scan(root / path for path in contents)
+        pairs = engine_for(rule).check_project(index.facts())
+    got_others = {(path, f.span.line, f.code) for path, f in pairs if path != example.path}
+    assert got_others == others, f"findings in other files: {got_others} != {others}"
+    own = tuple(f for path, f in pairs if path == example.path)
+    return Analysis(example.path, None, own, (), (), 0)
 
 
 def run_fix(rule: type[Rule], source: str, path: str) -> FixAllResult:

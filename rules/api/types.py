@@ -87,13 +87,17 @@ class Invalid:
 
 @dataclass(frozen=True, slots=True)
 class TextEdit:
-    """Replace [start, end) with `text`; lines 1-based, columns 0-based code points."""
+    """Replace [start, end) with `text`; lines 1-based, columns 0-based code points.
+
+    `path` is set when the edit belongs to another file than the finding's (project fixes).
+    """
 
     start_line: int
     start_col: int
     end_line: int
     end_col: int
     text: str
+    path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

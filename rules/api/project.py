@@ -1,0 +1,63 @@
+"""Project rules: checks that need more than one file, run on save and in `--check`.
+
+The engine's project index gathers facts per file (recomputed only for files that changed)
+and hands rules a `ProjectFacts` view; rules report against any file of the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rules.api.configdata import DotenvFile, Span
+from rules.api.rule import Rule
+from rules.api.types import Fix
+
+
+@dataclass(frozen=True, slots=True)
+class EnvUse:
+    """A read of an environment variable with a literal name, in a Python file."""
+
+    path: str
+    key: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class EnvExample:
+    """A `.env.example`-style file: its keys, and where a new key would go."""
+
+    path: str
+    data: DotenvFile
+    end: Span  # an empty range at the end of the file
+    ends_with_newline: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFacts:
+    root: str
+    env_uses: tuple[EnvUse, ...]
+    env_examples: tuple[EnvExample, ...]
+    python_files: tuple[str, ...]  # paths relative to the root, posix
+    packages: tuple[str, ...]  # folders with an __init__.py or Python files, relative, posix
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectReport:
+    path: str
+    span: Span
+    message: str
+    fix: Fix | None
+
+
+class ProjectRule(Rule):
+    """A rule over the whole project's facts."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.project_reports: list[ProjectReport] = []
+
+    def check(self, facts: ProjectFacts) -> None:
+        raise NotImplementedError
+
+    def report_file(self, path: str, span: Span, message: str, *, fix: Fix | None = None) -> None:
+        self.project_reports.append(ProjectReport(path, span, message, fix))

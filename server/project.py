@@ -1,0 +1,161 @@
+"""The project index behind the save tier: facts per file, recomputed only for changed files.
+
+Facts are what project rules need and nothing more: env-var reads with literal names (an
+`ast` pass with import resolution), `.env.example`-style keys, and the module/package layout.
+A file's facts are cached under its content hash, so re-indexing after a save re-reads one file.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from rules.api.configdata import FileKind, Span
+from rules.api.project import EnvExample, EnvUse, ProjectFacts
+from server.configfiles import kind_of, read_dotenv
+
+logger = logging.getLogger(__name__)
+
+_DJANGO_ENV = frozenset(("str", "bool", "int", "float", "list", "tuple", "dict", "json", "url", "db", "db_url", "cache", "cache_url", "email", "email_url", "path"))
+
+
+@dataclass(frozen=True, slots=True)
+class _FileFacts:
+    digest: str
+    env_uses: tuple[EnvUse, ...] = ()
+    example: EnvExample | None = None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def env_uses(path: str, text: str) -> tuple[EnvUse, ...]:
+    """Env reads with literal names: os.environ[...], os.getenv, os.environ.get, env(...), config(...)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return ()
+    imports: dict[str, str] = {}
+    env_objects: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                imports[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                imports[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            callee = _dotted(node.value.func) or ""
+            head, _, rest = callee.partition(".")
+            if f"{imports.get(head, head)}{'.' + rest if rest else ''}" in ("environ.Env", "environs.Env"):
+                env_objects.update(t.id for t in node.targets if isinstance(t, ast.Name))
+
+    def qualified(expr: ast.expr) -> str:
+        name = _dotted(expr) or ""
+        head, _, rest = name.partition(".")
+        return f"{imports.get(head, head)}{'.' + rest if rest else ''}"
+
+    uses: list[EnvUse] = []
+    for node in ast.walk(tree):
+        key_node: ast.expr | None = None
+        if isinstance(node, ast.Subscript) and qualified(node.value) == "os.environ":
+            key_node = node.slice
+        elif isinstance(node, ast.Call) and node.args:
+            name = qualified(node.func)
+            func = node.func
+            owner = _dotted(func.value) if isinstance(func, ast.Attribute) else _dotted(func)
+            django_env = owner in env_objects and (isinstance(func, ast.Name) or (isinstance(func, ast.Attribute) and func.attr in _DJANGO_ENV))
+            if name in ("os.getenv", "os.environ.get", "decouple.config") or django_env:
+                key_node = node.args[0]
+        if isinstance(key_node, ast.Constant) and isinstance(key_node.value, str) and key_node.end_col_offset is not None:
+            span = Span(key_node.lineno, key_node.col_offset, key_node.end_lineno or key_node.lineno, key_node.end_col_offset)
+            uses.append(EnvUse(path, key_node.value, span))
+    return tuple(sorted(uses, key=lambda u: (u.span.line, u.span.col)))
+
+
+def _example(path: str, text: str) -> EnvExample:
+    lines = text.splitlines(keepends=True)
+    last = len(lines)
+    end_col = len(lines[-1].rstrip("\r\n")) if lines and not lines[-1].endswith(("\n", "\r")) else 0
+    end_line = last if end_col else last + 1
+    return EnvExample(path, read_dotenv(text), Span(end_line, end_col, end_line, end_col), not lines or lines[-1].endswith(("\n", "\r")))
+
+
+class ProjectIndex:
+    """Facts of every file of the project; `update` re-reads one file when its text changed."""
+
+    def __init__(self, root: Path, file_types: Iterable[tuple[str, str]] = ()) -> None:
+        self.root = root
+        self.file_types = tuple(file_types)
+        self._files: dict[str, _FileFacts] = {}
+        self.reads = 0  # files (re)indexed, for tests
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def has_examples(self) -> bool:
+        return any(f.example is not None for f in self._files.values())
+
+    def update(self, path: Path, text: str | None = None, *, env: bool | None = None) -> None:
+        """(Re)index one file; `env=False` skips reading env uses (no example file to check against)."""
+        rel = self._relative(path)
+        kind = kind_of(rel, self.file_types)
+        if kind not in (FileKind.PYTHON, FileKind.DOTENV):
+            return
+        want_env = self.has_examples() if env is None else env
+        if kind is FileKind.PYTHON and not want_env and text is None:
+            self._files[rel] = _FileFacts("")  # its place in the layout is all that is needed
+            return
+        if text is None:
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                self._files.pop(rel, None)
+                return
+        digest = hashlib.sha256(text.encode()).hexdigest() + ("+env" if want_env else "")
+        known = self._files.get(rel)
+        if known is not None and known.digest == digest:
+            return
+        self.reads += 1
+        if kind is FileKind.DOTENV:
+            self._files[rel] = _FileFacts(digest, example=_example(rel, text))
+        else:
+            self._files[rel] = _FileFacts(digest, env_uses=env_uses(rel, text) if want_env else ())
+
+    def remove(self, path: Path) -> None:
+        self._files.pop(self._relative(path), None)
+
+    def scan(self, paths: Iterable[Path]) -> None:
+        """Index these files; files no longer among them are dropped."""
+        listed = list(paths)
+        want_env = any(kind_of(self._relative(p), self.file_types) is FileKind.DOTENV for p in listed)
+        seen: set[str] = set()
+        for path in sorted(listed, key=lambda p: kind_of(self._relative(p), self.file_types) is not FileKind.DOTENV):
+            self.update(path, env=want_env)
+            seen.add(self._relative(path))
+        for rel in list(self._files):
+            if rel not in seen:
+                del self._files[rel]
+
+    def facts(self) -> ProjectFacts:
+        python = sorted(p for p in self._files if p.endswith((".py", ".pyi")))
+        packages = sorted({str(PurePosixPath(p).parent) for p in python if "/" in p})
+        examples = tuple(f.example for _, f in sorted(self._files.items()) if f.example is not None)
+        # only projects that document their environment are checked against it: skip the reads otherwise
+        uses = tuple(u for p in python for u in self._files[p].env_uses) if examples else ()
+        return ProjectFacts(str(self.root), uses, examples, tuple(python), tuple(packages))
