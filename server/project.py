@@ -26,6 +26,7 @@ _DJANGO_ENV = frozenset(("str", "bool", "int", "float", "list", "tuple", "dict",
 @dataclass(frozen=True, slots=True)
 class _FileFacts:
     digest: str
+    stamp: tuple[int, int] = (0, 0)  # (mtime_ns, size) when read from disk
     env_uses: tuple[EnvUse, ...] = ()
     example: EnvExample | None = None
 
@@ -121,8 +122,14 @@ class ProjectIndex:
         if kind is FileKind.PYTHON and not want_env and text is None:
             self._files[rel] = _FileFacts("")  # its place in the layout is all that is needed
             return
+        stamp = (0, 0)
         if text is None:
             try:
+                stat = path.stat()
+                stamp = (stat.st_mtime_ns, stat.st_size)
+                known = self._files.get(rel)
+                if known is not None and known.stamp == stamp and known.digest.endswith("+env") == want_env:
+                    return  # unchanged on disk since it was read
                 text = path.read_text(encoding="utf-8-sig")
             except (OSError, UnicodeDecodeError):
                 self._files.pop(rel, None)
@@ -130,12 +137,14 @@ class ProjectIndex:
         digest = hashlib.sha256(text.encode()).hexdigest() + ("+env" if want_env else "")
         known = self._files.get(rel)
         if known is not None and known.digest == digest:
+            if known.stamp != stamp:
+                self._files[rel] = _FileFacts(digest, stamp, known.env_uses, known.example)
             return
         self.reads += 1
         if kind is FileKind.DOTENV:
-            self._files[rel] = _FileFacts(digest, example=_example(rel, text))
+            self._files[rel] = _FileFacts(digest, stamp, example=_example(rel, text))
         else:
-            self._files[rel] = _FileFacts(digest, env_uses=env_uses(rel, text) if want_env else ())
+            self._files[rel] = _FileFacts(digest, stamp, env_uses=env_uses(rel, text) if want_env else ())
 
     def remove(self, path: Path) -> None:
         self._files.pop(self._relative(path), None)

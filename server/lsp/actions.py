@@ -4,11 +4,14 @@ and "fix all safe reviewls fixes" (source.fixAll.reviewls)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from lsprotocol import types as lsp
+
+from rules.api import TextEdit
 from pygls.workspace.position_codec import PositionCodec
 
-from server.engine import Analysis, Engine, Finding, Snapshot
+from server.engine import Engine, Finding, Snapshot
 from server.fixes import fix_all
 from server.lsp.convert import span_range, text_edit, to_client_range
 from server.suppressions import add_code
@@ -28,16 +31,23 @@ def _workspace_edit(uri: str, version: int | None, edits: Sequence[lsp.TextEdit]
     )
 
 
-def find_finding(analysis: Analysis, codec: PositionCodec, lines: Sequence[str], diag: lsp.Diagnostic) -> Finding | None:
+def find_finding(findings: Sequence[Finding], codec: PositionCodec, lines: Sequence[str], diag: lsp.Diagnostic) -> Finding | None:
     """The engine finding a client diagnostic stands for (same code and range)."""
-    for finding in analysis.findings:
+    for finding in findings:
         if finding.code == diag.code and span_range(codec, lines, finding.span) == diag.range:
             return finding
     return None
 
 
 def fix_action(
-    engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Finding, diag: lsp.Diagnostic, lazy: bool
+    engine: Engine,
+    snapshot: Snapshot,
+    uri: str,
+    codec: PositionCodec,
+    finding: Finding,
+    diag: lsp.Diagnostic,
+    lazy: bool,
+    root: Path | None = None,
 ) -> lsp.CodeAction | None:
     if finding.fix_title is None:
         return None
@@ -49,7 +59,7 @@ def fix_action(
         data={"uri": uri, "version": snapshot.version, "code": finding.code, "range": _range_data(diag.range)},
     )
     if not lazy:
-        action.edit = resolve_fix(engine, snapshot, uri, codec, finding)
+        action.edit = resolve_fix(engine, snapshot, uri, codec, finding, root)
         if action.edit is None:
             return None
     return action
@@ -63,11 +73,34 @@ def range_from_data(data: Sequence[int]) -> lsp.Range:
     return lsp.Range(lsp.Position(data[0], data[1]), lsp.Position(data[2], data[3]))
 
 
-def resolve_fix(engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Finding) -> lsp.WorkspaceEdit | None:
+def resolve_fix(
+    engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Finding, root: Path | None = None
+) -> lsp.WorkspaceEdit | None:
+    """The fix as a versioned edit; edits to other files (project fixes) go to those files."""
     fix = engine.build_fix(snapshot, finding)
     if fix is None:
         return None
-    return _workspace_edit(uri, snapshot.version, [text_edit(codec, snapshot.lines, e) for e in fix.edits])
+    own = [text_edit(codec, snapshot.lines, e) for e in fix.edits if e.path is None]
+    changes: list[lsp.TextDocumentEdit] = []
+    if own:
+        changes.append(lsp.TextDocumentEdit(lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=snapshot.version), list(own)))
+    others: dict[str, list[TextEdit]] = {}
+    for edit in fix.edits:
+        if edit.path is not None:
+            others.setdefault(edit.path, []).append(edit)
+    for path, edits in others.items():
+        file = (root or Path.cwd()) / path
+        try:
+            lines = file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        except (OSError, UnicodeDecodeError):
+            return None
+        changes.append(
+            lsp.TextDocumentEdit(
+                lsp.OptionalVersionedTextDocumentIdentifier(uri=file.as_uri(), version=None),
+                [text_edit(codec, lines, e) for e in edits],
+            )
+        )
+    return lsp.WorkspaceEdit(document_changes=changes)
 
 
 def ignore_action(snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Finding, diag: lsp.Diagnostic) -> lsp.CodeAction:

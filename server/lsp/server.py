@@ -30,7 +30,9 @@ from pygls.workspace.position_codec import PositionCodec
 from server import __version__
 from server.config import Config, ConfigError, find_config_file, load_config
 from server.documents import Change
-from server.engine import Analysis, Engine, Snapshot
+from server.batch import iter_files
+from server.engine import Analysis, Engine, Finding, Snapshot
+from server.project import ProjectIndex
 from server.lsp import actions
 from server.lsp.convert import diagnostic, from_client_position, hover_markdown, span_range
 
@@ -169,6 +171,8 @@ class ReviewServer(LanguageServer):
         self.latest: dict[str, tuple[Snapshot, Analysis]] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.reported_crashes: set[tuple[str, str]] = set()
+        self.project_index: ProjectIndex | None = None
+        self.project_findings: dict[str, list[Finding]] = {}  # uri -> save-tier findings
         self.loop: asyncio.AbstractEventLoop | None = None
         self.log_handler = _ClientLogHandler(self)
         self.log_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -270,10 +274,51 @@ class ReviewServer(LanguageServer):
             return
         if not self.pull:
             codec = self.codec()
-            self.publish(uri, snapshot.version, [diagnostic(codec, snapshot.lines, f, snapshot.version) for f in analysis.findings])
+            findings = [*analysis.findings, *self.project_findings.get(uri, [])]
+            self.publish(uri, snapshot.version, [diagnostic(codec, snapshot.lines, f, snapshot.version) for f in findings])
 
     def publish(self, uri: str, version: int | None, diagnostics: list[lsp.Diagnostic]) -> None:
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+
+    async def run_project(self, saved: Path | None = None, text: str | None = None) -> None:
+        """The save tier: update the project index (the saved file only, after the first
+        scan), run the project rules, and republish the files whose project findings changed."""
+        config = self.engine_config
+
+        def work() -> list[tuple[str, Finding]]:
+            if self.project_index is None:
+                self.project_index = ProjectIndex(self.root, config.file_types)
+            # files are re-read only when their size or mtime changed; the saved one from the editor
+            self.project_index.scan(iter_files([str(self.root)], config))
+            if saved is not None:
+                self.project_index.update(saved, text)
+
+            def lines_of(path: str) -> list[str]:
+                try:
+                    return (self.root / path).read_text(encoding="utf-8-sig").splitlines(keepends=True)
+                except (OSError, UnicodeDecodeError):
+                    return []
+
+            return self.engine.check_project(self.project_index.facts(), lines_of)
+
+        pairs = await self.in_engine(work)
+        grouped: dict[str, list[Finding]] = {}
+        for path, finding in pairs:
+            grouped.setdefault((self.root / path).as_uri(), []).append(finding)
+        changed = {uri for uri in set(grouped) | set(self.project_findings) if grouped.get(uri) != self.project_findings.get(uri)}
+        self.project_findings = grouped
+        if self.pull:
+            if changed and self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for uri in changed:
+            if self.store.get(uri) is not None:
+                self.latest.pop(uri, None)
+                self.schedule(uri)
+            else:
+                lines = Path(uri_to_path(uri)).read_text(encoding="utf-8-sig").splitlines(keepends=True) if Path(uri_to_path(uri)).exists() else []
+                codec = self.codec()
+                self.publish(uri, None, [diagnostic(codec, lines, f, None) for f in grouped.get(uri, [])])
 
     def report_crashes(self, analysis: Analysis) -> None:
         for crash in analysis.crashes:
@@ -332,6 +377,7 @@ def _has_loop() -> bool:
 async def initialized(ls: ReviewServer, params: lsp.InitializedParams) -> None:
     if ls.loop is None:
         ls.loop = asyncio.get_running_loop()
+    asyncio.ensure_future(ls.run_project())  # the save tier once at start, in the background
     workspace = ls.client_capabilities.workspace
     watch = workspace.did_change_watched_files if workspace else None
     if watch is not None and watch.dynamic_registration:
@@ -392,8 +438,8 @@ async def did_save(ls: ReviewServer, params: lsp.DidSaveTextDocumentParams) -> N
         return
     if not ls.pull and ls.settings.run == "onSave":
         ls.schedule(uri)
-    # the save tier: project rules over the project index
-    await ls.in_engine(ls.engine.check_project, [_display_path(ls, uri)])
+    doc = ls.store.get(uri)
+    await ls.run_project(Path(uri_to_path(uri)), doc.text if doc else None)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
@@ -424,7 +470,8 @@ async def pull_diagnostics(ls: ReviewServer, params: lsp.DocumentDiagnosticParam
     if params.previous_result_id == result_id:
         return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
     codec = ls.codec()
-    items = [diagnostic(codec, snapshot.lines, f, snapshot.version) for f in analysis.findings]
+    findings = [*analysis.findings, *ls.project_findings.get(uri, [])]
+    items = [diagnostic(codec, snapshot.lines, f, snapshot.version) for f in findings]
     return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
 
@@ -456,10 +503,12 @@ async def code_action(ls: ReviewServer, params: lsp.CodeActionParams) -> list[ls
         for diag in params.context.diagnostics:
             if diag.source != "reviewls":
                 continue
-            finding = actions.find_finding(analysis, codec, snapshot.lines, diag)
+            finding = actions.find_finding(analysis.findings, codec, snapshot.lines, diag) or actions.find_finding(
+                ls.project_findings.get(uri, []), codec, snapshot.lines, diag
+            )
             if finding is None:
                 continue
-            fix = await ls.in_engine(actions.fix_action, ls.engine, snapshot, uri, codec, finding, diag, lazy)
+            fix = await ls.in_engine(actions.fix_action, ls.engine, snapshot, uri, codec, finding, diag, lazy, ls.root)
             if fix is not None:
                 out.append(fix)
             if finding.code.startswith("RV"):
@@ -487,9 +536,9 @@ async def resolve_code_action(ls: ReviewServer, action: lsp.CodeAction) -> lsp.C
         action.edit = await ls.in_engine(actions.fix_all_edit, ls.engine, snapshot, uri, codec)
         return action
     target = actions.range_from_data(data.get("range", [0, 0, 0, 0]))
-    for finding in analysis.findings:
+    for finding in [*analysis.findings, *ls.project_findings.get(uri, [])]:
         if finding.code == data.get("code") and span_range(codec, snapshot.lines, finding.span) == target:
-            action.edit = await ls.in_engine(actions.resolve_fix, ls.engine, snapshot, uri, codec, finding)
+            action.edit = await ls.in_engine(actions.resolve_fix, ls.engine, snapshot, uri, codec, finding, ls.root)
             break
     return action
 

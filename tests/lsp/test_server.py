@@ -6,6 +6,7 @@ Parametrised over real clients' capability profiles: Neovim 0.11 pulls diagnosti
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -391,3 +392,41 @@ async def test_compose_secret_is_found_and_fixed(client: LanguageClient) -> None
     if action.edit is None:
         action = await client.code_action_resolve_async(action)
     assert apply(COMPOSE, action.edit) == COMPOSE.replace("hunter2pw", "${POSTGRES_PASSWORD}")  # type: ignore[arg-type]
+
+
+async def test_save_runs_project_rules(client: LanguageClient) -> None:
+    root = client.root  # type: ignore[attr-defined]
+    (root / ".env.example").write_text("SECRET_KEY=\n")
+    text = "import os\n\nSECRET_KEY = os.environ['SECRET_KEY']\nSTRIPE_KEY = os.getenv('STRIPE_KEY')\n"
+    uri = open_doc(client, "config/settings.py", text)
+    await diagnostics(client, uri, 1)
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri)))
+    # the project tier also runs once in the background at start, so its findings may come with
+    # the open or after the save: poll the current diagnostics (bounded) instead of one event
+    diags: list[lsp.Diagnostic] = []
+    for _ in range(200):
+        if pulls(client):
+            diags = await diagnostics(client, uri, 1)
+        else:
+            pushes = [p for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
+            diags = list(pushes[-1].diagnostics) if pushes else []
+        if any(d.code == "RV407" for d in diags):
+            break
+        await asyncio.sleep(0.05)
+    rv407 = [d for d in diags if d.code == "RV407"]
+    assert [(d.range.start.line, d.message) for d in rv407] == [(3, "`STRIPE_KEY` is read here but .env.example does not list it")]
+    result = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri),
+            range=rv407[0].range,
+            context=lsp.CodeActionContext(diagnostics=rv407, only=[lsp.CodeActionKind.QuickFix]),
+        )
+    )
+    action = next(a for a in result or [] if isinstance(a, lsp.CodeAction) and a.title.startswith("Add"))
+    if action.edit is None:
+        action = await client.code_action_resolve_async(action)
+    assert action.edit is not None and action.edit.document_changes
+    change = action.edit.document_changes[0]
+    assert isinstance(change, lsp.TextDocumentEdit)
+    assert change.text_document.uri == (root / ".env.example").as_uri()
+    assert change.edits[0].new_text == "STRIPE_KEY=\n"
