@@ -374,7 +374,7 @@ class Engine:
         rules = tuple(
             r
             for r in self.enabled_rules(snapshot.path)
-            if r.meta.scope in (Scope.FILE, Scope.MODULE) and not issubclass(r, ConfigRule)
+            if r.meta.scope in (Scope.FILE, Scope.MODULE) and not issubclass(r, ConfigRule) and r.applies_to(ctx)
         )
         rules_key = (self.config.key, tuple(r.meta.code for r in rules))
         findings: list[Finding] = []

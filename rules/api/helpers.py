@@ -172,6 +172,14 @@ def is_logger(expr: cst.BaseExpression, ctx: ModuleContext) -> bool:
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node_type(cls: type) -> bool:
+    known = _NODE_TYPES.get(cls)
+    if known is None:
+        known = _NODE_TYPES[cls] = issubclass(cls, cst.CSTNode)  # an ABC check, once per type
+    return known
 
 
 def find_all(node: cst.CSTNode, kinds: type[cst.CSTNode] | tuple[type[cst.CSTNode], ...]) -> list[cst.CSTNode]:
@@ -194,9 +202,10 @@ def find_all(node: cst.CSTNode, kinds: type[cst.CSTNode] | tuple[type[cst.CSTNod
         children: list[cst.CSTNode] = []
         for name in names:
             value = getattr(current, name)
-            if isinstance(value, cst.CSTNode):
+            kind = type(value)
+            if kind is tuple or kind is list:
+                children.extend(item for item in value if _is_node_type(type(item)))
+            elif _is_node_type(kind):
                 children.append(value)
-            elif isinstance(value, (tuple, list)):
-                children.extend(item for item in value if isinstance(item, cst.CSTNode))
         stack.extend(reversed(children))
     return found

@@ -29,8 +29,25 @@ SQLALCHEMY_READS = frozenset(("execute", "scalar", "scalars", "get", "query", "g
 _SESSION = re.compile(r"(?:.*_)?(?:session|db|sess|conn|connection)", re.IGNORECASE)
 
 
+_LOOP_CALLS: dict[int, tuple[Loop, list[cst.Call]]] = {}
+
+
 def loop_calls(node: Loop) -> list[cst.Call]:
-    """Calls evaluated on every iteration (not the first iterable of a loop or comprehension)."""
+    """Calls evaluated on every iteration (not the first iterable of a loop or comprehension).
+
+    Remembered for the node, so the rules that look at the same loop share one traversal.
+    """
+    known = _LOOP_CALLS.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    calls = _loop_calls(node)
+    if len(_LOOP_CALLS) > 256:
+        _LOOP_CALLS.clear()
+    _LOOP_CALLS[id(node)] = (node, calls)
+    return calls
+
+
+def _loop_calls(node: Loop) -> list[cst.Call]:
     if isinstance(node, cst.For):
         parts: list[cst.CSTNode] = [node.body]
     elif isinstance(node, cst.While):

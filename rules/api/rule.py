@@ -95,6 +95,11 @@ class Rule(cst.BatchableCSTVisitor):
         self.reports: list[Report] = []
 
     @classmethod
+    def applies_to(cls, ctx: ModuleContext) -> bool:
+        """Whether the rule can report anything in this module; the engine skips it otherwise."""
+        return True
+
+    @classmethod
     def docs(cls) -> str:
         """The Markdown documentation (the class docstring)."""
         return inspect.cleandoc(cls.__doc__ or "")

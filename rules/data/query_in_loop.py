@@ -103,12 +103,11 @@ class QueryInLoop(PerIterationRule):
 
     def classify(self, call: cst.Call, loop_vars: set[str]) -> str | None:
         method = method_name(call)
-        label = call_text(call)
         if is_django_manager_call(call) and method in DJANGO_READS:
-            return f"`{label}` runs a query on every iteration (N+1): load the rows once before the loop (`pk__in=`, `select_related`)"
+            return f"`{call_text(call)}` runs a query on every iteration (N+1): load the rows once before the loop (`pk__in=`, `select_related`)"
         related = related_manager(call, loop_vars)
         if related is not None:
-            return f"`{label}` queries on every iteration (N+1): add `prefetch_related(\"{related}\")` to the loop's queryset"
+            return f"`{call_text(call)}` queries on every iteration (N+1): add `prefetch_related(\"{related}\")` to the loop's queryset"
         if method in SQLALCHEMY_READS and session_receiver(call) is not None:
-            return f"`{label}` runs a query on every iteration (N+1): load the rows in one query (`in_()`, `selectinload`)"
+            return f"`{call_text(call)}` runs a query on every iteration (N+1): load the rows in one query (`in_()`, `selectinload`)"
         return None

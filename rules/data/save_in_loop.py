@@ -83,6 +83,8 @@ class SaveInLoop(PerIterationRule):
 
     def classify(self, call: cst.Call, loop_vars: set[str]) -> str | None:
         method = method_name(call)
+        if method not in ("save", "create", "update", "delete", "get_or_create", "update_or_create", "commit"):
+            return None
         label = call_text(call)
         if method == "save" and not is_django_manager_call(call):
             return f"`{label}` writes one row per iteration: collect the objects and call `bulk_update`/`bulk_create` once"

@@ -11,6 +11,7 @@ from rules.api import (
     FileRule,
     FixBuilder,
     Invalid,
+    ModuleContext,
     Role,
     RuleMeta,
     Safety,
@@ -189,6 +190,10 @@ class PrintStatement(FileRule):
         ),
         Invalid('"""Settings."""\nDEBUG = False\nprint("loaded settings")  # <- RV101\n', path="config/settings.py"),
     ]
+
+    @classmethod
+    def applies_to(cls, ctx: ModuleContext) -> bool:
+        return not ctx.has_role(Role.TEST, Role.SCRIPT, Role.MANAGEMENT_COMMAND)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

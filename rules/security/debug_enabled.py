@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
+from rules.api import FileRule, FixBuilder, Invalid, ModuleContext, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
 from rules.api.env import env_read
 
 _TRUE_STRINGS = frozenset(("true", "1", "yes", "on", "t", "y"))
@@ -84,9 +84,11 @@ class DebugEnabled(FileRule):
         ),
     ]
 
+    @classmethod
+    def applies_to(cls, ctx: ModuleContext) -> bool:
+        return ctx.has_role(Role.SETTINGS) and not ctx.has_role(Role.LOCAL_SETTINGS, Role.TEST)
+
     def visit_Assign(self, node: cst.Assign) -> None:
-        if not self.ctx.has_role(Role.SETTINGS) or self.ctx.has_role(Role.LOCAL_SETTINGS, Role.TEST):
-            return
         if len(node.targets) != 1:
             return
         name = (dotted_name(node.targets[0].target) or "").rsplit(".", 1)[-1]

@@ -15,6 +15,7 @@ import libcst.matchers as m
 from rules.api import (
     Invalid,
     Located,
+    ModuleContext,
     ModuleRule,
     Role,
     RuleMeta,
@@ -175,6 +176,10 @@ class TestWithoutAssertion(ModuleRule):
             path="app/tests/test_jobs.py",
         ),
     ]
+
+    @classmethod
+    def applies_to(cls, ctx: ModuleContext) -> bool:
+        return ctx.has_role(Role.TEST) and not ctx.has_role(Role.CONFTEST)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
