@@ -78,7 +78,7 @@ def unit_facts(text: str) -> UnitFacts:
             tree = None
         for stmt in tree.body if tree else ():
             if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
-                callee = _dotted(stmt.value.func)
+                callee = dotted_ast(stmt.value.func)
                 if callee:
                     calls.extend((t.id, callee) for t in stmt.targets if isinstance(t, ast.Name))
     logger = _LOGGER.search(text)
@@ -92,7 +92,8 @@ def unit_facts(text: str) -> UnitFacts:
     )
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted_ast(node: ast.expr) -> str | None:
+    """`a.b.c` for ast Name/Attribute chains, else None."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)

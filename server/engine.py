@@ -40,6 +40,7 @@ from rules.api import (
     TextEdit,
 )
 from rules.api.configdata import ConfigRule, FileKind
+from rules.api.configdata import Span as ConfigSpan
 from rules.api.project import ProjectFacts, ProjectRule
 from server.blocks import Block, BlockKind, Unit
 from server.config import Config
@@ -462,23 +463,23 @@ class Engine:
                 logger.error("rule %s crashed in %s:\n%s", rule.meta.code, snapshot.path, error, extra=_CRASH)
                 continue
             for report in instance.config_reports:
-                s = report.span
-                handle = FixHandle(None, None, 0, None, report.fix) if report.fix else None
-                findings.append(
-                    Finding(
-                        rule.meta.code,
-                        rule.meta.name,
-                        self.config.severity_for(rule),
-                        report.message,
-                        Span(s.line, s.col, s.end_line, s.end_col),
-                        report.fix.title if report.fix else None,
-                        report.fix.safety if report.fix else None,
-                        handle,
-                    )
-                )
+                findings.append(self._ready_finding(rule, report.message, report.span, report.fix))
         findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
         findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
         return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), (), 0)
+
+    def _ready_finding(self, rule: type[Rule], message: str, s: ConfigSpan, fix: Fix | None) -> Finding:
+        """A finding of a config or project rule: a range and, if any, an already built fix."""
+        return Finding(
+            rule.meta.code,
+            rule.meta.name,
+            self.config.severity_for(rule),
+            message,
+            Span(s.line, s.col, s.end_line, s.end_col),
+            fix.title if fix else None,
+            fix.safety if fix else None,
+            FixHandle(None, None, 0, None, fix) if fix else None,
+        )
 
     def _run_block(self, block: Block, ctx: ModuleContext, rules: Sequence[type[Rule]]) -> _BlockResult:
         parsed = self.parse(block)
@@ -634,19 +635,8 @@ class Engine:
             for report in instance.project_reports:
                 if rule not in self.enabled_rules(report.path):
                     continue
-                s = report.span
-                handle = FixHandle(None, None, 0, None, report.fix) if report.fix else None
-                finding = Finding(
-                    rule.meta.code,
-                    rule.meta.name,
-                    self.config.severity_for(rule),
-                    report.message,
-                    Span(s.line, s.col, s.end_line, s.end_col),
-                    report.fix.title if report.fix else None,
-                    report.fix.safety if report.fix else None,
-                    handle,
-                )
-                if lines_of is not None and is_suppressed(lines_of(report.path), s.line, rule.meta.code, rule.meta.name):
+                finding = self._ready_finding(rule, report.message, report.span, report.fix)
+                if lines_of is not None and is_suppressed(lines_of(report.path), finding.span.line, rule.meta.code, rule.meta.name):
                     continue
                 out.append((report.path, finding))
         out.sort(key=lambda item: (item[0], item[1].span.line, item[1].span.col, item[1].code))

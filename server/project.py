@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from rules.api.configdata import FileKind, Span
 from rules.api.project import EnvExample, EnvUse, ProjectFacts
 from server.configfiles import kind_of, read_dotenv
+from server.context import dotted_ast as _dotted
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +30,6 @@ class _FileFacts:
     stamp: tuple[int, int] = (0, 0)  # (mtime_ns, size) when read from disk
     env_uses: tuple[EnvUse, ...] = ()
     example: EnvExample | None = None
-
-
-def _dotted(node: ast.expr) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def env_uses(path: str, text: str) -> tuple[EnvUse, ...]:
