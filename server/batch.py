@@ -7,6 +7,7 @@ depend on: the file's path and content, the configuration and the reviewls versi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -28,7 +29,7 @@ from server.documents import Document
 from rules.api.project import ProjectRule
 from server.engine import Engine, Snapshot
 from server.fixes import apply_edits, fix_all
-from server.project import ProjectIndex
+from server.project import ProjectIndex, settings_targets
 
 logger = logging.getLogger(__name__)
 
@@ -339,7 +340,12 @@ def run_check(
     progress: Callable[[int, int], None] | None = None,
 ) -> CheckResult:
     """Review every file under `paths`; `progress(done, total)` is called as files finish."""
-    items = [(str(path), display_path(path), fix) for path in iter_files(paths, config)]
+    files = list(iter_files(paths, config))
+    entry_points = [p for raw in paths for p in Path(raw).glob("*") if p.is_file()] + files
+    targets = settings_targets(Path.cwd(), entry_points)
+    if targets:
+        config = dataclasses.replace(config, settings_modules=targets)
+    items = [(str(path), display_path(path), fix) for path in files]
     jobs = max(1, jobs or os.cpu_count() or 1)
     root = str(cache_root) if cache_root else None
     total = len(items)

@@ -71,13 +71,23 @@ class Config:
     rule_options: tuple[tuple[str, object], ...] = ()
     baseline: str | None = None  # relative to `root`
     file_types: tuple[tuple[str, str], ...] = ()  # glob -> kind, for custom file names
+    # found in the project, not configured: modules DJANGO_SETTINGS_MODULE points at
+    settings_modules: tuple[str, ...] = ()
     source: str = "defaults"
     root: str = "."
 
     @property
     def key(self) -> tuple[object, ...]:
         """Everything that changes findings (cache key part)."""
-        return (self.select, self.ignore, self.severity, self.per_file_ignores, self.report_syntax_errors, self.rule_options)
+        return (
+            self.select,
+            self.ignore,
+            self.severity,
+            self.per_file_ignores,
+            self.report_syntax_errors,
+            self.rule_options,
+            self.settings_modules,
+        )
 
     def options_for(self, rule: type[Rule]) -> object:
         for name, options in self.rule_options:
@@ -238,7 +248,7 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
         _expand(parsed, source, f"per-file-ignores.{pattern}")
         per_file.append((pattern, parsed))
     file_types_table = table.get("file-types", {})
-    kinds = ("python", "compose", "requirements", "nginx", "dotenv")
+    kinds = ("python", "compose", "requirements", "nginx", "dotenv", "pyproject")
     if not isinstance(file_types_table, Mapping) or not all(v in kinds for v in file_types_table.values()):
         raise ConfigError("file-types", source, f"expected a table of glob = kind, kinds: {', '.join(kinds)}")
     baseline = table.get("baseline")

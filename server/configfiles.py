@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import tomllib
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
@@ -64,6 +65,8 @@ def kind_of(path: str, mapping: Sequence[tuple[str, str]] = ()) -> FileKind | No
         return FileKind.REQUIREMENTS
     if any(fnmatch.fnmatch(name, p) for p in _DOTENV):
         return FileKind.DOTENV
+    if name == "pyproject.toml":
+        return FileKind.PYPROJECT
     if name.endswith(".conf") and (name.startswith("nginx") or any(part in _NGINX_DIRS for part in posix.parts[:-1])):
         return FileKind.NGINX
     return None
@@ -219,6 +222,38 @@ def read_dotenv(text: str) -> DotenvFile:
     return DotenvFile(tuple(keys))
 
 
+def read_pyproject(text: str) -> RequirementsFile:
+    """`[project].dependencies`, positioned in the text; a library's ranges are its business.
+
+    An application is a pyproject without `[build-system]`, or one that says it is not a
+    package (`tool.poetry.package-mode = false`, `tool.uv.package = false`).
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigParseError(getattr(exc, "lineno", 1) or 1, 0, str(exc)) from None
+    tool = data.get("tool", {})
+    application = "build-system" not in data or tool.get("poetry", {}).get("package-mode") is False or tool.get("uv", {}).get("package") is False
+    dependencies = data.get("project", {}).get("dependencies", [])
+    entries: list[Requirement] = []
+    search_from = max(text.find("dependencies"), 0)
+    for dep in dependencies if isinstance(dependencies, list) else []:
+        if not isinstance(dep, str):
+            continue
+        try:
+            parsed = PackagingRequirement(dep)
+        except InvalidRequirement:
+            continue  # pip would reject it too; reviewing the rest is more useful than stopping
+        at = text.find(dep, search_from)
+        if at < 0:
+            continue
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1)
+        entries.append(Requirement(parsed.name, str(parsed.specifier), str(parsed.marker or ""), parsed.url, Span(line, col, line, col + len(dep))))
+        search_from = at + len(dep)
+    return RequirementsFile(tuple(entries), constraints=not application)
+
+
 def read(kind: FileKind, text: str, path: str) -> ConfigData:
     """Typed data of a non-Python file; ConfigParseError when it does not parse."""
     if kind is FileKind.COMPOSE:
@@ -229,6 +264,8 @@ def read(kind: FileKind, text: str, path: str) -> ConfigData:
         return read_nginx(text)
     if kind is FileKind.DOTENV:
         return read_dotenv(text)
+    if kind is FileKind.PYPROJECT:
+        return read_pyproject(text)
     raise ValueError(f"not a config file kind: {kind}")
 
 

@@ -104,7 +104,7 @@ def dotted_ast(node: ast.expr) -> str | None:
     return ".".join(reversed(parts))
 
 
-def build_context(path: str, units: Sequence[Unit]) -> ModuleContext:
+def build_context(path: str, units: Sequence[Unit], settings_modules: Sequence[str] = ()) -> ModuleContext:
     """The module context for one version of a document."""
     imports: dict[str, str] = {}
     names: set[str] = set()
@@ -129,6 +129,9 @@ def build_context(path: str, units: Sequence[Unit]) -> ModuleContext:
     env_readers = {"os", "environ", "decouple", "pydantic_settings", "environs", "dotenv"}
     if stem in ("config", "conf", "configuration") and env_readers & {q.split(".")[0] for q in imports.values()}:
         roles.add(Role.SETTINGS)  # a config module that reads the environment
+    posix = path.replace("\\", "/")
+    if any(posix == target or posix.endswith("/" + target) for target in settings_modules):
+        roles.add(Role.SETTINGS)  # what DJANGO_SETTINGS_MODULE names is a settings module, whatever its name
     def resolve(callee: str) -> str:
         head, _, rest = callee.partition(".")
         target = imports.get(head)

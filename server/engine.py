@@ -362,7 +362,7 @@ class Engine:
 
     # -- the edit tier ---------------------------------------------------------------------
     def context(self, snapshot: Snapshot) -> ModuleContext:
-        return build_context(snapshot.path, snapshot.units)
+        return build_context(snapshot.path, snapshot.units, self.config.settings_modules)
 
     def analyze(self, snapshot: Snapshot) -> Analysis:
         """Findings of the edit tier (file and module rules) for one snapshot."""

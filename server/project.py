@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -158,3 +159,26 @@ class ProjectIndex:
         # only projects that document their environment are checked against it: skip the reads otherwise
         uses = tuple(u for p in python for u in self._files[p].env_uses) if examples else ()
         return ProjectFacts(str(self.root), uses, examples, tuple(python), tuple(packages))
+
+
+_SETTINGS_TARGET = re.compile(r"""DJANGO_SETTINGS_MODULE["']?\s*[,=:]\s*["']([\w.]+)["']""")
+_ENTRY_POINTS = frozenset(("manage.py", "wsgi.py", "asgi.py", "celery.py", "conftest.py", "pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml"))
+
+
+def settings_targets(root: Path, files: Iterable[Path]) -> tuple[str, ...]:
+    """Modules named by DJANGO_SETTINGS_MODULE in manage.py, wsgi/asgi, pytest config...,
+    as paths relative to `root` (`config/settings/production.py`)."""
+    targets: set[str] = set()
+    for path in files:
+        if path.name not in _ENTRY_POINTS:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue  # an unreadable entry point names no settings module
+        for dotted in _SETTINGS_TARGET.findall(text):
+            base = dotted.replace(".", "/")
+            for candidate in (f"{base}.py", f"{base}/__init__.py"):
+                if (root / candidate).is_file() or (path.parent / candidate).is_file():
+                    targets.add(candidate)
+    return tuple(sorted(targets))

@@ -63,3 +63,14 @@ def test_index_rereads_only_changed_files(tmp_path: Path) -> None:
     index.update(tmp_path / "config/settings/base.py")
     assert index.reads == first + 1
     assert [u.key for u in index.facts().env_uses] == ["SECRET_KEY"]
+
+
+def test_django_settings_module_target_is_reviewed_as_settings(tmp_path: Path) -> None:
+    (tmp_path / "manage.py").write_text(
+        "import os\n\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.conf.prod')\n"
+    )
+    (tmp_path / "shop" / "conf").mkdir(parents=True)
+    (tmp_path / "shop" / "conf" / "prod.py").write_text("DEBUG = True\n")
+    (tmp_path / "shop" / "conf" / "other.py").write_text("DEBUG = True\n")
+    result = reviewls("--check", ".", "--format", "json", "--no-cache", "--select", "RV404", cwd=tmp_path)
+    assert [(d["path"], d["line"]) for d in json.loads(result.stdout)["diagnostics"]] == [("shop/conf/prod.py", 1)]

@@ -20,6 +20,7 @@ class FileKind(StrEnum):
     REQUIREMENTS = "requirements"
     NGINX = "nginx"
     DOTENV = "dotenv"
+    PYPROJECT = "pyproject"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ class Requirement:
 @dataclass(frozen=True, slots=True)
 class RequirementsFile:
     entries: tuple[Requirement, ...]
-    constraints: bool  # a constraints file (-c target, constraints*.txt)
+    constraints: bool  # a constraints file (-c target, constraints*.txt), or a library's pyproject
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,20 +31,32 @@ class UnpinnedRequirement(ConfigRule):
     ## Fix
     None: pick the versions with `pip freeze`, pip-tools or uv.
 
-    Quiet on constraints files, URL and VCS requirements, and `-r`/`-c`/`-e` lines.
+    Applications' `pyproject.toml` `[project].dependencies` are checked the same way (an
+    application has no `[build-system]`, or says `package-mode = false` / `package = false`).
+
+    Quiet on constraints files, libraries' pyproject (ranges are right there), URL and VCS
+    requirements, and `-r`/`-c`/`-e` lines.
     """
 
-    kinds = frozenset((FileKind.REQUIREMENTS,))
+    kinds = frozenset((FileKind.REQUIREMENTS, FileKind.PYPROJECT))
     meta = RuleMeta(code="RV905", name="unpinned-requirement", family="project", severity=Severity.INFORMATION, scope=Scope.FILE)
 
     VALID = [
         Valid("django==4.2.16\nrequests==2.32.3  # http\n-r base.txt\n-e .\n", path="requirements.txt"),
         Valid("django>=4.2\n", path="constraints.txt"),
         Valid("shop-lib @ git+https://github.com/shop/lib@3f2a1b0\nuvicorn[standard]===0.30.1\n", path="requirements/prod.txt"),
+        Valid(
+            '[build-system]\nrequires = ["setuptools"]\n\n[project]\nname = "lib"\ndependencies = ["requests>=2"]\n',
+            path="pyproject.toml",
+        ),
     ]
     INVALID = [
         Invalid("django>=4.2  # <- RV905\nrequests  # <- RV905\ngunicorn==22.0.0\n", path="requirements.txt"),
         Invalid("celery~=5.3  # <- RV905\nredis>=4,<6  # <- RV905\n", path="requirements/prod.txt"),
+        Invalid(
+            '[project]\nname = "shop"\ndependencies = [\n    "django>=5",  # <- RV905\n    "gunicorn==23.0.0",\n]\n',
+            path="pyproject.toml",
+        ),
     ]
 
     def check(self, data: ConfigData) -> None:
