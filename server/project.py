@@ -61,6 +61,9 @@ def env_uses(path: str, text: str) -> tuple[EnvUse, ...]:
 
     uses: list[EnvUse] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any((_dotted(b) or "").endswith("BaseSettings") for b in node.bases):
+            uses.extend(_pydantic_fields(path, node))
+            continue
         key_node: ast.expr | None = None
         if isinstance(node, ast.Subscript) and qualified(node.value) == "os.environ":
             key_node = node.slice
@@ -75,6 +78,30 @@ def env_uses(path: str, text: str) -> tuple[EnvUse, ...]:
             span = Span(key_node.lineno, key_node.col_offset, key_node.end_lineno or key_node.lineno, key_node.end_col_offset)
             uses.append(EnvUse(path, key_node.value, span))
     return tuple(sorted(uses, key=lambda u: (u.span.line, u.span.col)))
+
+
+def _pydantic_fields(path: str, cls: ast.ClassDef) -> list[EnvUse]:
+    """pydantic-settings fields read the variable of their name (or alias), after `env_prefix`."""
+    prefix = ""
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "model_config" for t in stmt.targets):
+            if isinstance(stmt.value, ast.Call):
+                for kw in stmt.value.keywords:
+                    if kw.arg == "env_prefix" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                        prefix = kw.value.value
+    uses: list[EnvUse] = []
+    for stmt in cls.body:
+        if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name) or stmt.target.id == "model_config":
+            continue
+        key = (prefix + stmt.target.id).upper()
+        node: ast.expr = stmt.target
+        if isinstance(stmt.value, ast.Call):
+            for kw in stmt.value.keywords:
+                if kw.arg in ("alias", "validation_alias", "env") and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                    key, node = kw.value.value.upper(), kw.value
+        end = node.end_col_offset if node.end_col_offset is not None else node.col_offset
+        uses.append(EnvUse(path, key, Span(node.lineno, node.col_offset, node.end_lineno or node.lineno, end)))
+    return uses
 
 
 def _example(path: str, text: str) -> EnvExample:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_literal, string_value
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    get_kwarg,
+    string_literal,
+    string_value,
+)
 from rules.api.env import env_read
 
 # words that name the same thing in setting and variable names
@@ -92,6 +105,26 @@ class EnvNameMismatch(FileRule):
                 CACHES = {"default": {"LOCATION": os.environ["DATABASE_URL"]}}  # <- RV403
             """
         ),
+        Invalid(
+            """
+            from pydantic import Field
+            from pydantic_settings import BaseSettings
+
+
+            class Settings(BaseSettings):
+                openai_api_key: str = Field(alias="OPENAI_API_KEY")
+                openrouter_api_key: str = Field(alias="OPENAI_API_KEY")  # <- RV403
+            """,
+            fixed="""
+            from pydantic import Field
+            from pydantic_settings import BaseSettings
+
+
+            class Settings(BaseSettings):
+                openai_api_key: str = Field(alias="OPENAI_API_KEY")
+                openrouter_api_key: str = Field(alias="OPENROUTER_API_KEY")
+            """
+        ),
     ]
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -99,6 +132,28 @@ class EnvNameMismatch(FileRule):
             target = dotted_name(node.targets[0].target)
             if target is not None:
                 self._check(target.rsplit(".", 1)[-1], node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        """pydantic-settings: `openrouter_api_key: str = Field(alias="OPENAI_API_KEY")`."""
+        if not isinstance(node.value, cst.Call) or not isinstance(node.target, cst.Name):
+            return
+        if (self.ctx.qualified_name(node.value.func) or "").rsplit(".", 1)[-1] != "Field":
+            return
+        for keyword in ("alias", "validation_alias", "env"):
+            arg = get_kwarg(node.value, keyword)
+            key = string_value(arg.value) if arg is not None else None
+            if arg is None or key is None or same_thing(node.target.value, key):
+                continue
+            setting, old_node = node.target.value, arg.value
+
+            def build(builder: FixBuilder, old: cst.BaseExpression = old_node, name: str = setting.upper()) -> None:
+                builder.replace(old, cst.SimpleString(string_literal(name)))
+
+            self.report(
+                arg.value,
+                f"`{setting}` reads the variable `{key}`: a copy-paste slip gives it another setting's value",
+                fix=self.fix(f"Read `{setting.upper()}`", build),
+            )
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = string_value(node.key)

@@ -37,6 +37,12 @@ class EnvVarUndocumented(ProjectRule):
     VALID = [
         Valid("import os\nSECRET_KEY = os.environ['SECRET_KEY']\n", path="app/settings.py", files={".env.example": "SECRET_KEY=\n"}),
         Valid("import os\nSECRET_KEY = os.environ['SECRET_KEY']\n", path="app/settings.py"),
+        Valid(
+            "from pydantic_settings import BaseSettings, SettingsConfigDict\n\nclass Settings(BaseSettings):\n"
+            "    model_config = SettingsConfigDict(env_prefix='SHOP_')\n    api_key: str\n",
+            path="app/config.py",
+            files={".env.example": "SHOP_API_KEY=\n"},
+        ),
     ]
     INVALID = [
         Invalid(
