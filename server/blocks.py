@@ -16,6 +16,7 @@ parse while the others keep their trees and findings.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -277,15 +278,8 @@ class BlockIndex:
         return [(unit.start + block.offset, block) for unit in self.units for block in unit.blocks]
 
     def _unit_at(self, line: int) -> int:
-        units = self.units
-        lo, hi = 0, len(units) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if units[mid].start <= line:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        """Index of the unit holding `line` (the first one for lines before them all)."""
+        return max(bisect.bisect_right(self.units, line, key=lambda unit: unit.start) - 1, 0)
 
     def update(self, lines: Sequence[str], edit_start: int, old_stop: int, new_stop: int) -> None:
         """Old lines [edit_start, old_stop) became new lines [edit_start, new_stop).
@@ -386,14 +380,7 @@ class BlockIndex:
 
 def _position(starts: Sequence[int], line: int) -> int:
     """Index of the last start <= line (0 when line precedes them all)."""
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= line:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    return max(bisect.bisect_right(starts, line) - 1, 0)
 
 
 def _member_indent(lines: Sequence[str], clean: Sequence[bool], start: int, stop: int) -> int | None:

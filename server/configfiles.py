@@ -7,6 +7,7 @@ configuration with a small tokenizer (comments, quotes, braces); `.env.example` 
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import re
 import tomllib
@@ -184,14 +185,8 @@ def read_nginx(text: str) -> NginxFile:
             line_starts.append(i + 1)
 
     def position(offset: int) -> tuple[int, int]:
-        lo, hi = 0, len(line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if line_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1, offset - line_starts[lo]
+        index = bisect.bisect_right(line_starts, offset) - 1
+        return index + 1, offset - line_starts[index]
 
     for found in _NGINX_TOKEN.finditer(text):
         if not found.group().startswith("#"):
