@@ -30,8 +30,8 @@ from rules.api.configdata import (
     NginxUpstream,
     Requirement,
     RequirementsFile,
-    Span,
 )
+from rules.api.types import Span
 
 
 class ConfigParseError(Exception):

@@ -40,7 +40,7 @@ from rules.api import (
     TextEdit,
 )
 from rules.api.configdata import ConfigRule, FileKind
-from rules.api.configdata import Span as ConfigSpan
+from rules.api.types import Span
 from rules.api.project import ProjectFacts, ProjectRule
 from server.blocks import Block, BlockKind, Unit
 from server.config import Config
@@ -84,16 +84,6 @@ class LRU(Generic[K, V]):
 
     def clear(self) -> None:
         self._data.clear()
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Lines 1-based, columns 0-based code points."""
-
-    line: int
-    col: int
-    end_line: int
-    end_col: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,14 +458,14 @@ class Engine:
         findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
         return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), (), 0)
 
-    def _ready_finding(self, rule: type[Rule], message: str, s: ConfigSpan, fix: Fix | None) -> Finding:
+    def _ready_finding(self, rule: type[Rule], message: str, span: Span, fix: Fix | None) -> Finding:
         """A finding of a config or project rule: a range and, if any, an already built fix."""
         return Finding(
             rule.meta.code,
             rule.meta.name,
             self.config.severity_for(rule),
             message,
-            Span(s.line, s.col, s.end_line, s.end_col),
+            span,
             fix.title if fix else None,
             fix.safety if fix else None,
             FixHandle(None, None, 0, None, fix) if fix else None,

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from rules.api.configdata import FileKind, Span
+from rules.api.configdata import FileKind
+from rules.api.types import Span
 from rules.api.project import EnvExample, EnvUse, ProjectFacts
 from server.configfiles import kind_of, read_dotenv
 from server.context import dotted_ast as _dotted

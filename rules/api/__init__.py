@@ -21,7 +21,7 @@ from rules.api.helpers import (
     string_value,
 )
 from rules.api.rule import BlockView, FileRule, FixBuilder, LazyFix, Located, ModuleRule, NoOptions, Report, Rule
-from rules.api.types import Fix, Invalid, RuleMeta, Safety, Scope, Severity, TextEdit, Valid
+from rules.api.types import Fix, Invalid, RuleMeta, Safety, Scope, Severity, Span, TextEdit, Valid
 
 __all__ = [
     "FAMILIES",
@@ -43,6 +43,7 @@ __all__ = [
     "Safety",
     "Scope",
     "Severity",
+    "Span",
     "TextEdit",
     "Valid",
     "append_arg",

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from rules.api.rule import Rule
-from rules.api.types import Fix
+from rules.api.types import Fix, Span
 
 
 class FileKind(StrEnum):
@@ -21,14 +21,6 @@ class FileKind(StrEnum):
     NGINX = "nginx"
     DOTENV = "dotenv"
     PYPROJECT = "pyproject"
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    line: int
-    col: int
-    end_line: int
-    end_col: int
 
 
 @dataclass(frozen=True, slots=True)

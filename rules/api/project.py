@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rules.api.configdata import DotenvFile, Span
+from rules.api.configdata import DotenvFile
+from rules.api.types import Span
 from rules.api.rule import Rule
 from rules.api.types import Fix
 

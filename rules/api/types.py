@@ -86,6 +86,16 @@ class Invalid:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """A range in a file: lines 1-based, columns 0-based code points."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+@dataclass(frozen=True, slots=True)
 class TextEdit:
     """Replace [start, end) with `text`; lines 1-based, columns 0-based code points.
 

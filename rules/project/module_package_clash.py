@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
-from rules.api.configdata import Span
+from rules.api.types import Span
 from rules.api.project import ProjectFacts, ProjectRule
 
 

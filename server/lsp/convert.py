@@ -9,7 +9,8 @@ from pygls.workspace.position_codec import PositionCodec
 
 from rules.api import Severity, TextEdit
 from rules.registry import by_code
-from server.engine import Finding, Span
+from rules.api import Span
+from server.engine import Finding
 
 SOURCE = "reviewls"
 
