@@ -117,6 +117,10 @@ class ModuleContext:
     def has_role(self, *roles: Role) -> bool:
         return any(role in self.roles for role in roles)
 
+    def is_production_settings(self) -> bool:
+        """A settings module that is not a local, dev or test variant."""
+        return Role.SETTINGS in self.roles and not self.has_role(Role.LOCAL_SETTINGS, Role.TEST)
+
     def qualified_name(self, expr: cst.BaseExpression) -> str | None:
         """Resolve a Name/Attribute through the module's imports.
 

@@ -66,7 +66,7 @@ class CorsAllowAll(FileRule):
     ]
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if not self.ctx.has_role(Role.SETTINGS) or self.ctx.has_role(Role.LOCAL_SETTINGS, Role.TEST):
+        if not self.ctx.is_production_settings():
             return
         if len(node.targets) == 1 and dotted_name(node.targets[0].target) in _ALLOW_ALL and m.matches(node.value, m.Name("True")):
             name = dotted_name(node.targets[0].target)

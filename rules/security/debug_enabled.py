@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, ModuleContext, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
+from rules.api import FileRule, FixBuilder, Invalid, ModuleContext, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
 from rules.api.env import env_read
 
 _TRUE_STRINGS = frozenset(("true", "1", "yes", "on", "t", "y"))
@@ -86,7 +86,7 @@ class DebugEnabled(FileRule):
 
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
-        return ctx.has_role(Role.SETTINGS) and not ctx.has_role(Role.LOCAL_SETTINGS, Role.TEST)
+        return ctx.is_production_settings()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) != 1:

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, ModuleContext, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
+from rules.api import FileRule, FixBuilder, Invalid, ModuleContext, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
 
 _HOST_SETTINGS = frozenset(("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "CORS_ALLOWED_ORIGINS", "CORS_ORIGIN_WHITELIST", "INTERNAL_IPS"))
 _LOCAL = frozenset(("localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver", "[::1]"))
@@ -99,7 +99,7 @@ class HardcodedHosts(FileRule):
 
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
-        return ctx.has_role(Role.SETTINGS) and not ctx.has_role(Role.LOCAL_SETTINGS, Role.TEST)
+        return ctx.is_production_settings()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) != 1 or not isinstance(node.value, (cst.List, cst.Tuple)):
