@@ -135,6 +135,22 @@ def apply(text: str, edit: lsp.WorkspaceEdit) -> str:
     return text
 
 
+async def quick_fix(client: LanguageClient, uri: str, diag: lsp.Diagnostic, title: str) -> lsp.CodeAction:
+    """The quick fix whose title starts with `title`, with its edit resolved."""
+    result = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri),
+            range=diag.range,
+            context=lsp.CodeActionContext(diagnostics=[diag], only=[lsp.CodeActionKind.QuickFix]),
+        )
+    )
+    action = next(a for a in result or [] if isinstance(a, lsp.CodeAction) and a.title.startswith(title))
+    if action.edit is None:
+        action = await client.code_action_resolve_async(action)
+    assert action.edit is not None
+    return action
+
+
 def codes(diags: list[lsp.Diagnostic]) -> list[tuple[int, object]]:
     return sorted((d.range.start.line, d.code) for d in diags)
 
@@ -381,16 +397,7 @@ async def test_compose_secret_is_found_and_fixed(client: LanguageClient) -> None
     assert codes(diags) == [(4, "RV903")]
     assert diags[0].range == lsp.Range(lsp.Position(4, 25), lsp.Position(4, 34))
     assert "hunter2pw" not in diags[0].message
-    result = await client.text_document_code_action_async(
-        lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri),
-            range=diags[0].range,
-            context=lsp.CodeActionContext(diagnostics=[diags[0]], only=[lsp.CodeActionKind.QuickFix]),
-        )
-    )
-    action = next(a for a in result or [] if isinstance(a, lsp.CodeAction) and a.title.startswith("Use"))
-    if action.edit is None:
-        action = await client.code_action_resolve_async(action)
+    action = await quick_fix(client, uri, diags[0], "Use")
     assert apply(COMPOSE, action.edit) == COMPOSE.replace("hunter2pw", "${POSTGRES_PASSWORD}")  # type: ignore[arg-type]
 
 
@@ -415,16 +422,7 @@ async def test_save_runs_project_rules(client: LanguageClient) -> None:
         await asyncio.sleep(0.05)
     rv407 = [d for d in diags if d.code == "RV407"]
     assert [(d.range.start.line, d.message) for d in rv407] == [(3, "`STRIPE_KEY` is read here but .env.example does not list it")]
-    result = await client.text_document_code_action_async(
-        lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri),
-            range=rv407[0].range,
-            context=lsp.CodeActionContext(diagnostics=rv407, only=[lsp.CodeActionKind.QuickFix]),
-        )
-    )
-    action = next(a for a in result or [] if isinstance(a, lsp.CodeAction) and a.title.startswith("Add"))
-    if action.edit is None:
-        action = await client.code_action_resolve_async(action)
+    action = await quick_fix(client, uri, rv407[0], "Add")
     assert action.edit is not None and action.edit.document_changes
     change = action.edit.document_changes[0]
     assert isinstance(change, lsp.TextDocumentEdit)
