@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import logging
+import re
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,6 +33,7 @@ from rules.api import (
     Located,
     ModuleContext,
     ModuleRule,
+    Related,
     Report,
     Rule,
     Safety,
@@ -124,6 +126,15 @@ class Finding:
     fix_title: str | None = None
     fix_safety: Safety | None = None
     handle: FixHandle | None = field(default=None, compare=False, hash=False, repr=False)
+    related: tuple[RelatedSpan, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedSpan:
+    """Another place in the same document a finding points at."""
+
+    span: Span
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,8 +592,17 @@ class Engine:
             if not isinstance(ref, _BlockRef):
                 continue
             rel = self._relative([report], rule.meta.code, ref.parsed, ref.block)
-            out.extend(self._absolute(r, ref) for r in rel)
+            related = tuple(self._related(item, ref) for item in report.related)
+            out.extend(dataclasses.replace(self._absolute(r, ref), related=tuple(x for x in related if x)) for r in rel)
         return out
+
+    def _related(self, item: Related, default: _BlockRef) -> RelatedSpan | None:
+        ref = item.at if isinstance(item.at, _BlockRef) else default
+        lines = _node_lines(self, ref, item.node, extend=False)
+        if lines is None:
+            return None
+        first, last, col, end_col = lines
+        return RelatedSpan(Span(first + 1, col, last + 1, end_col), item.message)
 
     # -- fixes ---------------------------------------------------------------------------
     def build_fix(self, snapshot: Snapshot, finding: Finding) -> Fix | None:
@@ -671,6 +691,7 @@ class _FixBuilder:
         self.replacements: list[tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel]] = []
         self.imports: list[str] = []
         self.logger_line: str | None = None
+        self.moves: list[tuple[cst.CSTNode, cst.CSTNode, object | None, bool]] = []
         self._ctx: ModuleContext | None = None
 
     @property
@@ -704,7 +725,42 @@ class _FixBuilder:
         self.logger_line = f"logger = {logging_name}.getLogger(__name__)\n"
         return "logger"
 
+    def move_above(self, node: cst.CSTNode, anchor: cst.CSTNode, anchor_at: object | None = None, *, comma: bool = False) -> None:
+        self.moves.append((node, anchor, anchor_at, comma))
+
+    def _move_edits(self) -> list[TextEdit]:
+        """One edit per move: the region from the anchor to the node, rotated."""
+        handle = self.handle
+        assert handle.parsed is not None and handle.block is not None
+        own = _BlockRef(handle.block_start, handle.block, handle.parsed)
+        lines = self.snapshot.lines
+        edits: list[TextEdit] = []
+        for node, anchor, anchor_at, comma in self.moves:
+            moved = _node_lines(self.engine, own, node, lines=lines)
+            target = _node_lines(self.engine, anchor_at if isinstance(anchor_at, _BlockRef) else own, anchor, lines=lines)
+            if moved is None or target is None or target[0] >= moved[0]:
+                return []
+            first, last, _, end_col = moved
+            gap = first
+            while gap > target[0] and not lines[gap - 1].strip():
+                gap -= 1
+            chunk = list(lines[first : last + 1])
+            if not chunk[-1].endswith("\n"):
+                chunk[-1] += "\n"
+            if comma and not lines[last][end_col:].lstrip().startswith(","):
+                chunk[-1] = chunk[-1][:end_col] + "," + chunk[-1][end_col:]
+            region = lines[target[0] : last + 1]
+            rotated = chunk + list(lines[gap:first]) + list(lines[target[0] : gap])
+            if not region[-1].endswith("\n"):
+                rotated[-1] = rotated[-1].rstrip("\n")
+            edit = _common_edit("".join(region), "".join(rotated), target[0])
+            if edit is not None:
+                edits.append(edit)
+        return edits
+
     def edits(self) -> list[TextEdit]:
+        if self.moves:
+            return self._move_edits()
         handle = self.handle
         assert handle.parsed is not None and handle.block is not None
         tree = handle.parsed.tree
@@ -745,6 +801,40 @@ class _FixBuilder:
                 addition += "\n\n" if lines[line].startswith(("def ", "async ", "class ", "@")) else "\n"
             edits.append(TextEdit(line + 1, 0, line + 1, 0, addition))
         return sorted(edits, key=lambda e: (e.start_line, e.start_col))
+
+
+_AFTER_ENTRY = re.compile(r"\s*,?\s*(#.*)?$")
+
+
+def _node_lines(
+    engine: Engine, ref: _BlockRef, node: cst.CSTNode, *, lines: Sequence[str] | None = None, extend: bool = True
+) -> tuple[int, int, int, int] | None:
+    """(first line, last line, start col, end col) of a node, 0-based document lines.
+
+    Decorators count as part of their definition. With `lines`, the node must own its lines
+    (only indentation before it; only a comma or comment after it) and `first` grows over
+    the comment lines right above it; otherwise None.
+    """
+    starts: list[cst.CSTNode] = [node]
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.decorators:
+        starts.insert(0, node.decorators[0].decorator)
+    positions = engine._positions(ref.parsed, starts)
+    begin, whole = positions.get(id(starts[0])), positions.get(id(node))
+    if begin is None or whole is None:
+        return None
+    base = ref.start - 1 - ref.block.prefix_lines
+    first, last = base + begin.line, base + whole.end_line
+    col = begin.col - (1 if len(starts) > 1 else 0)  # the `@` before a decorator's expression
+    if first < ref.start or last >= ref.start + ref.block.line_count:
+        return None
+    if lines is None:
+        return first, last, col, whole.end_col
+    if lines[first][:col].strip() or not _AFTER_ENTRY.match(lines[last][whole.end_col :].rstrip("\r\n")):
+        return None
+    indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+    while extend and first > 0 and lines[first - 1].startswith(indent) and lines[first - 1].strip().startswith("#"):
+        first -= 1
+    return first, last, col, whole.end_col
 
 
 def _insertion_line(snapshot: Snapshot) -> int:

@@ -20,7 +20,7 @@ from rules.api.helpers import (
     string_literal,
     string_value,
 )
-from rules.api.rule import BlockView, FileRule, FixBuilder, LazyFix, Located, ModuleRule, NoOptions, Report, Rule
+from rules.api.rule import BlockView, FileRule, FixBuilder, LazyFix, Located, ModuleRule, NoOptions, Related, Report, Rule
 from rules.api.types import Fix, Invalid, RuleMeta, Safety, Scope, Severity, Span, TextEdit, Valid
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "ModuleContext",
     "ModuleRule",
     "NoOptions",
+    "Related",
     "Report",
     "Role",
     "Rule",

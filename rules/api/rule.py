@@ -31,6 +31,15 @@ class FixBuilder(Protocol):
     def ensure_logger(self) -> str:
         """Return the module logger's name, adding `logging` and `logger = ...` if absent."""
 
+    def move_above(self, node: cst.CSTNode, anchor: cst.CSTNode, anchor_at: object | None = None, *, comma: bool = False) -> None:
+        """Move the lines of `node` (a statement, a decorated definition, or a list entry on
+        its own lines), with the comments right above it, to just above `anchor`'s.
+
+        `anchor_at` is the anchor's `Located.block` when it lives in another block; `comma`
+        adds the separator a list entry needs when it was the last one. Every other line
+        stays as it was. The fix is not offered when either node shares a line with other code.
+        """
+
 
 @dataclass(frozen=True, slots=True)
 class LazyFix:
@@ -48,6 +57,16 @@ class Report:
     fix: LazyFix | None = None
     at: object | None = None  # for module rules: the Located fact's block
     end: cst.CSTNode | None = None  # the range runs to this node's end (default: `node`'s)
+    related: tuple[Related, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another place a finding points at (LSP relatedInformation): a node of some block."""
+
+    node: cst.CSTNode
+    message: str
+    at: object | None = None  # the Located fact's block; None: the reported node's block
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +151,9 @@ class Rule(cst.BatchableCSTVisitor):
         fix: LazyFix | None = None,
         at: object | None = None,
         end: cst.CSTNode | None = None,
+        related: Sequence[Related] = (),
     ) -> None:
-        self.reports.append(Report(node, message, fix, at, end))
+        self.reports.append(Report(node, message, fix, at, end, tuple(related)))
 
     def fix(self, title: str, build: Callable[[FixBuilder], None], safety: Safety | None = None) -> LazyFix:
         """A lazy fix with the rule's declared safety unless given."""

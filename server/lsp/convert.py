@@ -44,9 +44,14 @@ def from_client_position(codec: PositionCodec, lines: Sequence[str], position: l
     return converted.line, converted.character
 
 
-def diagnostic(codec: PositionCodec, lines: Sequence[str], finding: Finding, version: int | None) -> lsp.Diagnostic:
+def diagnostic(codec: PositionCodec, lines: Sequence[str], finding: Finding, version: int | None, uri: str = "") -> lsp.Diagnostic:
     rule = by_code().get(finding.code)
+    related = [
+        lsp.DiagnosticRelatedInformation(lsp.Location(uri, span_range(codec, lines, item.span)), item.message)
+        for item in finding.related
+    ]
     return lsp.Diagnostic(
+        related_information=related or None,
         range=span_range(codec, lines, finding.span),
         message=finding.message,
         severity=_SEVERITY[finding.severity],

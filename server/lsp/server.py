@@ -280,7 +280,7 @@ class ReviewServer(LanguageServer):
         if not self.pull:
             codec = self.codec()
             findings = [*analysis.findings, *self.project_findings.get(uri, [])]
-            self.publish(uri, snapshot.version, [diagnostic(codec, snapshot.lines, f, snapshot.version) for f in findings])
+            self.publish(uri, snapshot.version, [diagnostic(codec, snapshot.lines, f, snapshot.version, uri) for f in findings])
 
     def publish(self, uri: str, version: int | None, diagnostics: list[lsp.Diagnostic]) -> None:
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
@@ -323,7 +323,7 @@ class ReviewServer(LanguageServer):
             else:
                 lines = Path(uri_to_path(uri)).read_text(encoding="utf-8-sig").splitlines(keepends=True) if Path(uri_to_path(uri)).exists() else []
                 codec = self.codec()
-                self.publish(uri, None, [diagnostic(codec, lines, f, None) for f in grouped.get(uri, [])])
+                self.publish(uri, None, [diagnostic(codec, lines, f, None, uri) for f in grouped.get(uri, [])])
 
     def report_crashes(self, analysis: Analysis) -> None:
         for crash in analysis.crashes:
@@ -476,7 +476,7 @@ async def pull_diagnostics(ls: ReviewServer, params: lsp.DocumentDiagnosticParam
         return lsp.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
     codec = ls.codec()
     findings = [*analysis.findings, *ls.project_findings.get(uri, [])]
-    items = [diagnostic(codec, snapshot.lines, f, snapshot.version) for f in findings]
+    items = [diagnostic(codec, snapshot.lines, f, snapshot.version, uri) for f in findings]
     return lsp.RelatedFullDocumentDiagnosticReport(items=items, result_id=result_id)
 
 
