@@ -29,7 +29,7 @@ from server.documents import Document
 from rules.api.project import ProjectRule
 from server.engine import Engine, Snapshot
 from server.fixes import apply_edits, fix_all
-from server.project import ProjectIndex, settings_targets
+from server.project import ProjectIndex, project_defaults, settings_targets
 
 logger = logging.getLogger(__name__)
 
@@ -343,8 +343,9 @@ def run_check(
     files = list(iter_files(paths, config))
     entry_points = [p for raw in paths for p in Path(raw).glob("*") if p.is_file()] + files
     targets = settings_targets(Path.cwd(), entry_points)
-    if targets:
-        config = dataclasses.replace(config, settings_modules=targets)
+    defaults = project_defaults(Path.cwd(), targets, files)
+    if targets or defaults:
+        config = dataclasses.replace(config, settings_modules=targets, project_settings=defaults)
     items = [(str(path), display_path(path), fix) for path in files]
     jobs = max(1, jobs or os.cpu_count() or 1)
     root = str(cache_root) if cache_root else None

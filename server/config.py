@@ -73,6 +73,8 @@ class Config:
     file_types: tuple[tuple[str, str], ...] = ()  # glob -> kind, for custom file names
     # found in the project, not configured: modules DJANGO_SETTINGS_MODULE points at
     settings_modules: tuple[str, ...] = ()
+    # found in the project's settings: framework defaults configured there (DEFAULT_THROTTLE_CLASSES...)
+    project_settings: tuple[str, ...] = ()
     source: str = "defaults"
     root: str = "."
 
@@ -87,6 +89,7 @@ class Config:
             self.report_syntax_errors,
             self.rule_options,
             self.settings_modules,
+            self.project_settings,
         )
 
     def options_for(self, rule: type[Rule]) -> object:

@@ -104,7 +104,9 @@ def dotted_ast(node: ast.expr) -> str | None:
     return ".".join(reversed(parts))
 
 
-def build_context(path: str, units: Sequence[Unit], settings_modules: Sequence[str] = ()) -> ModuleContext:
+def build_context(
+    path: str, units: Sequence[Unit], settings_modules: Sequence[str] = (), project_settings: Sequence[str] = ()
+) -> ModuleContext:
     """The module context for one version of a document."""
     imports: dict[str, str] = {}
     names: set[str] = set()
@@ -148,4 +150,5 @@ def build_context(path: str, units: Sequence[Unit], settings_modules: Sequence[s
         logger_name=logger,
         has_main_guard=main_guard,
         has_main_function=main_function,
+        project_settings=frozenset(project_settings),
     )

@@ -363,7 +363,7 @@ class Engine:
 
     # -- the edit tier ---------------------------------------------------------------------
     def context(self, snapshot: Snapshot) -> ModuleContext:
-        return build_context(snapshot.path, snapshot.units, self.config.settings_modules)
+        return build_context(snapshot.path, snapshot.units, self.config.settings_modules, self.config.project_settings)
 
     def analyze(self, snapshot: Snapshot) -> Analysis:
         """Findings of the edit tier (file and module rules) for one snapshot."""

@@ -193,6 +193,27 @@ _SETTINGS_TARGET = re.compile(r"""DJANGO_SETTINGS_MODULE["']?\s*[,=:]\s*["']([\w
 _ENTRY_POINTS = frozenset(("manage.py", "wsgi.py", "asgi.py", "celery.py", "conftest.py", "pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml"))
 
 
+_DRF_DEFAULT = re.compile(r"""["'](DEFAULT_(?:THROTTLE_CLASSES|PAGINATION_CLASS))["']\s*:\s*(?!None\b|\[\s*\]|\(\s*\))""")
+
+
+def project_defaults(root: Path, targets: Iterable[str], files: Iterable[Path] = ()) -> tuple[str, ...]:
+    """DRF defaults the settings configure (`DEFAULT_THROTTLE_CLASSES`, `DEFAULT_PAGINATION_CLASS`).
+
+    Read from the modules DJANGO_SETTINGS_MODULE names and any `settings.py`/`settings/*.py`
+    among `files`: a regex over a few files, cheap enough for the edit tier's context.
+    """
+    paths = {root / target for target in targets}
+    paths.update(p for p in files if p.suffix == ".py" and (p.name == "settings.py" or p.parent.name == "settings"))
+    found: set[str] = set()
+    for path in sorted(paths):
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue  # an unreadable settings module configures nothing we can see
+        found.update(_DRF_DEFAULT.findall(text))
+    return tuple(sorted(found))
+
+
 def settings_targets(root: Path, files: Iterable[Path]) -> tuple[str, ...]:
     """Modules named by DJANGO_SETTINGS_MODULE in manage.py, wsgi/asgi, pytest config...,
     as paths relative to `root` (`config/settings/production.py`)."""

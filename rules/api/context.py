@@ -85,6 +85,8 @@ class ModuleContext:
     has_main_function: bool = False
     # `name = callee(...)` at top level, callee resolved through imports ("session" -> "requests.Session")
     call_items: tuple[tuple[str, str], ...] = ()
+    # project-wide framework defaults the settings configure (`DEFAULT_THROTTLE_CLASSES`, ...)
+    project_settings: frozenset[str] = frozenset()
 
     @cached_property
     def imports(self) -> Mapping[str, str]:
@@ -112,6 +114,7 @@ class ModuleContext:
             self.has_main_guard,
             self.has_main_function,
             self.call_items,
+            self.project_settings,
         )
 
     def has_role(self, *roles: Role) -> bool:

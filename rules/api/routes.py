@@ -165,14 +165,15 @@ def compile_regex(pattern: str) -> tuple[str, str | None, bool]:
 def _path_arg(call: cst.Call) -> str | None:
     if call.args and call.args[0].keyword is None:
         return string_value(call.args[0].value)
-    value = get_kwarg(call, "path")
-    return string_value(value) if value is not None else None
+    arg = get_kwarg(call, "path")
+    return string_value(arg.value) if arg is not None else None
 
 
 def _methods_arg(call: cst.Call) -> frozenset[str] | None:
-    value = get_kwarg(call, "methods")
-    if value is None:
+    arg = get_kwarg(call, "methods")
+    if arg is None:
         return None
+    value = arg.value
     if not isinstance(value, (cst.List, cst.Tuple, cst.Set)):
         return _ANY_METHOD
     methods = {string_value(e.value) for e in value.elements}

@@ -33,7 +33,7 @@ from server.config import Config, ConfigError, find_config_file, load_config
 from server.documents import Change
 from server.batch import iter_files
 from server.engine import Analysis, Engine, Finding, Snapshot
-from server.project import ProjectIndex, settings_targets
+from server.project import ProjectIndex, project_defaults, settings_targets
 from server.lsp import actions
 from server.lsp.convert import diagnostic, from_client_position, hover_markdown, span_range
 
@@ -225,8 +225,10 @@ class ReviewServer(LanguageServer):
                 self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"reviewls: invalid setting: {exc}"))
         candidates = [p for pattern in ("*", "*/*.py") for p in self.root.glob(pattern) if p.is_file()]
         targets = settings_targets(self.root, candidates)
-        if targets:
-            config = dataclasses.replace(config, settings_modules=targets)
+        settings_files = [p for pattern in ("settings.py", "*/settings.py", "*/settings/*.py", "*/*/settings.py") for p in self.root.glob(pattern)]
+        defaults = project_defaults(self.root, targets, settings_files)
+        if targets or defaults:
+            config = dataclasses.replace(config, settings_modules=targets, project_settings=defaults)
         self.engine_config = config
         self.executor.submit(self.engine.set_config, config)
         level = logging.DEBUG if self.settings.log_level == "debug" else logging.WARNING

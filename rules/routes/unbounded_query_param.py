@@ -1,0 +1,156 @@
+"""RV503 unbounded-query-param."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from rules.api import FileRule, FixBuilder, Invalid, LazyFix, RuleMeta, Safety, Scope, Severity, Valid, append_arg, get_kwarg, kwarg
+from rules.api.routes import Framework, decorator_route
+
+# names of page-size parameters: a client choosing limit=10**9 dumps the table
+_SIZE_NAMES = re.compile(r"^(limit|page_size|per_page|size|count|max_results|top|take|batch_size)$")
+_NOT_QUERY = frozenset(("Path", "Body", "Header", "Cookie", "Depends", "Security", "File", "Form", "Form", "Annotated"))
+_STR_TYPES = frozenset(("str", "Optional[str]", "str | None", "None | str", "Union[str, None]"))
+_INT_TYPES = frozenset(("int", "Optional[int]", "int | None", "None | int", "Union[int, None]"))
+
+
+class UnboundedQueryParam(FileRule):
+    """
+    ## What it does
+    Finds query parameters of FastAPI and Django Ninja endpoints that the client can make
+    as large as it likes: a `Query(le=N)` without a lower bound, a page-size parameter
+    (`limit`, `page_size`, `per_page`...) typed `int` with no bounds, and `str` query
+    parameters without `max_length`.
+
+    ## Why is this bad?
+    `?limit=1000000` loads a million rows into memory; `?limit=-1` slips through `le=100`
+    and, with slicing or SQL `LIMIT -1`, returns everything. A 10 MB search string goes
+    straight into a `LIKE` query. Validation is declared in one keyword, so it is cheap to
+    add and easy to forget.
+
+    ## Example
+    ```python
+    @router.get("/orders")
+    def list_orders(limit: int = 50, q: str = ""): ...
+    ```
+    Use instead:
+    ```python
+    def list_orders(limit: int = Query(50, ge=1, le=100), q: str = Query("", max_length=100)): ...
+    ```
+
+    ## Fix
+    When the parameter already uses `Query(...)`, adds the missing `ge=1` (page sizes) or
+    `ge=0`, `le=100`, or `max_length=100` (unsafe: the bound is a product decision).
+
+    Quiet on bounded parameters (`ge`/`gt` and `le`/`lt`, `max_length`, a `pattern`/`regex`),
+    path parameters, bodies, dependencies, `Literal`/enum types and non-endpoint functions.
+    """
+
+    meta = RuleMeta(
+        code="RV503", name="unbounded-query-param", family="routes", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
+    )
+
+    VALID = [
+        Valid(
+            "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n\n@router.get('/orders/{order_id}')\n"
+            "def orders(order_id: str, limit: int = Query(20, ge=1, le=100), q: str = Query('', max_length=50), status: Status = Status.OPEN):\n"
+            "    return []\n"
+        ),
+        Valid("def helper(limit: int = 10, q: str = ''):\n    return []\n"),
+        Valid(
+            "from ninja import Router, Query\n\nrouter = Router()\n\n\n@router.get('/search')\n"
+            "def search(request, q: str = Query(..., pattern='^[a-z]+$'), page: int = 1):\n    return []\n"
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            from fastapi import APIRouter, Query
+
+            router = APIRouter()
+
+
+            @router.get("/orders")
+            def list_orders(
+                limit: int = Query(50, le=100),  # <- RV503
+                q: str = Query(""),  # <- RV503
+                per_page: int = 20,  # <- RV503
+            ):
+                return []
+            """,
+            fixed="""
+            from fastapi import APIRouter, Query
+
+            router = APIRouter()
+
+
+            @router.get("/orders")
+            def list_orders(
+                limit: int = Query(50, le=100, ge=1),
+                q: str = Query("", max_length=100),
+                per_page: int = 20,
+            ):
+                return []
+            """,
+        ),
+        Invalid(
+            """
+            from ninja import Router
+
+            router = Router()
+
+
+            @router.get("/customers")
+            def customers(request, search: str | None = None, page_size: int = 50):  # <- RV503
+                return []
+            """
+        ),
+    ]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        route = next((r for d in node.decorators if (r := decorator_route(self.ctx, d, node)) is not None), None)
+        if route is None or route.framework not in (Framework.STARLETTE, Framework.NINJA):
+            return
+        path_params = set(re.findall(r"\{(?:[^{}:]*:)?([^{}:]+)\}", route.path)) | set(re.findall(r"\{([^{}:]+):[^{}]*\}", route.path))
+        for param in node.params.params:
+            name = param.name.value
+            if name in path_params or name in ("request", "self", "response") or param.annotation is None:
+                continue
+            annotation = cst.Module([]).code_for_node(param.annotation.annotation)
+            query = self._query_call(param.default)
+            if query is False:
+                continue
+            if annotation in _STR_TYPES:
+                if query is None or not any(get_kwarg(query, k) for k in ("max_length", "pattern", "regex")):
+                    self._flag(param, query, "max_length", "100", f"`{name}` is a free-text query parameter with no `max_length`")
+            elif annotation in _INT_TYPES:
+                lower = query is not None and any(get_kwarg(query, k) for k in ("ge", "gt"))
+                upper = query is not None and any(get_kwarg(query, k) for k in ("le", "lt"))
+                if upper and not lower:
+                    bound = "1" if _SIZE_NAMES.match(name) else "0"
+                    self._flag(param, query, "ge", bound, f"`{name}` has an upper bound but no lower one: negative values pass")
+                elif _SIZE_NAMES.match(name) and not upper:
+                    self._flag(param, query, "le", "100", f"`{name}` sets a page size with no upper bound")
+
+    def _query_call(self, default: cst.BaseExpression | None) -> cst.Call | None | bool:
+        """The `Query(...)` default; None for a plain default; False for Path/Body/Depends..."""
+        if not isinstance(default, cst.Call):
+            return None
+        qualified = self.ctx.qualified_name(default.func) or ""
+        last = qualified.rsplit(".", 1)[-1]
+        if last == "Query":
+            return default
+        return False if last in _NOT_QUERY else None
+
+    def _flag(self, param: cst.Param, query: cst.Call | None | bool, key: str, value: str, message: str) -> None:
+        fix: LazyFix | None = None
+        if isinstance(query, cst.Call):
+            call: cst.Call = query
+
+            def build(builder: FixBuilder) -> None:
+                builder.replace(call, append_arg(call, kwarg(key, value)))
+
+            fix = self.fix(f"Add `{key}={value}`", build)
+        self.report(param, message, fix=fix)
