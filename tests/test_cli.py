@@ -18,7 +18,8 @@ EIGHT = {"RV101", "RV102", "RV105", "RV201", "RV203", "RV204", "RV301", "RV801"}
 DATA_ASYNC = {"RV103", "RV106", "RV303", "RV601", "RV602", "RV603", "RV604", "RV701"}
 SECURITY = {"RV401", "RV402", "RV403", "RV404", "RV405", "RV406"}
 CONFIG_FILES = {"RV903", "RV904", "RV905", "RV906"}
-ALL = EIGHT | DATA_ASYNC | SECURITY | CONFIG_FILES
+ROUTES = {"RV202", "RV302", "RV501", "RV502", "RV503", "RV504"}
+ALL = EIGHT | DATA_ASYNC | SECURITY | CONFIG_FILES | ROUTES
 
 
 def reviewls(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -31,7 +32,7 @@ def test_demo_reports_every_rule() -> None:
     codes = {line.split(": ")[1].split()[0] for line in result.stdout.splitlines() if line.startswith("examples/")}
     assert codes == ALL
     assert "examples/shop/shop/services/payments.py:16:9: RV101 [*] [warning] `print()` in application code" in result.stdout
-    assert result.stdout.rstrip().endswith("[*] 7 fixable with `reviewls --check --fix`.")
+    assert result.stdout.rstrip().endswith("[*] 9 fixable with `reviewls --check --fix`.")
 
 
 def test_json_output_follows_the_contract() -> None:
@@ -53,7 +54,7 @@ def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     demo = tmp_path / "shop"
     shutil.copytree(DEMO, demo)
     result = reviewls("--check", "--fix", str(demo))
-    assert "Fixed 7 findings." in result.stdout
+    assert "Fixed 9 findings." in result.stdout
     for path in demo.rglob("*.py"):
         ast.parse(path.read_text())
     payments = (demo / "shop" / "services" / "payments.py").read_text()

@@ -251,6 +251,29 @@ class ExceptionDetailLeak(FileRule):
                     run()
                 except Exception as e:
                     return {"ok": False, "detail": repr(e)}  # <- RV201
+
+
+            @router.post("/import", response={200: dict, 500: dict})
+            def import_rows(request):
+                try:
+                    run()
+                except ValueError as e:
+                    return 500, {"detail": f"import failed: {e}"}  # <- RV201
+            """
+        ),
+        Invalid(
+            """
+            from flask import Blueprint
+
+            bp = Blueprint("orders", __name__)
+
+
+            @bp.post("/orders")
+            def create_order():
+                try:
+                    run()
+                except Exception as exc:
+                    return {"error": str(exc)}, 500  # <- RV201
             """
         ),
     ]
@@ -299,12 +322,15 @@ class ExceptionDetailLeak(FileRule):
     def visit_Return(self, node: cst.Return) -> None:
         if not self._handlers or not self._handlers[-1][1] or not (self._views and self._views[-1]):
             return
-        if not isinstance(node.value, cst.Dict):
-            return
+        # `return {...}`; Ninja `return 500, {...}`; Flask `return {...}, 500`
+        value = node.value
+        parts = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
         handler, name = self._handlers[-1]
-        leak = _mentions(node.value, name)
-        if leak is not None:
-            self._flag(leak, handler)
+        for part in parts:
+            leak = _mentions(part, name) if isinstance(part, cst.Dict) else None
+            if leak is not None:
+                self._flag(leak, handler)
+                return
 
     def _flag(self, leak: cst.BaseExpression, handler: cst.ExceptHandler) -> None:
         statement = self._statements[-1] if self._statements else None

@@ -1,0 +1,251 @@
+"""RV202 broad-except-masks."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    LazyFix,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    find_all,
+    is_logger,
+    is_view_function,
+)
+
+_BROAD = frozenset(("Exception", "BaseException", "builtins.Exception", "builtins.BaseException"))
+_HTTP_CLIENTS = ("requests.", "httpx.")
+
+
+class BroadExceptMasks(FileRule):
+    """
+    ## What it does
+    Finds `except Exception` (or a bare `except:`) around code whose specific errors need
+    their own handling, when the handler neither re-raises nor logs the traceback: a
+    `get_object_or_404()` or `Model.objects.get()` inside (every failure becomes a 404), or
+    an HTTP client call (timeouts, refused connections and bugs all get the same answer).
+
+    ## Why is this bad?
+    The handler was written for one error, "not found" or "the partner API is down", but
+    it also catches the database outage, the `KeyError` from a typo and the timeout. The
+    client gets a 404 for a server bug, monitoring sees nothing, and the real error is lost.
+
+    ## Example
+    ```python
+    try:
+        order = get_object_or_404(Order, pk=pk)
+    except Exception:
+        return Response({"detail": "Not found"}, status=404)
+    ```
+    Use instead: `except Http404:` (or `Order.DoesNotExist`, `requests.RequestException`).
+
+    ## Fix
+    Narrows the clause to the error the code means: `Http404` for `get_object_or_404`,
+    `Model.DoesNotExist` for `Model.objects.get`, `requests.RequestException` /
+    `httpx.HTTPError` for HTTP calls (unsafe: other errors now propagate, which is the point,
+    but the caller sees them).
+
+    Quiet on handlers that re-raise (`raise`, `raise exc`), silent ones (`pass`: RV203), that log with the traceback
+    (`logger.exception`, `exc_info=True`) outside views, and on narrow clauses.
+    """
+
+    meta = RuleMeta(
+        code="RV202", name="broad-except-masks", family="errors", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
+    )
+
+    VALID = [
+        Valid(
+            "from django.http import Http404\nfrom django.shortcuts import get_object_or_404\n\n\ndef detail(request, pk):\n    try:\n"
+            "        order = get_object_or_404(Order, pk=pk)\n    except Http404:\n        return None\n    return order\n"
+        ),
+        Valid(
+            "import logging\n\nimport requests\n\nlogger = logging.getLogger(__name__)\n\n\ndef sync_worker():\n    try:\n"
+            "        requests.get('https://api.example.com', timeout=5)\n    except Exception:\n        logger.exception('sync failed')\n"
+        ),
+        Valid(
+            "import requests\n\n\ndef fetch():\n    try:\n        return requests.get('https://x', timeout=5)\n    except Exception as exc:\n"
+            "        cleanup()\n        raise\n"
+        ),
+    ]
+    INVALID = [
+        Invalid(
+            """
+            from django.shortcuts import get_object_or_404
+            from rest_framework.response import Response
+
+
+            def order_detail(request, pk):
+                try:
+                    order = get_object_or_404(Order, pk=pk)
+                except Exception:  # <- RV202
+                    return Response({"detail": "Not found"}, status=404)
+                return Response({"id": order.pk})
+            """,
+            fixed="""
+            from django.shortcuts import get_object_or_404
+            from rest_framework.response import Response
+            import django.http
+
+
+            def order_detail(request, pk):
+                try:
+                    order = get_object_or_404(Order, pk=pk)
+                except django.http.Http404:
+                    return Response({"detail": "Not found"}, status=404)
+                return Response({"id": order.pk})
+            """,
+        ),
+        Invalid(
+            """
+            import requests
+
+
+            def rates(request):
+                try:
+                    data = requests.get("https://rates.example.com", timeout=5).json()
+                    account = Account.objects.get(pk=request.user.pk)
+                except:  # <- RV202
+                    return {"error": "unavailable"}
+                return data
+            """
+        ),
+        Invalid(
+            """
+            import httpx
+
+
+            async def fetch_profile(user_id):
+                try:
+                    response = await httpx.AsyncClient().get(f"/users/{user_id}")
+                except Exception as exc:  # <- RV202
+                    return None
+                return response.json()
+            """,
+            fixed="""
+            import httpx
+
+
+            async def fetch_profile(user_id):
+                try:
+                    response = await httpx.AsyncClient().get(f"/users/{user_id}")
+                except httpx.HTTPError as exc:
+                    return None
+                return response.json()
+            """,
+        ),
+    ]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._views: list[bool] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._views.append(is_view_function(node))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._views.pop()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        kinds = self._guarded(node.body)
+        if not kinds:
+            return
+        for handler in node.handlers:
+            if not self._is_broad(handler) or self._reraises(handler) or self._is_silent(handler):
+                continue
+            if self._logs_traceback(handler) and not (self._views and self._views[-1]):
+                continue
+            self._flag(handler, kinds)
+
+    def _guarded(self, body: cst.BaseSuite) -> list[tuple[str, str]]:
+        """(what, narrower exception) for each call in the try body that has a specific error."""
+        found: list[tuple[str, str]] = []
+        for call in find_all(body, cst.Call):
+            assert isinstance(call, cst.Call)
+            name = dotted_name(call.func) or ""
+            last = name.rsplit(".", 1)[-1]
+            if last in ("get_object_or_404", "get_list_or_404"):
+                found.append((f"`{last}()`", "django.http.Http404"))
+            elif name.endswith(".objects.get") and name.count(".") == 2:
+                found.append((f"`{name}()`", f"{name.split('.')[0]}.DoesNotExist"))
+            else:
+                client = self._http_client(call.func)
+                if client is not None:
+                    found.append(("an HTTP call", client))
+        return found
+
+    def _http_client(self, func: cst.BaseExpression) -> str | None:
+        """The error base of the HTTP client a call goes through (`requests.get`, `httpx.AsyncClient().get`, `session.post`)."""
+        root: cst.BaseExpression = func
+        while isinstance(root, (cst.Attribute, cst.Call)):
+            root = root.value if isinstance(root, cst.Attribute) else root.func
+        if not isinstance(root, cst.Name):
+            return None
+        qualified = self.ctx.imports.get(root.value) or self.ctx.module_calls.get(root.value) or ""
+        if qualified.startswith(_HTTP_CLIENTS) or qualified in ("requests", "httpx"):
+            return "httpx.HTTPError" if qualified.startswith("httpx") else "requests.RequestException"
+        return None
+
+    def _is_broad(self, handler: cst.ExceptHandler) -> bool:
+        if handler.type is None:
+            return True
+        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
+        names = [dotted_name(e.value) for e in types] if types is not None else [dotted_name(handler.type)]
+        return any(n in _BROAD for n in names if n)
+
+    def _is_silent(self, handler: cst.ExceptHandler) -> bool:
+        """`pass`/`...`/`continue` only: silent-except (RV203) reports it."""
+        body = handler.body.body
+        smalls = [small for stmt in body if isinstance(stmt, cst.SimpleStatementLine) for small in stmt.body] if isinstance(handler.body, cst.IndentedBlock) else list(body)
+        return len(smalls) == len(body) and all(
+            isinstance(s, (cst.Pass, cst.Continue)) or (isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis)) for s in smalls
+        )
+
+    def _reraises(self, handler: cst.ExceptHandler) -> bool:
+        bound = handler.name.name.value if handler.name and isinstance(handler.name.name, cst.Name) else None
+        for node in find_all(handler.body, cst.Raise):
+            assert isinstance(node, cst.Raise)
+            if node.exc is None or (bound and isinstance(node.exc, cst.Name) and node.exc.value == bound):
+                return True
+        return False
+
+    def _logs_traceback(self, handler: cst.ExceptHandler) -> bool:
+        for call in find_all(handler.body, cst.Call):
+            assert isinstance(call, cst.Call)
+            if not isinstance(call.func, cst.Attribute) or not is_logger(call.func.value, self.ctx):
+                continue
+            if call.func.attr.value == "exception" or any(a.keyword and a.keyword.value == "exc_info" for a in call.args):
+                return True
+        return False
+
+    def _flag(self, handler: cst.ExceptHandler, kinds: list[tuple[str, str]]) -> None:
+        whats = sorted({what for what, _ in kinds})
+        narrow = sorted({exc for _, exc in kinds})
+        clause = "bare `except:`" if handler.type is None else "`except Exception`"
+        fix: LazyFix | None = None
+        if len(narrow) == 1:
+            target = narrow[0]
+
+            def build(builder: FixBuilder) -> None:
+                module, _, name = target.rpartition(".")
+                local = next((n for n, q in self.ctx.import_items if q == target), None)
+                if local is None:
+                    if module in ("django.http", "requests", "httpx"):
+                        local = f"{builder.ensure_import(module)}.{name}"
+                    else:
+                        local = target  # Model.DoesNotExist: the model is in scope where it is queried
+                builder.replace(handler, handler.with_changes(type=cst.parse_expression(local), whitespace_after_except=cst.SimpleWhitespace(" ")))
+
+            fix = self.fix(f"Catch `{target.rsplit('.', 2)[-1] if 'DoesNotExist' not in target else target}` only", build)
+        self.report(
+            handler,
+            f"{clause} around {', '.join(whats)} turns every failure into this handler's answer; catch {' / '.join(f'`{n}`' for n in narrow)}",
+            fix=fix,
+            end=handler.type if handler.type is not None else None,
+        )
