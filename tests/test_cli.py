@@ -62,7 +62,10 @@ def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     assert "http.post(WAREHOUSE_HOOK, json={\"order\": order_id}, timeout=10)" in payments
     again = json.loads(reviewls("--check", str(demo), "--format", "json").stdout)
     assert [d for d in again["diagnostics"] if d["fix"] and d["fix"]["safety"] == "safe"] == []
-    assert {d["code"] for d in again["diagnostics"]} == ALL - {"RV101", "RV301", "RV106", "RV701", "RV404"}
+    assert {d["code"] for d in again["diagnostics"]} == ALL - {"RV101", "RV301", "RV106", "RV701", "RV404", "RV501"}
+    accounts = (demo / "shop" / "api" / "accounts.py").read_text()
+    assert accounts.index('@router.get("/summary")') < accounts.index('@router.post("/login")') < accounts.index('@router.get("/{account_id}")')
+    assert '# totals for the dashboard\n@router.get("/summary")' in accounts
     reports = (demo / "shop" / "services" / "reports.py").read_text()
     assert "            await self.send(order)\n" in reports
     assert 'logger.info("report for %s: %s rows", status, len(rows))' in reports
