@@ -428,3 +428,89 @@ async def test_save_runs_project_rules(client: LanguageClient) -> None:
     assert isinstance(change, lsp.TextDocumentEdit)
     assert change.text_document.uri == (root / ".env.example").as_uri()
     assert change.edits[0].new_text == "STRIPE_KEY=\n"
+
+
+NINJA_ROUTES = '''from ninja import Router
+
+router = Router()
+
+
+@router.get("/{account_id}")
+def get_account(request, account_id: int):
+    return {"id": account_id}
+
+
+@router.get("/summary")
+def summary(request):
+    return {}
+
+
+@router.get("/stats/summary")
+def stats(request):
+    return {}
+
+
+@router.post("/{account_id}/sync")
+def sync(request, account_id: int):
+    return {}
+
+
+# bulk sync for the nightly job
+@router.post("/batch/sync")
+def batch_sync(request):
+    return {}
+'''
+FASTAPI_ROUTES = NINJA_ROUTES.replace("from ninja import Router", "from fastapi import APIRouter").replace("Router()", "APIRouter()").replace("request, ", "").replace("(request)", "()")
+DJANGO_URLS = '''from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("accounts/<slug:account>/", views.account),
+    path("accounts/summary/", views.summary),
+    path("accounts/stats/summary/", views.stats),
+    path("accounts/<slug:account>/sync/", views.sync),
+    # bulk sync for the nightly job
+    path("accounts/batch/sync/", views.batch_sync)
+]
+'''
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "shadowed", "swallower"),
+    [
+        ("api/accounts.py", NINJA_ROUTES, {10: "/summary", 26: "/batch/sync"}, {10: 5, 26: 20}),
+        ("api/fastapi_accounts.py", FASTAPI_ROUTES, {10: "/summary", 26: "/batch/sync"}, {10: 5, 26: 20}),
+        ("accounts/urls.py", DJANGO_URLS, {6: "accounts/summary/", 10: "accounts/batch/sync/"}, {6: 5, 10: 8}),
+    ],
+    ids=["ninja", "fastapi", "django"],
+)
+async def test_shadowed_routes_are_reported_and_reordered(
+    client: LanguageClient, name: str, source: str, shadowed: dict[int, str], swallower: dict[int, int]
+) -> None:
+    uri = open_doc(client, name, source)
+    diags = [d for d in await diagnostics(client, uri, 1) if d.code == "RV501"]
+    assert {d.range.start.line: d.message.split("`")[1].split()[-1] for d in diags} == shadowed  # not /stats/summary
+    for diag in diags:
+        assert diag.related_information and diag.related_information[0].location.uri == uri
+        assert diag.related_information[0].location.range.start.line == swallower[diag.range.start.line]
+    text, version = source, 1
+    while diags:
+        action = await quick_fix(client, uri, diags[0], "Move ")
+        text = apply(text, action.edit)  # type: ignore[arg-type]
+        version += 1
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
+        diags = [d for d in await diagnostics(client, uri, version) if d.code == "RV501"]
+    assert version == 3  # one fix per shadowed route, then nothing left
+    # every line kept; the entry that was last gains the comma it now needs
+    assert sorted(text.splitlines()) == sorted(source.replace("views.batch_sync)\n", "views.batch_sync),\n").splitlines())
+    compile(text, name, "exec")
+    for line, literal in shadowed.items():
+        swallowing = next(part for part in source.splitlines()[swallower[line]].split('"') if "{" in part or "<" in part)
+        assert text.index(f'"{literal}"') < text.index(f'"{swallowing}"')
+    assert "# bulk sync for the nightly job\n" in text and text.index("# bulk sync") < text.index("batch")
