@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from rules.api import FileRule, FixBuilder, Invalid, LazyFix, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, find_all, is_view_function
 
 _CATCHES = frozenset(("JSONDecodeError", "ValueError", "Exception", "BaseException", "TypeError"))
 _REQUEST_NAMES = frozenset(("request", "req"))
+# classes whose methods answer requests (a `parse_body(self, request)` helper elsewhere is framework plumbing)
+_VIEW_BASES = re.compile(r"(View|ViewSet|APIView|Resource|Controller|Handler|Endpoint)$")
 
 
 class UnguardedJsonParse(FileRule):
@@ -55,6 +59,7 @@ class UnguardedJsonParse(FileRule):
         ),
         Valid("import json\n\n\ndef load_config(path):\n    with open(path) as f:\n        return json.loads(f.read())\n"),
         Valid("import json\n\n\ndef view(request):\n    return json.loads('{\"a\": 1}')\n"),
+        Valid("import json\n\n\nclass Parser:\n    def parse_body(self, request):\n        return json.loads(request.body)\n"),
     ]
     INVALID = [
         Invalid(
@@ -137,9 +142,18 @@ class UnguardedJsonParse(FileRule):
         self._guards = 0
         self._statements: list[tuple[cst.SimpleStatementLine, cst.IndentedBlock | None]] = []
         self._bodies: list[cst.IndentedBlock] = []
+        self._classes: list[bool] = []  # is each enclosing class a view class
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = [self.ctx.qualified_name(b.value) or "" for b in node.bases]
+        self._classes.append(any(_VIEW_BASES.search(b) for b in bases))
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not is_view_function(node):
+        in_plain_class = bool(self._classes) and not self._classes[-1] and not node.decorators
+        if not is_view_function(node) or in_plain_class:
             self._views.append(None)
             return
         tainted = {p.name.value for p in node.params.params if p.name.value in _REQUEST_NAMES}

@@ -15,6 +15,7 @@ from rules.api import (
     Located,
     ModuleContext,
     ModuleRule,
+    Role,
     RuleMeta,
     Safety,
     Scope,
@@ -25,6 +26,8 @@ from rules.api import (
     is_view_function,
     string_value,
 )
+
+from rules.api.routes import VERBS
 
 THROTTLE_SETTING = "DEFAULT_THROTTLE_CLASSES"
 # endpoints attackers hammer: credential stuffing, sign-up spam, OTP and reset-code guessing
@@ -224,7 +227,7 @@ class PublicEndpointWithoutThrottle(ModuleRule):
 
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
-        return bool(ctx.frameworks & {"rest_framework", "fastapi", "ninja", "flask", "django", "starlette"})
+        return not ctx.has_role(Role.TEST)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
@@ -259,7 +262,9 @@ class PublicEndpointWithoutThrottle(ModuleRule):
             name.rsplit(".", 1)[-1] == "permission_classes" and isinstance(d.decorator, cst.Call) and d.decorator.args and _allows_any(self.ctx, d.decorator.args[0].value)
             for name, d in zip(decorator_names(node), node.decorators)
         )
-        auth = _is_auth_name(node.name.value) or any(_AUTH_PATH.search(path) for path in self._route_paths(node))
+        # credentials and codes are posted; `read_with_token` behind a GET is not an auth endpoint
+        only_reads = bool(self._route_verbs(node)) and self._route_verbs(node) <= {"get", "head", "options"}
+        auth = not only_reads and (_is_auth_name(node.name.value) or any(_AUTH_PATH.search(path) for path in self._route_paths(node)))
         drf = any(name.rsplit(".", 1)[-1] == "api_view" for name in decorator_names(node))
         if public or auth:
             self.fact(Endpoint(node.name, public, auth, drf))
@@ -276,6 +281,14 @@ class PublicEndpointWithoutThrottle(ModuleRule):
                 if value is not None:
                     paths.append(value)
         return paths
+
+    def _route_verbs(self, node: cst.FunctionDef) -> set[str]:
+        verbs = set()
+        for decorator in node.decorators:
+            call = decorator.decorator
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in VERBS:
+                verbs.add(call.func.attr.value)
+        return verbs
 
     def _limited_by_route(self, node: cst.FunctionDef) -> bool:
         """`throttle=` on a Ninja route, or a rate-limit dependency on a FastAPI route."""

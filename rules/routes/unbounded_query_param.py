@@ -6,7 +6,23 @@ import re
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, LazyFix, RuleMeta, Safety, Scope, Severity, Valid, append_arg, get_kwarg, kwarg
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    LazyFix,
+    ModuleContext,
+    Role,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    append_arg,
+    dotted_name,
+    get_kwarg,
+    kwarg,
+)
 from rules.api.routes import Framework, decorator_route
 
 # names of page-size parameters: a client choosing limit=10**9 dumps the table
@@ -60,6 +76,11 @@ class UnboundedQueryParam(FileRule):
         ),
         Valid("def helper(limit: int = 10, q: str = ''):\n    return []\n"),
         Valid(
+            "from typing import Annotated\n\nfrom fastapi import FastAPI, Path, Query\n\napp = FastAPI()\n\n\n@app.get('/items/{item_id}')\n"
+            "def items(item_id: Annotated[int, Path()], q: Annotated[str | None, Query(max_length=50)] = None, "
+            "limit: Annotated[int, Query(ge=1, le=100)] = 10, name: Annotated[str, Body()] = ''):\n    return []\n"
+        ),
+        Valid(
             "from ninja import Router, Query\n\nrouter = Router()\n\n\n@router.get('/search')\n"
             "def search(request, q: str = Query(..., pattern='^[a-z]+$'), page: int = 1):\n    return []\n"
         ),
@@ -97,7 +118,9 @@ class UnboundedQueryParam(FileRule):
         ),
         Invalid(
             """
-            from ninja import Router
+            from typing import Annotated
+
+            from ninja import Query, Router
 
             router = Router()
 
@@ -105,9 +128,21 @@ class UnboundedQueryParam(FileRule):
             @router.get("/customers")
             def customers(request, search: str | None = None, page_size: int = 50):  # <- RV503
                 return []
+
+
+            @router.get("/invoices")
+            def invoices(
+                request,
+                q: Annotated[str, Query()] = "",  # <- RV503
+            ):
+                return []
             """
         ),
     ]
+
+    @classmethod
+    def applies_to(cls, ctx: ModuleContext) -> bool:
+        return not ctx.has_role(Role.TEST) and bool(ctx.frameworks & {"fastapi", "ninja"})
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         route = next((r for d in node.decorators if (r := decorator_route(self.ctx, d, node)) is not None), None)
@@ -118,8 +153,19 @@ class UnboundedQueryParam(FileRule):
             name = param.name.value
             if name in path_params or name in ("request", "self", "response") or param.annotation is None:
                 continue
-            annotation = cst.Module([]).code_for_node(param.annotation.annotation)
+            annotation_node = param.annotation.annotation
             query = self._query_call(param.default)
+            if isinstance(annotation_node, cst.Subscript) and (dotted_name(annotation_node.value) or "").endswith("Annotated"):
+                # `q: Annotated[str | None, Query(max_length=50)] = None`
+                items = [e.slice.value for e in annotation_node.slice if isinstance(e.slice, cst.Index)]
+                if not items:
+                    continue
+                annotation_node = items[0]
+                marks = [self._query_call(item) for item in items[1:] if isinstance(item, cst.Call)]
+                if False in marks:
+                    continue
+                query = next((m for m in marks if isinstance(m, cst.Call)), query)
+            annotation = cst.Module([]).code_for_node(annotation_node)
             if query is False:
                 continue
             if annotation in _STR_TYPES:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from rules.api import Invalid, Located, ModuleContext, ModuleRule, RuleMeta, Scope, Severity, Valid, decorator_names, dotted_name, find_all, get_kwarg
+from rules.api import Invalid, Located, ModuleContext, ModuleRule, Role, RuleMeta, Scope, Severity, Valid, decorator_names, dotted_name, find_all, get_kwarg
 from rules.api.routes import Framework, decorator_route
 
 PAGINATION_SETTING = "DEFAULT_PAGINATION_CLASS"
@@ -158,7 +158,7 @@ class UnpaginatedList(ModuleRule):
 
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
-        return bool(ctx.frameworks & {"rest_framework", "fastapi", "ninja", "django"})
+        return not ctx.has_role(Role.TEST) and bool(ctx.frameworks & {"rest_framework", "fastapi", "ninja", "django"})
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
