@@ -193,7 +193,7 @@ _SETTINGS_TARGET = re.compile(r"""DJANGO_SETTINGS_MODULE["']?\s*[,=:]\s*["']([\w
 _ENTRY_POINTS = frozenset(("manage.py", "wsgi.py", "asgi.py", "celery.py", "conftest.py", "pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml"))
 
 
-_DRF_DEFAULT = re.compile(r"""["'](DEFAULT_(?:THROTTLE_CLASSES|PAGINATION_CLASS))["']\s*:\s*(?!None\b|\[\s*\]|\(\s*\))""")
+_DRF_DEFAULT = re.compile(r"""["'](DEFAULT_(?:THROTTLE_CLASSES|PAGINATION_CLASS))["']\s*:\s*(?!\s|None\b|\[\s*\]|\(\s*\))""")
 
 
 def project_defaults(root: Path, targets: Iterable[str], files: Iterable[Path] = ()) -> tuple[str, ...]:
