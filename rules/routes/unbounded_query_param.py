@@ -154,7 +154,7 @@ class UnboundedQueryParam(FileRule):
             if name in path_params or name in ("request", "self", "response") or param.annotation is None:
                 continue
             annotation_node = param.annotation.annotation
-            query = self._query_call(param.default)
+            not_query, query = self._query_call(param.default)
             if isinstance(annotation_node, cst.Subscript) and (dotted_name(annotation_node.value) or "").endswith("Annotated"):
                 # `q: Annotated[str | None, Query(max_length=50)] = None`
                 items = [e.slice.value for e in annotation_node.slice if isinstance(e.slice, cst.Index)]
@@ -162,12 +162,11 @@ class UnboundedQueryParam(FileRule):
                     continue
                 annotation_node = items[0]
                 marks = [self._query_call(item) for item in items[1:] if isinstance(item, cst.Call)]
-                if False in marks:
-                    continue
-                query = next((m for m in marks if isinstance(m, cst.Call)), query)
-            annotation = cst.Module([]).code_for_node(annotation_node)
-            if query is False:
+                not_query = not_query or any(other for other, _ in marks)
+                query = next((call for _, call in marks if call is not None), query)
+            if not_query:
                 continue
+            annotation = cst.Module([]).code_for_node(annotation_node)
             if annotation in _STR_TYPES:
                 if query is None or not any(get_kwarg(query, k) for k in ("max_length", "pattern", "regex")):
                     self._flag(param, query, "max_length", "100", f"`{name}` is a free-text query parameter with no `max_length`")
@@ -180,17 +179,17 @@ class UnboundedQueryParam(FileRule):
                 elif _SIZE_NAMES.match(name) and not upper:
                     self._flag(param, query, "le", "100", f"`{name}` sets a page size with no upper bound")
 
-    def _query_call(self, default: cst.BaseExpression | None) -> cst.Call | None | bool:
-        """The `Query(...)` default; None for a plain default; False for Path/Body/Depends..."""
+    def _query_call(self, default: cst.BaseExpression | None) -> tuple[bool, cst.Call | None]:
+        """(not a query parameter: Path/Body/Depends..., the `Query(...)` call if any)."""
         if not isinstance(default, cst.Call):
-            return None
+            return False, None
         qualified = self.ctx.qualified_name(default.func) or ""
         last = qualified.rsplit(".", 1)[-1]
         if last == "Query":
-            return default
-        return False if last in _NOT_QUERY else None
+            return False, default
+        return last in _NOT_QUERY, None
 
-    def _flag(self, param: cst.Param, query: cst.Call | None | bool, key: str, value: str, message: str) -> None:
+    def _flag(self, param: cst.Param, query: cst.Call | None, key: str, value: str, message: str) -> None:
         fix: LazyFix | None = None
         if isinstance(query, cst.Call):
             call: cst.Call = query
