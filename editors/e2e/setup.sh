@@ -50,5 +50,5 @@ step npm run -s compile
 step python3 scripts/bundle_libs.py --target linux-x64
 # --allow-package-all-secrets: the rules' documentation examples contain fake secrets on purpose
 step npx vsce package --allow-missing-repository --skip-license --allow-package-all-secrets --target linux-x64 \
-  -o "$E2E_DIR/reviewls-linux-x64.vsix" < /dev/null
+  -o "$E2E_DIR/reviewls-linux-x64.vsix" < /dev/null | tail -n 1
 echo "e2e setup done: $E2E_DIR" >&2

@@ -18,7 +18,8 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
 });
-const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+const page = await context.newPage();
 const fail = async (message) => {
   await page.screenshot({ path: SHOT.replace(/\.png$/, '-fail.png') }).catch(() => undefined);
   console.error('FAIL: ' + message);
@@ -26,9 +27,34 @@ const fail = async (message) => {
   process.exit(1);
 };
 const problemRow = (text) => page.locator('.markers-panel .monaco-list-row', { hasText: text }).first();
-const setUserSettings = (extra) => {
-  const settings = JSON.parse(fs.readFileSync(SETTINGS, 'utf8'));
-  fs.writeFileSync(SETTINGS, JSON.stringify({ ...settings, ...extra }, null, 2));
+// Change user settings as a person does: "Preferences: Open User Settings (JSON)", edit, save.
+const openQuick = async (key, text) => {
+  await page.keyboard.press(key);
+  await page.locator('.quick-input-widget input').waitFor();
+  await page.keyboard.type(text);
+};
+const setUserSettings = async (extra) => {
+  const settings = { ...JSON.parse(fs.readFileSync(SETTINGS, 'utf8')), ...extra };
+  await openQuick('Control+Shift+P', 'Preferences: Open User Settings (JSON)');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open User Settings (JSON)' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  // recent VS Code opens it in a modal editor, older ones in a tab: find it by its text
+  const editor = page.locator('.view-lines', { hasText: '"reviewls.importStrategy"' }).first();
+  await editor.waitFor({ timeout: 30_000 });
+  await editor.click();
+  // paste (typing would auto-close brackets and auto-indent)
+  await page.evaluate((text) => navigator.clipboard.writeText(text), JSON.stringify(settings, null, 2));
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Control+V');
+  await page.keyboard.press('Control+S');
+  for (let i = 0; i < 50 && JSON.parse(fs.readFileSync(SETTINGS, 'utf8'))['reviewls.ignore']?.length !== extra['reviewls.ignore'].length; i++) {
+    await page.waitForTimeout(200);
+  }
+  await page.keyboard.press('Control+W'); // close settings.json
+  await editor.waitFor({ state: 'detached', timeout: 10_000 });
+  // back to the code: click the file in the Explorer
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'services.py' }).first().click();
+  await page.locator('.editor-instance .view-lines', { hasText: 'def charge(order)' }).first().waitFor();
 };
 
 try {
@@ -56,11 +82,11 @@ try {
   log('status bar shows the finding count');
 
   // Settings apply live: ignoring RV101 removes the problem without a restart; un-ignoring brings it back.
-  setUserSettings({ 'reviewls.ignore': ['RV101'] });
+  await setUserSettings({ 'reviewls.ignore': ['RV101'] });
   await problemRow('RV101').waitFor({ state: 'detached', timeout: 30_000 });
   await page.locator('.statusbar', { hasText: 'reviewls: 0' }).waitFor({ timeout: 30_000 });
   log('reviewls.ignore = ["RV101"]: the problem is gone');
-  setUserSettings({ 'reviewls.ignore': [] });
+  await setUserSettings({ 'reviewls.ignore': [] });
   await problemRow('RV101').waitFor({ timeout: 30_000 });
   log('reviewls.ignore = []: the problem is back');
 

@@ -595,8 +595,11 @@ def did_change_watched_files(ls: ReviewServer, params: lsp.DidChangeWatchedFiles
         ls.refresh_all()
 
 
-@server.command("reviewls.fixAll")
+# not `reviewls.fixAll`: vscode-languageclient registers server commands as VS Code commands,
+# and the extension's own palette command has that id
+@server.command("reviewls.applyFixAll")
 async def fix_all_command(ls: ReviewServer, uri: str) -> None:
+    """workspace/executeCommand for clients without code actions: apply every safe fix to `uri`."""
     result = await ls.analysis_for(uri)
     if result is None:
         return
