@@ -7,6 +7,7 @@ from rules.api.families import FAMILIES, FAMILY_TITLES
 from rules.api.helpers import (
     append_arg,
     body_statements,
+    caught_names,
     decorator_names,
     find_all,
     fstring_to_percent,
@@ -49,6 +50,7 @@ __all__ = [
     "Valid",
     "append_arg",
     "body_statements",
+    "caught_names",
     "decorator_names",
     "dotted_name",
     "find_all",

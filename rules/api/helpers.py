@@ -77,6 +77,14 @@ def decorator_names(node: cst.FunctionDef | cst.ClassDef) -> list[str]:
     return names
 
 
+def caught_names(handler: cst.ExceptHandler) -> list[str] | None:
+    """Dotted names an `except` clause catches (`except (A, b.C):` -> [A, b.C]); None for a bare `except:`."""
+    if handler.type is None:
+        return None
+    types = [e.value for e in handler.type.elements] if isinstance(handler.type, cst.Tuple) else [handler.type]
+    return [name for name in (dotted_name(t) for t in types) if name]
+
+
 def body_statements(node: cst.FunctionDef | cst.ClassDef) -> list[cst.BaseStatement | cst.BaseSmallStatement]:
     """The statements of a def/class body, flattening `def f(): pass` one-liners."""
     body = node.body

@@ -81,8 +81,11 @@ def loop_targets(node: Loop) -> set[str]:
     return names
 
 
-def receiver_chain(call: cst.Call) -> list[str]:
-    """Attribute names from the outermost call inwards: `A.objects.filter(x).first()` -> [first, filter, objects, A]."""
+def receiver_chain(call: cst.BaseExpression, *, slices: bool = False) -> list[str]:
+    """Attribute names from the outermost call inwards: `A.objects.filter(x).first()` -> [first, filter, objects, A].
+
+    With `slices`, a subscript in the chain shows as "[]" (`qs[:10]` -> ["[]", "qs"]).
+    """
     names: list[str] = []
     node: cst.BaseExpression = call
     while True:
@@ -95,6 +98,8 @@ def receiver_chain(call: cst.Call) -> list[str]:
             names.append(node.value)
             return names
         elif isinstance(node, cst.Subscript):
+            if slices:
+                names.append("[]")
             node = node.value
         else:
             return names

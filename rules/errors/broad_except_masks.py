@@ -14,6 +14,7 @@ from rules.api import (
     Scope,
     Severity,
     Valid,
+    caught_names,
     dotted_name,
     find_all,
     is_logger,
@@ -193,11 +194,8 @@ class BroadExceptMasks(FileRule):
         return None
 
     def _is_broad(self, handler: cst.ExceptHandler) -> bool:
-        if handler.type is None:
-            return True
-        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
-        names = [dotted_name(e.value) for e in types] if types is not None else [dotted_name(handler.type)]
-        return any(n in _BROAD for n in names if n)
+        names = caught_names(handler)
+        return names is None or any(n in _BROAD for n in names)
 
     def _is_silent(self, handler: cst.ExceptHandler) -> bool:
         """`pass`/`...`/`continue` only: silent-except (RV203) reports it."""

@@ -6,7 +6,21 @@ import re
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, LazyFix, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, find_all, is_view_function
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    LazyFix,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    caught_names,
+    dotted_name,
+    find_all,
+    is_view_function,
+)
 
 _CATCHES = frozenset(("JSONDecodeError", "ValueError", "Exception", "BaseException", "TypeError"))
 _REQUEST_NAMES = frozenset(("request", "req"))
@@ -193,11 +207,8 @@ class UnguardedJsonParse(FileRule):
         self._statements.pop()
 
     def _catches(self, handler: cst.ExceptHandler) -> bool:
-        if handler.type is None:
-            return True
-        types = handler.type.elements if isinstance(handler.type, cst.Tuple) else None
-        names = [dotted_name(e.value) for e in types] if types is not None else [dotted_name(handler.type)]
-        return any(n and n.rsplit(".", 1)[-1] in _CATCHES for n in names)
+        names = caught_names(handler)
+        return names is None or any(n.rsplit(".", 1)[-1] in _CATCHES for n in names)
 
     def _tainted(self, expr: cst.BaseExpression, names: set[str]) -> bool:
         return any(isinstance(n, cst.Name) and n.value in names for n in find_all(expr, cst.Name))

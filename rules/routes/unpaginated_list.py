@@ -9,36 +9,19 @@ from dataclasses import dataclass
 import libcst as cst
 
 from rules.api import Invalid, Located, ModuleContext, ModuleRule, Role, RuleMeta, Scope, Severity, Valid, decorator_names, dotted_name, find_all, get_kwarg
+from rules.api.orm import receiver_chain
 from rules.api.routes import Framework, decorator_route
 
 PAGINATION_SETTING = "DEFAULT_PAGINATION_CLASS"
 _LIST_VIEWS = re.compile(r"(ListAPIView|ListCreateAPIView|ModelViewSet|ReadOnlyModelViewSet)$")
 _QUERYSET_METHODS = frozenset(("all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate", "distinct", "values", "only", "defer"))
 _PAGINATES = re.compile(r"(?i)paginat|Paginator")
-_LIMITS = frozenset(("limit", "offset", "slice", "first", "get", "one", "one_or_none", "scalar", "count", "exists", "aggregate"))
-
-
-def _chain(expr: cst.BaseExpression) -> list[str]:
-    """Method names of a call chain, innermost first: `M.objects.filter(a).all()` -> [objects, filter, all]."""
-    names: list[str] = []
-    node: cst.BaseExpression = expr
-    while True:
-        if isinstance(node, cst.Call):
-            node = node.func
-        elif isinstance(node, cst.Attribute):
-            names.append(node.attr.value)
-            node = node.value
-        elif isinstance(node, cst.Subscript):
-            names.append("slice")
-            node = node.value
-        else:
-            break
-    return names[::-1]
+_LIMITS = frozenset(("limit", "offset", "[]", "first", "get", "one", "one_or_none", "scalar", "count", "exists", "aggregate"))
 
 
 def whole_query(expr: cst.BaseExpression) -> bool:
     """A Django queryset or SQLAlchemy query read in full: no slice, limit or single-row call."""
-    chain = _chain(expr)
+    chain = receiver_chain(expr, slices=True)[::-1]  # innermost first: [M, objects, filter, all]
     if any(name in _LIMITS for name in chain):
         return False
     if "objects" in chain:
