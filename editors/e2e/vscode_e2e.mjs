@@ -33,6 +33,12 @@ const openQuick = async (key, text) => {
   await page.locator('.quick-input-widget input').waitFor();
   await page.keyboard.type(text);
 };
+const runCommand = async (title) => {
+  await openQuick('Control+Shift+P', title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+};
 const setUserSettings = async (extra) => {
   const settings = { ...JSON.parse(fs.readFileSync(SETTINGS, 'utf8')), ...extra };
   await openQuick('Control+Shift+P', 'Preferences: Open User Settings (JSON)');
@@ -78,13 +84,13 @@ try {
   await page.keyboard.press('Control+Shift+M');
   await problemRow('RV101').waitFor({ timeout: 30_000 });
   log('Problems: ' + (await problemRow('RV101').innerText()).replace(/\s+/g, ' '));
-  await page.locator('.statusbar', { hasText: 'reviewls: 1' }).waitFor({ timeout: 30_000 });
+  await page.locator('.statusbar', { hasText: 'reviewls: 2' }).waitFor({ timeout: 30_000 });
   log('status bar shows the finding count');
 
   // Settings apply live: ignoring RV101 removes the problem without a restart; un-ignoring brings it back.
   await setUserSettings({ 'reviewls.ignore': ['RV101'] });
   await problemRow('RV101').waitFor({ state: 'detached', timeout: 30_000 });
-  await page.locator('.statusbar', { hasText: 'reviewls: 0' }).waitFor({ timeout: 30_000 });
+  await page.locator('.statusbar', { hasText: 'reviewls: 1' }).waitFor({ timeout: 30_000 });
   log('reviewls.ignore = ["RV101"]: the problem is gone');
   await setUserSettings({ 'reviewls.ignore': [] });
   await problemRow('RV101').waitFor({ timeout: 30_000 });
@@ -122,6 +128,20 @@ try {
   if (!saved.includes('logger.info("charging %s", order)') || saved.includes('print(')) await fail('file on disk not fixed:\n' + saved);
   await problemRow('RV101').waitFor({ state: 'detached', timeout: 30_000 });
   log('file saved and the problem is gone');
+
+  // The palette commands: fix all (the missing timeout), restart, the workspace report.
+  await runCommand('reviewls: Fix all reviewls findings');
+  await page.locator('.editor-instance .view-lines', { hasText: 'json=order, timeout=10)' }).waitFor({ timeout: 30_000 });
+  await problemRow('RV301').waitFor({ state: 'detached', timeout: 30_000 });
+  log('Fix all: timeout added, no problem left');
+  await page.keyboard.press('Control+S');
+  await runCommand('reviewls: Restart server');
+  await page.locator('.statusbar', { hasText: 'reviewls: 0' }).waitFor({ timeout: 60_000 });
+  log('server restarted');
+  await runCommand('reviewls: Show review report for workspace');
+  await page.locator('.tab', { hasText: 'review-report.md' }).first().waitFor({ timeout: 90_000 });
+  log('review report opened');
+  await page.waitForTimeout(3_000); // let the preview render for the screenshot
   await page.screenshot({ path: SHOT });
 } catch (error) {
   await fail(error.stack ?? String(error));
