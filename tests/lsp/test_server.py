@@ -42,14 +42,21 @@ def _register(client: LanguageClient, params: lsp.RegistrationParams) -> None:
     client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
 
 
+def _apply_edit(client: LanguageClient, params: lsp.ApplyWorkspaceEditParams) -> lsp.ApplyWorkspaceEditResult:
+    client.applied.append(params)  # type: ignore[attr-defined]
+    return lsp.ApplyWorkspaceEditResult(applied=True)
+
+
 def make_client() -> LanguageClient:
     client = LanguageClient(converter_factory=default_converter)
     client.received = []  # type: ignore[attr-defined]
     client.registrations = []  # type: ignore[attr-defined]
+    client.applied = []  # type: ignore[attr-defined]
     features = {
         **DEFAULT_CLIENT_FEATURES,
         lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record,
         lsp.CLIENT_REGISTER_CAPABILITY: _register,
+        lsp.WORKSPACE_APPLY_EDIT: _apply_edit,
     }
     register_lsp_features(client, features)
     return client
@@ -514,3 +521,14 @@ async def test_shadowed_routes_are_reported_and_reordered(
         swallowing = next(part for part in source.splitlines()[swallower[line]].split('"') if "{" in part or "<" in part)
         assert text.index(f'"{literal}"') < text.index(f'"{swallowing}"')
     assert "# bulk sync for the nightly job\n" in text and text.index("# bulk sync") < text.index("batch")
+
+
+async def test_apply_fix_all_command(client: LanguageClient) -> None:
+    """workspace/executeCommand `reviewls.applyFixAll` (for clients without code actions) sends the fix-all edit."""
+    uri = open_doc(client, "app/services.py", SERVICE)
+    await diagnostics(client, uri, 1)
+    await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="reviewls.applyFixAll", arguments=[uri]))
+    applied = client.applied  # type: ignore[attr-defined]
+    assert len(applied) == 1 and applied[0].label == "reviewls: fix all"
+    fixed = apply(SERVICE, applied[0].edit)
+    assert 'logger.info("charging %s", order.id)' in fixed and "timeout=10" in fixed
