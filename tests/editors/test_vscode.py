@@ -72,6 +72,7 @@ def code_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     (workspace / "app").mkdir(parents=True)
     (workspace / "pyproject.toml").write_text("[tool.reviewls]\n")
     (workspace / "app" / "services.py").write_text(VSCODE_SERVICE)
+    (workspace / "docker-compose.yml").write_text("services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: hunter2pw\n")
     env = {
         **os.environ,
         "PATH": f"{NODE24}{os.pathsep}{os.environ['PATH']}",
@@ -129,3 +130,4 @@ def test_quick_fix_and_live_settings_in_vscode(code_server: tuple[str, Path, Pat
     assert 'logger.info("charging %s", order)' in fixed and "print(" not in fixed
     assert "json=order, timeout=10)" in fixed
     assert "review report opened" in output
+    assert "docker-compose.yml: " in output and "reviewls RV903" in output
