@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "shop"
-EIGHT = {"RV101", "RV102", "RV105", "RV201", "RV203", "RV204", "RV301", "RV801"}
+EIGHT = {"RV101", "RV102", "RV105", "RV201", "RV203", "RV204", "RV301", "RV801", "RV802"}
 DATA_ASYNC = {"RV103", "RV106", "RV303", "RV601", "RV602", "RV603", "RV604", "RV701"}
 SECURITY = {"RV401", "RV402", "RV403", "RV404", "RV405", "RV406"}
 CONFIG_FILES = {"RV903", "RV904", "RV905", "RV906"}
