@@ -265,13 +265,18 @@ def review_file(path: str, display: str, fix: bool) -> FileReport:
     return report
 
 
-def _project_records(items: Sequence[tuple[str, str, bool]], config: Config, fix: bool, result: CheckResult) -> list[Record]:
+def _project_records(
+    items: Sequence[tuple[str, str, bool]], config: Config, fix: bool, result: CheckResult, cache_root: Path | None = None
+) -> list[Record]:
     """The save tier over the reviewed files: project rules, with their safe fixes under --fix."""
     engine = Engine(config)
-    if not any(isinstance(r, type) and issubclass(r, ProjectRule) for r in config.enabled_rules(".")):
+    rules = [r for r in config.enabled_rules(".") if isinstance(r, type) and issubclass(r, ProjectRule)]
+    if not rules:
         return []
     root = Path.cwd()
-    index = ProjectIndex(root, config.file_types)
+    needs = {need for rule in rules for need in rule.needs}
+    facts_cache = cache_root / CACHE_DIR / __version__ / "project" if cache_root is not None else None
+    index = ProjectIndex(root, config.file_types, needs=needs, cache_dir=facts_cache)
     paths = [Path(path) for path, _, _ in items]
     index.scan(paths)
 
@@ -379,7 +384,7 @@ def run_check(
                     progress(len(reports), total)
     reports.sort(key=lambda report: report.path)
     result = CheckResult()
-    result.findings.extend(_project_records(items, config, fix, result))
+    result.findings.extend(_project_records(items, config, fix, result, cache_root))
     for report in reports:
         if report.error is not None:
             result.errors.append((report.path, report.error))

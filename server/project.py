@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
+import json
+import keyword
 import logging
 import re
+import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from rules.api.configdata import FileKind
 from rules.api.types import Span
-from rules.api.project import EnvExample, EnvUse, ProjectFacts
+from rules.api.project import CLONE_MIN_LINES, CLONES, CloneWindow, EnvExample, EnvUse, ProjectFacts
 from server.configfiles import kind_of, read_dotenv
 from server.context import dotted_ast as _dotted
 
@@ -32,6 +36,115 @@ class _FileFacts:
     stamp: tuple[int, int] = (0, 0)  # (mtime_ns, size) when read from disk
     env_uses: tuple[EnvUse, ...] = ()
     example: EnvExample | None = None
+    clones: tuple[CloneWindow, ...] = ()
+
+
+_DECLARATIVE = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Pass)
+_BODIES = ("body", "orelse", "finalbody")
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_MOD = (1 << 61) - 1
+_BASE = 1_000_003
+
+
+def _statement_lists(body: list[ast.stmt], lists: list[list[ast.stmt]], sizes: dict[int, int]) -> int:
+    """Collect `body` and the statement lists nested in it; record each statement's logical
+    lines (itself plus its nested statements). Statements only: expressions are not walked."""
+    lists.append(body)
+    total = 0
+    for stmt in body:
+        size = 1
+        for field in _BODIES:
+            nested = getattr(stmt, field, None)
+            if isinstance(nested, list) and nested and isinstance(nested[0], ast.stmt):
+                size += _statement_lists(nested, lists, sizes)
+        for handler in getattr(stmt, "handlers", ()):
+            size += _statement_lists(handler.body, lists, sizes)
+        for case in getattr(stmt, "cases", ()):
+            size += _statement_lists(case.body, lists, sizes)
+        sizes[id(stmt)] = size
+        total += size
+    return total
+
+
+def _declarative(stmt: ast.stmt) -> bool:
+    """Imports, assignments, docstrings, and classes of only those (dataclasses, models, settings):
+    field lists share this shape by design."""
+    if isinstance(stmt, ast.ClassDef):
+        return all(_declarative(s) for s in stmt.body)
+    return isinstance(stmt, _DECLARATIVE) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+
+
+def _line_shapes(text: str) -> dict[int, int]:
+    """Line number -> hash of its tokens with names and literals erased (attribute names kept)."""
+    shapes: dict[int, list[str]] = {}
+    previous = ""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind, value = token.type, token.string
+            if kind in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+                continue
+            if kind in (tokenize.NUMBER, tokenize.STRING) or value in ("True", "False", "None"):
+                value = "L"
+            elif kind == tokenize.NAME and not keyword.iskeyword(value) and previous != ".":
+                value = "_"
+            shapes.setdefault(token.start[0], []).append(value)
+            previous = token.string
+    except (tokenize.TokenError, SyntaxError):
+        return {}
+    return {line: int.from_bytes(hashlib.sha1(" ".join(parts).encode()).digest()[:7], "big") for line, parts in shapes.items()}
+
+
+def clone_windows(path: str, text: str) -> tuple[CloneWindow, ...]:
+    """For every statement list, the shortest run of CLONE_MIN_LINES logical lines from each
+    statement, with a digest of its erased shape: one `ast` parse and one tokenize per file,
+    and a rolling hash over the lines so each window costs O(1)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return ()
+    lines = _line_shapes(text)
+    order = sorted(lines)
+    position = {line: index for index, line in enumerate(order)}
+    prefix = [0]
+    powers = [1]
+    for line in order:
+        prefix.append((prefix[-1] * _BASE + lines[line]) % _MOD)
+        powers.append(powers[-1] * _BASE % _MOD)
+
+    def digest(first: int, last: int) -> str | None:
+        start = next((position[n] for n in range(first, last + 1) if n in position), None)
+        end = next((position[n] for n in range(last, first - 1, -1) if n in position), None)
+        if start is None or end is None:
+            return None
+        value = (prefix[end + 1] - prefix[start] * powers[end + 1 - start]) % _MOD
+        return f"{value:x}-{end + 1 - start}"
+
+    lists: list[list[ast.stmt]] = []
+    logical: dict[int, int] = {}
+    _statement_lists(tree.body, lists, logical)
+    out: list[CloneWindow] = []
+    for statements in lists:
+        sizes = [logical[id(s)] for s in statements]
+        for start in range(len(statements)):
+            total, end = 0, start
+            while end < len(statements) and total < CLONE_MIN_LINES:
+                total += sizes[end]
+                end += 1
+            if total < CLONE_MIN_LINES:
+                break
+            window = statements[start:end]
+            if all(_declarative(s) for s in window):
+                continue
+            if len(window) > 1 and any(isinstance(s, _DEFINITIONS) for s in window):
+                continue  # a run of small definitions (properties, tiny views) is a pattern, not a copied block
+            first, last = window[0], window[-1]
+            first_line = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", []))])
+            shape = digest(first_line, last.end_lineno or last.lineno)
+            if shape is None:
+                continue
+            span = Span(first.lineno, first.col_offset, last.end_lineno or last.lineno, last.end_col_offset or 0)
+            out.append(CloneWindow(path, span, shape, total))
+    return tuple(out)
 
 
 def env_uses(path: str, text: str) -> tuple[EnvUse, ...]:
@@ -116,9 +229,13 @@ def _example(path: str, text: str) -> EnvExample:
 class ProjectIndex:
     """Facts of every file of the project; `update` re-reads one file when its text changed."""
 
-    def __init__(self, root: Path, file_types: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self, root: Path, file_types: Iterable[tuple[str, str]] = (), *, needs: Iterable[str] = (), cache_dir: Path | None = None
+    ) -> None:
         self.root = root
         self.file_types = tuple(file_types)
+        self.clones = CLONES in set(needs)  # read every Python file for clone windows
+        self.cache_dir = cache_dir  # clone windows by content hash, so a warm `--check` does not redo them
         self._files: dict[str, _FileFacts] = {}
         self.reads = 0  # files (re)indexed, for tests
 
@@ -138,7 +255,7 @@ class ProjectIndex:
         if kind not in (FileKind.PYTHON, FileKind.DOTENV):
             return
         want_env = self.has_examples() if env is None else env
-        if kind is FileKind.PYTHON and not want_env and text is None:
+        if kind is FileKind.PYTHON and not want_env and not self.clones and text is None:
             self._files[rel] = _FileFacts("")  # its place in the layout is all that is needed
             return
         stamp = (0, 0)
@@ -153,17 +270,40 @@ class ProjectIndex:
             except (OSError, UnicodeDecodeError):
                 self._files.pop(rel, None)
                 return
-        digest = hashlib.sha256(text.encode()).hexdigest() + ("+env" if want_env else "")
+        digest = hashlib.sha256(text.encode()).hexdigest() + ("+clones" if self.clones else "") + ("+env" if want_env else "")
         known = self._files.get(rel)
         if known is not None and known.digest == digest:
             if known.stamp != stamp:
-                self._files[rel] = _FileFacts(digest, stamp, known.env_uses, known.example)
+                self._files[rel] = _FileFacts(digest, stamp, known.env_uses, known.example, known.clones)
             return
         self.reads += 1
         if kind is FileKind.DOTENV:
             self._files[rel] = _FileFacts(digest, stamp, example=_example(rel, text))
         else:
-            self._files[rel] = _FileFacts(digest, stamp, env_uses=env_uses(rel, text) if want_env else ())
+            self._files[rel] = _FileFacts(
+                digest,
+                stamp,
+                env_uses=env_uses(rel, text) if want_env else (),
+                clones=self._clone_windows(rel, text, digest) if self.clones else (),
+            )
+
+    def _clone_windows(self, rel: str, text: str, digest: str) -> tuple[CloneWindow, ...]:
+        if self.cache_dir is None:
+            return clone_windows(rel, text)
+        entry = self.cache_dir / f"{digest[:40]}.json"
+        try:
+            rows = json.loads(entry.read_text())
+            return tuple(CloneWindow(rel, Span(*row[:4]), row[4], row[5]) for row in rows)
+        except (OSError, ValueError, TypeError, IndexError):
+            pass  # not cached yet, or unreadable: compute it again
+        windows = clone_windows(rel, text)
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            rows = [[w.span.line, w.span.col, w.span.end_line, w.span.end_col, w.digest, w.lines] for w in windows]
+            entry.write_text(json.dumps(rows))
+        except OSError as exc:
+            logger.debug("clone windows of %s not cached: %s", rel, exc)
+        return windows
 
     def remove(self, path: Path) -> None:
         self._files.pop(self._relative(path), None)
@@ -186,7 +326,8 @@ class ProjectIndex:
         examples = tuple(f.example for _, f in sorted(self._files.items()) if f.example is not None)
         # only projects that document their environment are checked against it: skip the reads otherwise
         uses = tuple(u for p in python for u in self._files[p].env_uses) if examples else ()
-        return ProjectFacts(str(self.root), uses, examples, tuple(python), tuple(packages))
+        clones = tuple(c for p in python for c in self._files[p].clones) if self.clones else ()
+        return ProjectFacts(str(self.root), uses, examples, tuple(python), tuple(packages), clones)
 
 
 _SETTINGS_TARGET = re.compile(r"""DJANGO_SETTINGS_MODULE["']?\s*[,=:]\s*["']([\w.]+)["']""")

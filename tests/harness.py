@@ -72,7 +72,7 @@ def _run_project(rule: type[Rule], example: Valid | Invalid, expected: Expected)
         for path, text in contents.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(text)
-        index = ProjectIndex(root)
+        index = ProjectIndex(root, needs=getattr(rule, "needs", ()))
         index.scan(root / path for path in contents)
         pairs = engine_for(rule).check_project(index.facts())
     got_others = {(path, f.span.line, f.code) for path, f in pairs if path != example.path}

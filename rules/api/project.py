@@ -7,6 +7,7 @@ and hands rules a `ProjectFacts` view; rules report against any file of the proj
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rules.api.configdata import DotenvFile
 from rules.api.types import Span
@@ -34,12 +35,29 @@ class EnvExample:
 
 
 @dataclass(frozen=True, slots=True)
+class CloneWindow:
+    """A run of statements of at least CLONE_MIN_LINES logical lines, and the digest of its
+    shape: the same digest means the same code once identifiers and literals are erased."""
+
+    path: str
+    span: Span
+    digest: str
+    lines: int  # logical lines (statements, nested ones included)
+
+
+# what a project rule can ask the index to gather besides the layout (ProjectRule.needs)
+CLONES = "clones"
+CLONE_MIN_LINES = 6
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectFacts:
     root: str
     env_uses: tuple[EnvUse, ...]
     env_examples: tuple[EnvExample, ...]
     python_files: tuple[str, ...]  # paths relative to the root, posix
     packages: tuple[str, ...]  # folders with an __init__.py or Python files, relative, posix
+    clones: tuple[CloneWindow, ...] = ()  # only when an enabled rule needs CLONES
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +70,9 @@ class ProjectReport:
 
 class ProjectRule(Rule):
     """A rule over the whole project's facts."""
+
+    # facts beyond the layout and env reads that the index must gather for this rule (CLONES)
+    needs: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

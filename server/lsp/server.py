@@ -33,6 +33,7 @@ from server.config import Config, ConfigError, find_config_file, load_config
 from server.documents import Change
 from server.batch import iter_files
 from server.engine import Analysis, Engine, Finding, Snapshot
+from rules.api.project import ProjectRule
 from server.project import ProjectIndex, project_defaults, settings_targets
 from server.lsp import actions
 from server.lsp.convert import diagnostic, from_client_position, hover_markdown, span_range
@@ -294,7 +295,8 @@ class ReviewServer(LanguageServer):
 
         def work() -> list[tuple[str, Finding]]:
             if self.project_index is None:
-                self.project_index = ProjectIndex(self.root, config.file_types)
+                needs = {need for rule in config.enabled_rules(".") if issubclass(rule, ProjectRule) for need in rule.needs}
+                self.project_index = ProjectIndex(self.root, config.file_types, needs=needs)
             # files are re-read only when their size or mtime changed; the saved one from the editor
             self.project_index.scan(iter_files([str(self.root)], config))
             if saved is not None:

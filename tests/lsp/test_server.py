@@ -532,3 +532,36 @@ async def test_apply_fix_all_command(client: LanguageClient) -> None:
     assert len(applied) == 1 and applied[0].label == "reviewls: fix all"
     fixed = apply(SERVICE, applied[0].edit)
     assert 'logger.info("charging %s", order.id)' in fixed and "timeout=10" in fixed
+
+
+EXPORT = '''def export_{name}(status):
+    rows = {model}.objects.filter(status=status)
+    total = 0
+    for row in rows:
+        total += row.amount
+        row.exported = True
+        row.save()
+    return {{"total": total, "count": len(rows)}}
+'''
+
+
+async def test_save_finds_code_duplicated_in_another_file(client: LanguageClient) -> None:
+    root = client.root  # type: ignore[attr-defined]
+    (root / "invoices").mkdir()
+    (root / "invoices" / "exports.py").write_text(EXPORT.format(name="invoices", model="Invoice"))
+    uri = open_doc(client, "orders/exports.py", EXPORT.format(name="orders", model="Order"))
+    await diagnostics(client, uri, 1)
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri)))
+    diags: list[lsp.Diagnostic] = []
+    for _ in range(200):
+        if pulls(client):
+            diags = await diagnostics(client, uri, 1)
+        else:
+            pushes = [p for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
+            diags = list(pushes[-1].diagnostics) if pushes else []
+        if any(d.code == "RV902" for d in diags):
+            break
+        await asyncio.sleep(0.05)
+    rv902 = [d for d in diags if d.code == "RV902"]
+    assert [(d.range.start.line, d.range.end.line) for d in rv902] == [(0, 7)]
+    assert rv902[0].message.startswith("these 8 lines repeat invoices/exports.py:1")
