@@ -352,6 +352,7 @@ def run_check(
     if targets or defaults:
         config = dataclasses.replace(config, settings_modules=targets, project_settings=defaults)
     items = [(str(path), display_path(path), fix) for path in files]
+    everything = items  # the project tier sees every file, cached or not
     jobs = max(1, jobs or os.cpu_count() or 1)
     root = str(cache_root) if cache_root else None
     total = len(items)
@@ -384,7 +385,7 @@ def run_check(
                     progress(len(reports), total)
     reports.sort(key=lambda report: report.path)
     result = CheckResult()
-    result.findings.extend(_project_records(items, config, fix, result, cache_root))
+    result.findings.extend(_project_records(everything, config, fix, result, cache_root))
     for report in reports:
         if report.error is not None:
             result.errors.append((report.path, report.error))

@@ -103,6 +103,15 @@ def test_cache_serves_unchanged_files_and_can_be_disabled(tmp_path: Path) -> Non
     assert {d["code"] for d in findings(tmp_path)} == {"RV101"}
 
 
+def test_warm_run_keeps_project_findings(tmp_path: Path) -> None:
+    """Cached files still take part in the save tier (RV902 needs both copies, RV407 the env reads)."""
+    shutil.copytree(ROOT / "examples" / "shop", tmp_path / "shop")
+    cold = findings(tmp_path)
+    warm = findings(tmp_path)
+    assert warm == cold
+    assert {d["code"] for d in warm} >= {"RV902", "RV903"}
+
+
 def test_parallel_review_gives_the_same_findings(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples" / "shop", tmp_path / "shop")
     one = findings(tmp_path, "--jobs", "1", "--no-cache")
