@@ -26,7 +26,6 @@ from rules.api import (
     is_view_function,
     string_value,
 )
-
 from rules.api.routes import VERBS
 
 THROTTLE_SETTING = "DEFAULT_THROTTLE_CLASSES"
@@ -263,7 +262,8 @@ class PublicEndpointWithoutThrottle(ModuleRule):
             for name, d in zip(decorator_names(node), node.decorators)
         )
         # credentials and codes are posted; `read_with_token` behind a GET is not an auth endpoint
-        only_reads = bool(self._route_verbs(node)) and self._route_verbs(node) <= {"get", "head", "options"}
+        verbs = self._route_verbs(node)
+        only_reads = bool(verbs) and verbs <= {"get", "head", "options"}
         auth = not only_reads and (_is_auth_name(node.name.value) or any(_AUTH_PATH.search(path) for path in self._route_paths(node)))
         drf = any(name.rsplit(".", 1)[-1] == "api_view" for name in decorator_names(node))
         if public or auth:

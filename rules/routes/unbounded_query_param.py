@@ -27,7 +27,7 @@ from rules.api.routes import Framework, decorator_route
 
 # names of page-size parameters: a client choosing limit=10**9 dumps the table
 _SIZE_NAMES = re.compile(r"^(limit|page_size|per_page|size|count|max_results|top|take|batch_size)$")
-_NOT_QUERY = frozenset(("Path", "Body", "Header", "Cookie", "Depends", "Security", "File", "Form", "Form", "Annotated"))
+_NOT_QUERY = frozenset(("Path", "Body", "Header", "Cookie", "Depends", "Security", "File", "Form"))
 _STR_TYPES = frozenset(("str", "Optional[str]", "str | None", "None | str", "Union[str, None]"))
 _INT_TYPES = frozenset(("int", "Optional[int]", "int | None", "None | int", "Union[int, None]"))
 

@@ -408,15 +408,13 @@ async def test_compose_secret_is_found_and_fixed(client: LanguageClient) -> None
     assert apply(COMPOSE, action.edit) == COMPOSE.replace("hunter2pw", "${POSTGRES_PASSWORD}")  # type: ignore[arg-type]
 
 
-async def test_save_runs_project_rules(client: LanguageClient) -> None:
-    root = client.root  # type: ignore[attr-defined]
-    (root / ".env.example").write_text("SECRET_KEY=\n")
-    text = "import os\n\nSECRET_KEY = os.environ['SECRET_KEY']\nSTRIPE_KEY = os.getenv('STRIPE_KEY')\n"
-    uri = open_doc(client, "config/settings.py", text)
-    await diagnostics(client, uri, 1)
+async def saved_findings(client: LanguageClient, uri: str, code: str) -> list[lsp.Diagnostic]:
+    """Save `uri` and return its diagnostics of `code` once the save tier has reported them.
+
+    The project tier also runs once in the background at start, so its findings may come with
+    the open or after the save: poll the current diagnostics (bounded) instead of one event.
+    """
     client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri)))
-    # the project tier also runs once in the background at start, so its findings may come with
-    # the open or after the save: poll the current diagnostics (bounded) instead of one event
     diags: list[lsp.Diagnostic] = []
     for _ in range(200):
         if pulls(client):
@@ -424,10 +422,19 @@ async def test_save_runs_project_rules(client: LanguageClient) -> None:
         else:
             pushes = [p for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
             diags = list(pushes[-1].diagnostics) if pushes else []
-        if any(d.code == "RV407" for d in diags):
+        if any(d.code == code for d in diags):
             break
         await asyncio.sleep(0.05)
-    rv407 = [d for d in diags if d.code == "RV407"]
+    return [d for d in diags if d.code == code]
+
+
+async def test_save_runs_project_rules(client: LanguageClient) -> None:
+    root = client.root  # type: ignore[attr-defined]
+    (root / ".env.example").write_text("SECRET_KEY=\n")
+    text = "import os\n\nSECRET_KEY = os.environ['SECRET_KEY']\nSTRIPE_KEY = os.getenv('STRIPE_KEY')\n"
+    uri = open_doc(client, "config/settings.py", text)
+    await diagnostics(client, uri, 1)
+    rv407 = await saved_findings(client, uri, "RV407")
     assert [(d.range.start.line, d.message) for d in rv407] == [(3, "`STRIPE_KEY` is read here but .env.example does not list it")]
     action = await quick_fix(client, uri, rv407[0], "Add")
     assert action.edit is not None and action.edit.document_changes
@@ -551,17 +558,6 @@ async def test_save_finds_code_duplicated_in_another_file(client: LanguageClient
     (root / "invoices" / "exports.py").write_text(EXPORT.format(name="invoices", model="Invoice"))
     uri = open_doc(client, "orders/exports.py", EXPORT.format(name="orders", model="Order"))
     await diagnostics(client, uri, 1)
-    client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri)))
-    diags: list[lsp.Diagnostic] = []
-    for _ in range(200):
-        if pulls(client):
-            diags = await diagnostics(client, uri, 1)
-        else:
-            pushes = [p for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
-            diags = list(pushes[-1].diagnostics) if pushes else []
-        if any(d.code == "RV902" for d in diags):
-            break
-        await asyncio.sleep(0.05)
-    rv902 = [d for d in diags if d.code == "RV902"]
+    rv902 = await saved_findings(client, uri, "RV902")
     assert [(d.range.start.line, d.range.end.line) for d in rv902] == [(0, 7)]
     assert rv902[0].message.startswith("these 8 lines repeat invoices/exports.py:1")
