@@ -5,9 +5,11 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid, is_view_function
+from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid, caught_names, is_view_function
 
-# callables whose arguments reach the HTTP client, by last name, when they come from a web framework
+# callables whose arguments reach the HTTP client, by last name, when they come from a web framework.
+# Not `ValidationError`: a validation message is the framework's channel for telling the user what
+# was wrong with their input, and authors route a parser's or a domain error's text there on purpose.
 _RESPONSES = frozenset(
     (
         "Response",
@@ -20,7 +22,6 @@ _RESPONSES = frozenset(
         "HTMLResponse",
         "HTTPException",
         "HttpError",
-        "ValidationError",
         "jsonify",
         "abort",
         "make_response",
@@ -30,9 +31,99 @@ _FRAMEWORKS = frozenset(("rest_framework", "django", "fastapi", "starlette", "ni
 _LOG_METHODS = frozenset(("exception", "error", "warning", "info", "debug", "critical", "log"))
 GENERIC = '"Internal server error"'
 
+# Exceptions whose text describes the system, not the request: anything at all (`Exception`),
+# programming errors and lookups (a `KeyError`'s text is an internal key), I/O, the database,
+# network clients. Everything else a handler names (the app's own `OrderError`,
+# `ValidationError`, `Http404`, a parser's `ValueError`) carries a message written for, or
+# about, the caller's input.
+_INTERNAL_BUILTINS = frozenset(
+    (
+        "Exception",
+        "BaseException",
+        "OSError",
+        "IOError",
+        "EnvironmentError",
+        "ConnectionError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "BrokenPipeError",
+        "TimeoutError",
+        "FileNotFoundError",
+        "RuntimeError",
+        "AttributeError",
+        "TypeError",
+        "KeyError",
+        "IndexError",
+        "LookupError",
+        "NameError",
+        "AssertionError",
+        "ImportError",
+        "ModuleNotFoundError",
+        "MemoryError",
+        "RecursionError",
+        "SystemError",
+    )
+)
+_INTERNAL_MODULES = frozenset(
+    (
+        "requests",
+        "httpx",
+        "urllib3",
+        "urllib",
+        "aiohttp",
+        "socket",
+        "ssl",
+        "subprocess",
+        "smtplib",
+        "sqlite3",
+        "psycopg",
+        "psycopg2",
+        "pymysql",
+        "MySQLdb",
+        "asyncpg",
+        "sqlalchemy",
+        "redis",
+        "pymongo",
+        "boto3",
+        "botocore",
+        "google",
+        "azure",
+        "celery",
+        "kombu",
+        "elasticsearch",
+    )
+)
+_INTERNAL_SUFFIXES = ("DatabaseError", "OperationalError", "IntegrityError", "ProgrammingError", "InterfaceError", "DataError")
+
+
+def _raw_uses(node: cst.CSTNode, name: str) -> bool:
+    """Does `node` use the exception itself (`e`, `e.args`), not an attribute written for the client (`e.message`)?"""
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def visit_Attribute(self, attr: cst.Attribute) -> bool:
+            nonlocal found
+            if m.matches(attr.value, m.Name(name)):
+                found = found or attr.attr.value == "args"
+                return False
+            return True
+
+        def visit_Name(self, node: cst.Name) -> bool:
+            nonlocal found
+            found = found or node.value == name
+            return False
+
+    node.visit(Finder())
+    return found
+
 
 def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
-    """The outermost expression in `node` that carries the exception's text, if any."""
+    """The outermost expression in `node` that carries the exception's own text, if any.
+
+    `str(e)`, `repr(e)`, `e.args`, tracebacks, `e` formatted into a string or passed on: the
+    text Python or a library wrote. `e.message`, `exc.detail`, `exc.order_id`: attributes the
+    exception's author wrote for the caller.
+    """
     hits: list[cst.BaseExpression] = []
 
     class Finder(cst.CSTVisitor):
@@ -44,27 +135,26 @@ def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
             if m.matches(func, m.Attribute(value=m.Name("traceback"))):
                 hits.append(call)
                 return False
-            if m.matches(func, m.Attribute(attr=m.Name("format"))) and any(
-                m.findall(arg.value, m.Name(name)) for arg in call.args
-            ):
+            if m.matches(func, m.Attribute(attr=m.Name("format"))) and any(_raw_uses(arg.value, name) for arg in call.args):
                 hits.append(call)
                 return False
             return True
 
         def visit_FormattedString(self, fstring: cst.FormattedString) -> bool:
-            if m.findall(fstring, m.Name(name)):
+            if _raw_uses(fstring, name):
                 hits.append(fstring)
             return False
 
         def visit_BinaryOperation(self, op: cst.BinaryOperation) -> bool:
-            if isinstance(op.operator, (cst.Modulo, cst.Add)) and m.findall(op, m.Name(name)):
+            if isinstance(op.operator, (cst.Modulo, cst.Add)) and _raw_uses(op, name):
                 hits.append(op)
                 return False
             return True
 
         def visit_Attribute(self, attr: cst.Attribute) -> bool:
-            if m.matches(attr.value, m.Name(name)) and attr.attr.value in ("args", "message", "detail", "msg"):
-                hits.append(attr)
+            if m.matches(attr.value, m.Name(name)):
+                if attr.attr.value == "args":
+                    hits.append(attr)
                 return False
             return True
 
@@ -90,12 +180,14 @@ def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
 class ExceptionDetailLeak(FileRule):
     """
     ## What it does
-    Finds exception text sent back to the client from an `except` handler:
-    `Response({"error": str(e)})`, `JsonResponse`, `HTTPException(detail=str(e))`,
-    `HttpError(500, f"...{e}")`, or a dict with the exception returned from an endpoint.
+    Finds the text of an exception that describes the system sent back to the client from
+    an `except` handler: `Response({"error": str(e)})`, `JsonResponse`,
+    `HTTPException(detail=str(e))`, `HttpError(500, f"...{e}")`, or a dict with the
+    exception returned from an endpoint, when the handler catches `Exception`, an I/O,
+    database or HTTP-client error, or a programming error (`TypeError`, `KeyError`...).
 
     ## Why is this bad?
-    Exception messages carry internals: SQL and table names, file paths, hostnames, stack
+    Those messages carry internals: SQL and table names, file paths, hostnames, stack
     details, sometimes credentials in connection strings. Sending them to the client hands an
     attacker a map of the system and confuses users with text they cannot act on.
 
@@ -120,7 +212,13 @@ class ExceptionDetailLeak(FileRule):
     `logger.exception(...)` first (adding the module logger when absent). Unsafe: clients
     that parsed the old message see a different one.
 
-    Quiet on logging `str(e)`, re-raising, and messages built without the exception.
+    Quiet on logging `str(e)`, re-raising, and messages built without the exception; on
+    attributes written for the client (`e.message` of the app's own exception, DRF
+    `exc.detail`, a domain field like `exc.order_id`; `e.args` stays a leak); on the text of
+    exceptions the handler names that are not internal (the app's own `OrderError`,
+    `ValidationError`, `Http404`, a parser's `ValueError`: their messages are written for, or
+    about, the caller's input); and on `ValidationError(...)` payloads, the framework's
+    channel for telling users why their input failed.
     """
 
     meta = RuleMeta(
@@ -180,6 +278,70 @@ class ExceptionDetailLeak(FileRule):
                     return Response(str(e))
             """
         ),
+        # the reproduction of real false alarms: text written for the client
+        Valid(
+            """
+            from django.http import JsonResponse
+            from rest_framework import serializers
+
+
+            class BadChannelException(Exception):
+                def __init__(self, message: str):
+                    self.message = message
+
+
+            def update_check(request, check, spec):
+                try:
+                    apply(check, spec)
+                except BadChannelException as e:
+                    return JsonResponse({"error": e.message}, status=400)
+                return JsonResponse({}, status=200)
+
+
+            class DocSerializer(serializers.Serializer):
+                def validate_custom(self, data, field_name):
+                    try:
+                        validate(data)
+                    except serializers.ValidationError as exc:
+                        raise serializers.ValidationError({field_name: exc.detail})
+            """
+        ),
+        # the app's own errors, raised with messages for the user
+        Valid(
+            """
+            from rest_framework import status
+            from rest_framework.decorators import action
+            from rest_framework.response import Response
+
+            from shop.services import OrderError, Quota
+
+
+            class OrderViewSet:
+                @action(detail=True, methods=["POST"])
+                def approve(self, request, **kwargs):
+                    try:
+                        approve_order(self.get_object())
+                    except Quota.QuotaExceededException as e:
+                        return Response({"detail": str(e)}, status=status.HTTP_400_BAD_REQUEST)
+                    except OrderError as e:
+                        return Response({"detail": f"Could not approve: {e}"}, status=400)
+                    except Exception as e:
+                        return Response({"detail": "failed", "listing": e.listing_id}, status=500)
+            """
+        ),
+        # a validation message is the channel for telling the user why their input failed
+        Valid(
+            """
+            from rest_framework.exceptions import ValidationError
+
+
+            def validate_config(config):
+                try:
+                    parse(config)
+                except Exception as exc:
+                    raise ValidationError(f"Could not parse the config: {exc}")
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -235,7 +397,7 @@ class ExceptionDetailLeak(FileRule):
                 def post(self, request):
                     try:
                         return JsonResponse(create(request))
-                    except ValueError as err:
+                    except (ValueError, TypeError) as err:
                         return JsonResponse({"detail": err.args}, status=400)  # <- RV201
             """
         ),
@@ -257,7 +419,7 @@ class ExceptionDetailLeak(FileRule):
             def import_rows(request):
                 try:
                     run()
-                except ValueError as e:
+                except OSError as e:
                     return 500, {"detail": f"import failed: {e}"}  # <- RV201
             """
         ),
@@ -276,6 +438,25 @@ class ExceptionDetailLeak(FileRule):
                     return {"error": str(exc)}, 500  # <- RV201
             """
         ),
+        Invalid(
+            """
+            import requests
+            from django.db import IntegrityError
+            from django.http import JsonResponse
+
+
+            def sync(request):
+                try:
+                    requests.post(PARTNER_URL, json=load(request), timeout=5)
+                except requests.RequestException as exc:
+                    return JsonResponse({"error": "partner failed: " + str(exc)}, status=502)  # <- RV201
+                try:
+                    save(request)
+                except IntegrityError as exc:
+                    return JsonResponse({"error": exc.args[0]}, status=409)  # <- RV201
+                return JsonResponse({})
+            """
+        ),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -292,7 +473,22 @@ class ExceptionDetailLeak(FileRule):
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         name = node.name.name.value if node.name and isinstance(node.name.name, cst.Name) else ""
-        self._handlers.append((node, name))
+        # an empty name: nothing of this handler's exception can leak
+        self._handlers.append((node, name if self._carries_internals(node) else ""))
+
+    def _carries_internals(self, handler: cst.ExceptHandler) -> bool:
+        """Does the clause catch an error whose text describes the system (see `_INTERNAL_BUILTINS`)?"""
+        for caught in caught_names(handler) or ():
+            last = caught.rsplit(".", 1)[-1]
+            qualified = self.ctx.qualified_name(cst.parse_expression(caught)) or caught
+            root = qualified.split(".")[0]
+            if "." not in qualified and last in _INTERNAL_BUILTINS:
+                return True
+            if qualified.startswith("builtins.") and last in _INTERNAL_BUILTINS:
+                return True
+            if root in _INTERNAL_MODULES or qualified.startswith("django.db") or last.endswith(_INTERNAL_SUFFIXES):
+                return True
+        return False
 
     def leave_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self._handlers.pop()
