@@ -22,6 +22,8 @@ from rules.api import (
     Severity,
     Valid,
     decorator_names,
+    dotted_name,
+    find_all,
     get_kwarg,
     is_view_function,
     string_value,
@@ -31,12 +33,31 @@ from rules.api.routes import VERBS
 THROTTLE_SETTING = "DEFAULT_THROTTLE_CLASSES"
 # endpoints attackers hammer: credential stuffing, sign-up spam, OTP and reset-code guessing
 _AUTH_WORDS = re.compile(
-    r"(?:^|_)(login|log_in|signin|sign_in|signup|sign_up|register|registration|token|otp|mfa|2fa|"
-    r"password_reset|reset_password|forgot_password|verify_code|magic_link)(?:_|$)"
+    r"(?:^|_)(login|log_in|signin|sign_in|signup|sign_up|register|registration|otp|mfa|2fa|"
+    r"password_reset|reset_password|forgot_password|password_recovery|recover_password|recovery_password|"
+    r"lost_password|verify_code|magic_link)(?:_|$)"
 )
-_AUTH_PATH = re.compile(r"/(login|signin|sign-in|signup|sign-up|register|token|otp|mfa|password[-_/]reset|reset[-_]password|forgot[-_]password)\b")
-_LIMITERS = re.compile(r"(?i)(limit|throttl)")
+# `token` alone is too common a word (`create_token`, `answer_token`, `revoke_token`): only the
+# endpoint that hands tokens out counts (`TokenView`, `obtain_token`, `TokenObtainPairView`)
+_TOKEN_ENDPOINT = re.compile(r"^(?:obtain_|issue_|access_|auth_|jwt_|login_)?token(?:_obtain(?:_pair)?)?(?:_view|_endpoint)?$")
+_AUTH_PATH = re.compile(
+    r"/(login|signin|sign-in|signup|sign-up|register|token|otp|mfa|password[-_/]reset|reset[-_]password|"
+    r"forgot[-_]password|password[-_/]recovery|recover[-_]password|lost[-_]password)\b"
+)
+# a limiter named in a decorator (its arguments included: `@method_decorator(ratelimit(...))`),
+# a dependency, or django-axes' decorators
+_LIMITERS = re.compile(r"(?i)(limit|throttl|axes_)")
+# calls a view makes to limit itself: `check_rate_limit(...)`, `is_ratelimited(...)`, `bucket.consume()`
+_SELF_LIMIT_CALLS = re.compile(r"(?i)(rate_?limit|throttl|limiter|bucket)")
+# answering "too many requests" is limiting, whatever counts the attempts (a cache counter...)
+_TOO_MANY = re.compile(r"(TOO_MANY_REQUESTS|TooManyRequests|Throttled|RateLimitExceeded)")
 _VIEW_BASES = re.compile(r"(APIView|ViewSet|View|GenericAPIView|ListAPIView|CreateAPIView|RetrieveAPIView)$")
+_DRF_BASES = re.compile(r"^rest_framework\.|(APIView|ViewSet|GenericAPIView)$")
+# mixins and decorators that turn anonymous callers away: the endpoint is not public
+_AUTHENTICATED_BASES = re.compile(r"(?i)(LoginRequired|PermissionRequired|AuthenticationRequired|UserPassesTest|StaffRequired|SuperuserRequired)\w*Mixin$")
+_AUTHENTICATED_DECORATORS = frozenset(("login_required", "permission_required", "staff_member_required", "user_passes_test", "superuser_required"))
+# where a Django-style view reads what the client submitted
+_SUBMISSION_ATTRS = frozenset(("POST", "data", "body", "json", "form", "FILES", "get_json"))
 
 
 def snake(name: str) -> str:
@@ -44,7 +65,38 @@ def snake(name: str) -> str:
 
 
 def _is_auth_name(name: str) -> bool:
-    return _AUTH_WORDS.search(snake(name)) is not None
+    snaked = snake(name).strip("_")
+    return _AUTH_WORDS.search(snaked) is not None or _TOKEN_ENDPOINT.match(snaked) is not None
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _limits_itself(body: cst.CSTNode) -> bool:
+    """The code counts attempts itself: calls a rate-limit helper or answers 429."""
+    for node in find_all(body, (cst.Call, cst.Integer, cst.Name, cst.Attribute)):
+        if isinstance(node, cst.Call):
+            name = dotted_name(node.func) or ""
+            if _SELF_LIMIT_CALLS.search(name.rsplit(".", 1)[-1]):
+                return True
+        elif isinstance(node, cst.Integer):
+            if node.value == "429":
+                return True
+        elif isinstance(node, cst.Name) and _TOO_MANY.search(node.value):
+            return True
+        elif isinstance(node, cst.Attribute) and _TOO_MANY.search(node.attr.value):
+            return True
+    return False
+
+
+def _reads_submission(body: cst.CSTNode) -> bool:
+    """`request.POST`, `self.request.data`, `request.body`...: the view takes credentials in."""
+    for node in find_all(body, cst.Attribute):
+        assert isinstance(node, cst.Attribute)
+        if node.attr.value in _SUBMISSION_ATTRS and (dotted_name(node.value) or "").rsplit(".", 1)[-1] == "request":
+            return True
+    return False
 
 
 def _allows_any(ctx: ModuleContext, value: cst.BaseExpression) -> bool:
@@ -59,6 +111,9 @@ class ClassHeader:
     name: str
     node: cst.Name
     is_view: bool
+    drf: bool = False  # a DRF view: its limit is `throttle_classes`
+    authenticated: bool = False  # a login/permission-required mixin turns anonymous callers away
+    plain: bool = False  # only generic display bases (View, TemplateView...): a page unless a member takes input
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +122,9 @@ class ClassAttr:
     attr: str
     allow_any: bool
     statement: cst.SimpleStatementLine
-    limited: bool = False  # a throttle/ratelimit decorator on a method of the class
+    limited: bool = False  # a throttle/ratelimit decorator on a method of the class, or a method that limits itself
+    takes_input: bool = False  # `post`/`form_valid`/`form_class`...: the class processes what the client submits
+    own_form: bool = False  # `form_class` is the project's own form: that is where Django projects check and limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +137,21 @@ class Endpoint:
     drf: bool
 
 
+# display-only generic views: a class made only of these renders pages unless a member takes input
+_DISPLAY_BASES = frozenset(("View", "TemplateView", "RedirectView", "ListView", "DetailView", "APIView", "GenericAPIView", "ListAPIView", "RetrieveAPIView"))
+_INPUT_METHODS = frozenset(("post", "put", "patch", "create", "form_valid", "form_invalid"))
+_INPUT_ATTRS = frozenset(("form_class", "authentication_form", "serializer_class"))
+
+
 class PublicEndpointWithoutThrottle(ModuleRule):
     """
     ## What it does
     Finds DRF views and viewsets open to anyone (`permission_classes = [AllowAny]`,
     `@permission_classes([AllowAny])`) with no `throttle_classes`, when the settings set no
-    `DEFAULT_THROTTLE_CLASSES`; and login, sign-up, token, OTP and password-reset endpoints
-    in any framework with no rate limiter (slowapi `@limiter.limit`, django-ratelimit
-    `@ratelimit`, DRF throttles, Ninja `throttle=`, fastapi-limiter dependencies).
+    `DEFAULT_THROTTLE_CLASSES`; and login, sign-up, token, OTP and password-reset or
+    password-recovery endpoints in any framework that take the client's submission and have
+    no rate limiter (slowapi `@limiter.limit`, django-ratelimit `@ratelimit`, DRF throttles,
+    Ninja `throttle=`, fastapi-limiter dependencies).
 
     ## Why is this bad?
     An endpoint anyone may call, with no limit, is where credential stuffing, OTP guessing,
@@ -112,9 +176,15 @@ class PublicEndpointWithoutThrottle(ModuleRule):
     Adds `throttle_classes = [AnonRateThrottle]` under `permission_classes` (unsafe: the
     anon rate must be configured in `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`).
 
-    Quiet when the project's settings configure `DEFAULT_THROTTLE_CLASSES` (DRF views), on
-    views with any throttle or rate-limit decorator, and on authenticated endpoints that are
-    not auth endpoints.
+    Quiet when the project's settings configure `DEFAULT_THROTTLE_CLASSES` (DRF views); on
+    views that limit themselves: any decorator naming a limiter (the project's own
+    `@rate_limited`, `@method_decorator(ratelimit(...))`, django-axes' `@axes_dispatch`), a
+    call to a rate-limit helper or token bucket, or a 429 answer; on views behind a login
+    (`@login_required`, `LoginRequiredMixin`, permission mixins); on `_private` helpers and
+    functions that never read the submission (a "link sent" page, `session_login(request,
+    user)`); on Django views that hand the submission to the project's own form, where
+    Django projects check (and limit) it out of this module's sight; and on token helpers
+    that are not the endpoint handing tokens out (`create_token`, `revoke_token`).
     """
 
     meta = RuleMeta(
@@ -146,6 +216,45 @@ class PublicEndpointWithoutThrottle(ModuleRule):
         Valid(
             "from ninja import Router\nfrom ninja.throttling import AnonRateThrottle\n\nrouter = Router()\n\n\n"
             "@router.post('/token', throttle=[AnonRateThrottle('5/m')])\ndef token(request):\n    return {}\n"
+        ),
+        # helpers are not endpoints; a page that only renders "link sent" takes no credentials
+        Valid(
+            "from django.shortcuts import redirect, render\n\n\ndef _redirect_after_login(request):\n    return redirect('index')\n\n\n"
+            "def login_link_sent(request):\n    return render(request, 'accounts/login_link_sent.html')\n\n\n"
+            "def session_login(request, user):\n    request.session['uid'] = user.pk\n"
+        ),
+        # a login view that counts attempts itself and answers 429
+        Valid(
+            "from django.core.cache import cache\nfrom django.http import HttpResponse\n\n\ndef login(request):\n"
+            "    key = 'login:' + request.META['REMOTE_ADDR']\n    if cache.get(key, 0) >= 5:\n        return HttpResponse(status=429)\n"
+            "    cache.incr(key)\n    form = LoginForm(request.POST)\n    return HttpResponse()\n"
+        ),
+        # a token bucket, the project's own limiter decorator, django-axes, a limiter in `method_decorator`
+        Valid(
+            "from fastapi import APIRouter, HTTPException\n\nrouter = APIRouter()\n\n\n@router.post('/login')\nasync def login(form: dict):\n"
+            "    if not login_bucket.consume(form['username']):\n        raise HTTPException(status_code=429)\n    return {}\n"
+        ),
+        Valid(
+            "from accounts.limits import rate_limited\n\n\n@rate_limited('signup')\ndef signup(request):\n    return SignupForm(request.POST).save()\n"
+        ),
+        Valid(
+            "from axes.decorators import axes_dispatch\nfrom django.contrib.auth import views\nfrom django.utils.decorators import method_decorator\n\n\n"
+            "@axes_dispatch\ndef login(request):\n    return authenticate(request, **request.POST)\n\n\n"
+            "class SecondFactorLoginView(views.LoginView):\n    @method_decorator(session_ratelimit_post('2fa'))\n"
+            "    def dispatch(self, request, *args, **kwargs):\n        return super().dispatch(request, *args, **kwargs)\n"
+        ),
+        # the project's own form checks the submission (and, in Django projects, limits it there)
+        Valid(
+            "from django.views.generic import FormView\n\nfrom accounts.forms import LoginForm, RegistrationForm\n\n\n"
+            "class LoginView(FormView):\n    form_class = LoginForm\n\n\n"
+            "def register(request):\n    form = RegistrationForm(request=request, data=request.POST)\n    return form.save()\n"
+        ),
+        # behind a login: no anonymous caller can hammer it; `create_token` is not a token endpoint
+        Valid(
+            "from django.contrib.auth.decorators import login_required\nfrom django.contrib.auth.mixins import LoginRequiredMixin\n"
+            "from django.views import View\n\n\n@login_required\ndef email_login(request):\n    return EmailForm(request.POST)\n\n\n"
+            "class UserEmergencyTokenView(LoginRequiredMixin, View):\n    def post(self, request):\n        return None\n\n\n"
+            "def create_token(request, project):\n    return TokenForm(request.POST).save()\n"
         ),
     ]
     INVALID = [
@@ -217,6 +326,36 @@ class PublicEndpointWithoutThrottle(ModuleRule):
                 return {}
             """
         ),
+        # a password-recovery endpoint that sends mail is an auth endpoint
+        Invalid(
+            """
+            from fastapi import APIRouter
+
+            router = APIRouter()
+
+
+            @router.post("/password-recovery/{email}")
+            def recover_password(email: str):  # <- RV502
+                send_reset_password_email(email_to=email)
+                return {"msg": "Password recovery email sent"}
+            """
+        ),
+        # a Django login form view: no limiter decorator, no 429
+        Invalid(
+            """
+            from django.contrib.auth import views as auth_views
+            from django.shortcuts import render
+
+
+            class LoginView(auth_views.LoginView):  # <- RV502
+                template_name = "login.html"
+
+
+            def signin(request):  # <- RV502
+                user = authenticate(request, username=request.POST["username"], password=request.POST["password"])
+                return render(request, "signin.html", {"user": user})
+            """
+        ),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -232,7 +371,17 @@ class PublicEndpointWithoutThrottle(ModuleRule):
         self._classes.append(node)
         if len(self._classes) == 1 and not self.is_wrapper(node):
             bases = [self.ctx.qualified_name(b.value) or "" for b in node.bases]
-            self.fact(ClassHeader(node.name.value, node.name, any(_VIEW_BASES.search(b) for b in bases)))
+            last = [b.rsplit(".", 1)[-1] for b in bases]
+            self.fact(
+                ClassHeader(
+                    node.name.value,
+                    node.name,
+                    any(_VIEW_BASES.search(b) for b in bases),
+                    drf=any(_DRF_BASES.search(b) for b in bases),
+                    authenticated=any(_AUTHENTICATED_BASES.search(b) for b in last),
+                    plain=bool(last) and all(b in _DISPLAY_BASES for b in last),
+                )
+            )
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.pop()
@@ -245,32 +394,65 @@ class PublicEndpointWithoutThrottle(ModuleRule):
                 attr = small.targets[0].target.value
                 if attr in ("permission_classes", "throttle_classes"):
                     self.fact(ClassAttr(self._classes[0].name.value, attr, _allows_any(self.ctx, small.value), node))
+                elif attr in _INPUT_ATTRS:
+                    own = attr != "serializer_class" and self._own_form(small.value)
+                    self.fact(ClassAttr(self._classes[0].name.value, attr, False, node, takes_input=True, own_form=own))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions += 1
         if self._functions != 1 or len(self._classes) > 1:
             return
-        limited = any(_LIMITERS.search(name) for name in decorator_names(node)) or self._limited_by_route(node)
+        limited = self._limited_by_decorator(node) or self._limited_by_route(node) or _limits_itself(node.body)
         if self._classes:
+            owner = self._classes[0].name.value
             if limited:
-                self.fact(ClassAttr(self._classes[0].name.value, "throttle_classes", False, cst.SimpleStatementLine(()), True))
+                self.fact(ClassAttr(owner, "throttle_classes", False, cst.SimpleStatementLine(()), limited=True))
+            if node.name.value in _INPUT_METHODS:
+                self.fact(ClassAttr(owner, node.name.value, False, cst.SimpleStatementLine(()), takes_input=True))
             return
-        if limited or not is_view_function(node):
+        # `_redirect_after_login(request)` is a helper, whatever it takes
+        if limited or node.name.value.startswith("_") or not is_view_function(node):
             return
+        names = decorator_names(node)
         public = any(
             name.rsplit(".", 1)[-1] == "permission_classes" and isinstance(d.decorator, cst.Call) and d.decorator.args and _allows_any(self.ctx, d.decorator.args[0].value)
-            for name, d in zip(decorator_names(node), node.decorators)
+            for name, d in zip(names, node.decorators)
         )
-        # credentials and codes are posted; `read_with_token` behind a GET is not an auth endpoint
+        # credentials and codes are posted; `read_with_token` behind a GET is not an auth endpoint,
+        # and a Django view that never reads the submitted data (`login_link_sent`, a helper taking
+        # `request, user`) only renders or redirects
         verbs = self._route_verbs(node)
         only_reads = bool(verbs) and verbs <= {"get", "head", "options"}
-        auth = not only_reads and (_is_auth_name(node.name.value) or any(_AUTH_PATH.search(path) for path in self._route_paths(node)))
-        drf = any(name.rsplit(".", 1)[-1] == "api_view" for name in decorator_names(node))
+        takes_input = bool(verbs - {"get", "head", "options"}) or _reads_submission(node.body)
+        # a Django view that hands the submission to the project's own form: the form checks (and,
+        # in the projects we measured, rate-limits) what was sent, and this module cannot see it
+        delegated = not verbs and any(
+            isinstance(call, cst.Call) and (dotted_name(call.func) or "").endswith("Form") and self._own_form(call.func)
+            for call in find_all(node.body, cst.Call)
+        )
+        authenticated = any(name.rsplit(".", 1)[-1] in _AUTHENTICATED_DECORATORS for name in names)
+        auth = (
+            not only_reads
+            and takes_input
+            and not delegated
+            and not authenticated
+            and (_is_auth_name(node.name.value) or any(_AUTH_PATH.search(path) for path in self._route_paths(node)))
+        )
+        drf = any(name.rsplit(".", 1)[-1] == "api_view" for name in names)
         if public or auth:
             self.fact(Endpoint(node.name, public, auth, drf))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions -= 1
+
+    def _own_form(self, expr: cst.BaseExpression) -> bool:
+        """A form class of the project (imported from it or defined here), not Django's stock one."""
+        qualified = self.ctx.qualified_name(expr)
+        return qualified is not None and not qualified.startswith(("django.", "rest_framework.", "allauth.")) and qualified.endswith("Form")
+
+    def _limited_by_decorator(self, node: cst.FunctionDef) -> bool:
+        """`@ratelimit(...)`, `@limiter.limit(...)`, `@method_decorator(session_ratelimit_post(...))`, `@axes_dispatch`."""
+        return any(_LIMITERS.search(_code(d.decorator)) for d in node.decorators)
 
     def _route_paths(self, node: cst.FunctionDef) -> list[str]:
         paths = []
@@ -318,20 +500,25 @@ class PublicEndpointWithoutThrottle(ModuleRule):
                 what = "an auth endpoint" if value.auth else "open to anyone (AllowAny)"
                 self.report(value.node, f"`{value.node.value}` is {what} and has no rate limit or throttle", at=located.block)
         for name, header in headers.items():
-            if not isinstance(header.value, ClassHeader) or not header.value.is_view:
+            view = header.value
+            if not isinstance(view, ClassHeader) or not view.is_view:
                 continue
             own = attrs.get(name, [])
             if any(a.value.attr == "throttle_classes" for a in own):
                 continue
             public = next((a for a in own if a.value.attr == "permission_classes" and a.value.allow_any), None)
-            auth = _is_auth_name(name)
-            if global_throttle or not (public or auth):
+            takes_input = not view.plain or any(a.value.takes_input for a in own)
+            delegated = not view.drf and any(a.value.own_form for a in own)
+            auth = _is_auth_name(name) and takes_input and not delegated and not view.authenticated
+            if (global_throttle and view.drf) or not (public or auth):
                 continue
             if public is not None:
                 what = "an auth endpoint open to anyone" if auth else "open to anyone (AllowAny)"
                 self.report(public.value.statement, f"`{name}` is {what} and sets no `throttle_classes`", at=public.block, fix=self._add_throttle(public.value.statement))
+            elif view.drf:
+                self.report(view.node, f"`{name}` is an auth endpoint and sets no `throttle_classes`", at=header.block)
             else:
-                self.report(header.value.node, f"`{name}` is an auth endpoint and sets no `throttle_classes`", at=header.block)
+                self.report(view.node, f"`{name}` is an auth endpoint and has no rate limit (no limiter decorator, no 429)", at=header.block)
 
     def _add_throttle(self, statement: cst.SimpleStatementLine) -> LazyFix:
         def build(builder: FixBuilder) -> None:

@@ -61,7 +61,10 @@ class UnboundedQueryParam(FileRule):
     `ge=0`, `le=100`, or `max_length=100` (unsafe: the bound is a product decision).
 
     Quiet on bounded parameters (`ge`/`gt` and `le`/`lt`, `max_length`, a `pattern`/`regex`),
-    path parameters, bodies, dependencies, `Literal`/enum types and non-endpoint functions.
+    path parameters, bodies, dependencies, `Literal`/enum types and non-endpoint functions. A
+    required `str` parameter with neither a default nor `Query(...)` is left alone: it may be a
+    path parameter named by a router prefix (`APIRouter(prefix="/{org}")`,
+    `include_router(router, prefix="/{org}/events")`, possibly in another module).
     """
 
     meta = RuleMeta(
@@ -83,6 +86,15 @@ class UnboundedQueryParam(FileRule):
         Valid(
             "from ninja import Router, Query\n\nrouter = Router()\n\n\n@router.get('/search')\n"
             "def search(request, q: str = Query(..., pattern='^[a-z]+$'), page: int = 1):\n    return []\n"
+        ),
+        # `organization` comes from the router's prefix (`include_router(router, prefix="/{organization}/events")`)
+        Valid(
+            "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.post('/slack/event')\n"
+            "async def slack_events(organization: str):\n    return {'org': organization}\n"
+        ),
+        Valid(
+            "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/{tenant}/reports')\n\n\n@router.get('/')\n"
+            "def reports(tenant: str, kind: Literal['daily', 'weekly'] = 'daily'):\n    return []\n"
         ),
     ]
     INVALID = [
@@ -138,6 +150,19 @@ class UnboundedQueryParam(FileRule):
                 return []
             """
         ),
+        # an explicit `Query()` is a query parameter, default or not
+        Invalid(
+            """
+            from fastapi import FastAPI, Query
+
+            app = FastAPI()
+
+
+            @app.get("/search")
+            def search(term: str = Query()):  # <- RV503
+                return []
+            """
+        ),
     ]
 
     @classmethod
@@ -168,6 +193,11 @@ class UnboundedQueryParam(FileRule):
                 continue
             annotation = cst.Module([]).code_for_node(annotation_node)
             if annotation in _STR_TYPES:
+                # a required bare `str` may be a path parameter: the path this function sees is only
+                # the end of it, the router's prefix (`include_router(r, prefix="/{org}")`, in any
+                # module) may name it. A default or an explicit `Query(...)` makes it a query parameter.
+                if query is None and param.default is None:
+                    continue
                 if query is None or not any(get_kwarg(query, k) for k in ("max_length", "pattern", "regex")):
                     self._flag(param, query, "max_length", "100", f"`{name}` is a free-text query parameter with no `max_length`")
             elif annotation in _INT_TYPES:
