@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from rules.api import (
@@ -23,6 +25,8 @@ from rules.api import (
 
 _BROAD = frozenset(("Exception", "BaseException", "builtins.Exception", "builtins.BaseException"))
 _HTTP_CLIENTS = ("requests.", "httpx.")
+# tool directives and to-do notes do not explain a broad clause
+_NOT_AN_EXPLANATION = re.compile(r"#\s*(?:noqa|pragma|type:|reviewls:|pylint:|nosec|fmt:|todo|fixme|xxx)", re.I)
 
 
 class BroadExceptMasks(FileRule):
@@ -53,8 +57,10 @@ class BroadExceptMasks(FileRule):
     `httpx.HTTPError` for HTTP calls (unsafe: other errors now propagate, which is the point,
     but the caller sees them).
 
-    Quiet on handlers that re-raise (`raise`, `raise exc`), silent ones (`pass`: RV203), that log with the traceback
-    (`logger.exception`, `exc_info=True`) outside views, and on narrow clauses.
+    Quiet on handlers that re-raise (`raise`, `raise exc`), silent ones (`pass`: RV203), that
+    log with the traceback (`logger.exception`, `exc_info=True`: the real error is kept, and
+    a generic answer to the user is then the right one), with a comment saying why they
+    catch everything, and on narrow clauses.
     """
 
     meta = RuleMeta(
@@ -73,6 +79,43 @@ class BroadExceptMasks(FileRule):
         Valid(
             "import requests\n\n\ndef fetch():\n    try:\n        return requests.get('https://x', timeout=5)\n    except Exception as exc:\n"
             "        cleanup()\n        raise\n"
+        ),
+        # a view that keeps the traceback and answers the user in general terms
+        Valid(
+            """
+            import logging
+
+            import requests
+            from django.contrib import messages
+
+            logger = logging.getLogger(__name__)
+
+
+            def oauth_return(request):
+                try:
+                    data = requests.post(TOKEN_URL, data={"code": request.GET.get("code")}, timeout=10).json()
+                    account = stripe.Account.retrieve(data["stripe_user_id"])
+                except:
+                    logger.exception("Failed to obtain OAuth token")
+                    messages.error(request, "An error occurred, please try again.")
+            """
+        ),
+        Valid(
+            """
+            import requests
+            from django.http import HttpResponse
+
+
+            def latest_version(request):
+                response = None
+                try:
+                    response = requests.get(VERSION_URL, timeout=5)
+                    response.raise_for_status()
+                # catch everything: air-gapped installs fail in the request itself
+                except Exception:
+                    return HttpResponse("{}", status=404)
+                return HttpResponse(response.content)
+            """
         ),
     ]
     INVALID = [
@@ -160,7 +203,7 @@ class BroadExceptMasks(FileRule):
         for handler in node.handlers:
             if not self._is_broad(handler) or self._reraises(handler) or self._is_silent(handler):
                 continue
-            if self._logs_traceback(handler) and not (self._views and self._views[-1]):
+            if self._logs_traceback(handler) or self._explained(handler):
                 continue
             self._flag(handler, kinds)
 
@@ -204,6 +247,12 @@ class BroadExceptMasks(FileRule):
         return len(smalls) == len(body) and all(
             isinstance(s, (cst.Pass, cst.Continue)) or (isinstance(s, cst.Expr) and isinstance(s.value, cst.Ellipsis)) for s in smalls
         )
+
+    def _explained(self, handler: cst.ExceptHandler) -> bool:
+        """A comment right above the clause, on its line or in its body says why it catches everything."""
+        comments = [line.comment for line in handler.leading_lines if line.comment is not None]
+        comments += [c for c in find_all(handler.body, cst.Comment) if isinstance(c, cst.Comment)]
+        return any(not _NOT_AN_EXPLANATION.match(c.value) for c in comments)
 
     def _reraises(self, handler: cst.ExceptHandler) -> bool:
         bound = handler.name.name.value if handler.name and isinstance(handler.name.name, cst.Name) else None
