@@ -54,6 +54,34 @@ def looks_like_code(lines: Sequence[str]) -> bool:
     return True
 
 
+# a line that can open a statement: prose before it (`# old approach:`) is split off
+_STATEMENT_START = re.compile(
+    r"\s*(?:@|(?:import|from|return|raise|del|assert|if|for|while|with|try|def|class|async|await|print)\b"
+    r"|[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*(?:[-+*/%|&^]|//|\*\*|<<|>>)?=[^=]|[A-Za-z_][\w.]*\()"
+)
+_MAX_SPLIT = 40  # longer runs are judged whole: splitting is quadratic in parse attempts
+
+
+def code_segments(bodies: Sequence[str]) -> list[tuple[int, int]]:
+    """The [start, end) ranges of comment lines that are code: the whole run when it parses,
+    else the longest parsing stretches that start at a statement-like line."""
+    if looks_like_code(bodies):
+        return [(0, len(bodies))]
+    if len(bodies) > _MAX_SPLIT:
+        return []
+    found: list[tuple[int, int]] = []
+    start = 0
+    while start < len(bodies):
+        if _STATEMENT_START.match(bodies[start]):
+            end = next((e for e in range(len(bodies), start, -1) if looks_like_code(bodies[start:e])), None)
+            if end is not None:
+                found.append((start, end))
+                start = end
+                continue
+        start += 1
+    return found
+
+
 def _sequences(stmt: cst.CSTNode) -> Iterator[Sequence[cst.EmptyLine]]:
     """The runs of own-line comments attached to a statement and its clauses."""
     leading = getattr(stmt, "leading_lines", None)
@@ -114,6 +142,9 @@ class CommentedOutCode(FileRule):
     Deletes the comment block. Unsafe: the comment may be a deliberate note of an
     alternative, which only a person can judge.
 
+    Code right under an explanatory line (`# old approach:` then `# result = compute(x)`)
+    is found too: the prose line stays, the code lines are reported.
+
     Quiet on prose, type comments, pragma comments (`# noqa`, `# pragma: no cover`, ...) and
     licence headers.
     """
@@ -130,6 +161,20 @@ class CommentedOutCode(FileRule):
         Valid("def g():\n    # see https://example.com/docs\n    # the TODO below is tracked\n    return 2\n"),
     ]
     INVALID = [
+        Invalid(
+            """
+            def total(order, x):
+                # old approach:
+                # result = compute(x)  # <- RV103
+                # return result
+                return order.amount
+            """,
+            fixed="""
+            def total(order, x):
+                # old approach:
+                return order.amount
+            """,
+        ),
         Invalid(
             """
             def total(order):
@@ -179,21 +224,23 @@ class CommentedOutCode(FileRule):
                 self._check(lines)
 
     def _check(self, lines: Sequence[cst.EmptyLine]) -> None:
-        for run in _runs(lines):
-            bodies = [line.comment.value[1:] for line in run if line.comment is not None]
-            if not looks_like_code(bodies):
-                continue
-            first, last = run[0].comment, run[-1].comment
-            assert first is not None and last is not None
+        for whole in _runs(lines):
+            bodies = [line.comment.value[1:] for line in whole if line.comment is not None]
+            for start, end in code_segments(bodies):
+                self._report(whole[start:end])
 
-            def build(builder: FixBuilder, remove: list[cst.EmptyLine] = run) -> None:
-                for line in remove:
-                    builder.replace(line, cst.RemovalSentinel.REMOVE)
+    def _report(self, run: list[cst.EmptyLine]) -> None:
+        first, last = run[0].comment, run[-1].comment
+        assert first is not None and last is not None
 
-            count = len(run)
-            self.report(
-                first,
-                f"commented-out code ({count} line{'s' if count > 1 else ''}): delete it, version control keeps it",
-                end=last,
-                fix=self.fix("Delete the commented-out code", build),
-            )
+        def build(builder: FixBuilder, remove: list[cst.EmptyLine] = run) -> None:
+            for line in remove:
+                builder.replace(line, cst.RemovalSentinel.REMOVE)
+
+        count = len(run)
+        self.report(
+            first,
+            f"commented-out code ({count} line{'s' if count > 1 else ''}): delete it, version control keeps it",
+            end=last,
+            fix=self.fix("Delete the commented-out code", build),
+        )

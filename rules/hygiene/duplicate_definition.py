@@ -10,7 +10,7 @@ import libcst as cst
 from rules.api import Invalid, Located, ModuleRule, RuleMeta, Scope, Severity, Valid, decorator_names
 
 # a redefinition with one of these decorators is intended
-_EXEMPT_LAST = frozenset(("overload", "setter", "deleter", "getter", "register", "dispatch"))
+_EXEMPT_LAST = frozenset(("overload", "setter", "deleter", "getter", "register", "dispatch", "expression", "comparator"))
 _COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.For, cst.While, cst.With, cst.Match)
 
 
@@ -57,8 +57,11 @@ class DuplicateDefinition(ModuleRule):
     ## Fix
     None: which of the two should stay is a decision for a person.
 
-    Quiet on `@overload`, `@property` setter/deleter pairs, `@singledispatch` `.register`
-    functions, and alternatives under `if`/`else` or `try`/`except`.
+    Quiet on `@overload` (also `typing.overload`), `@property` setter/deleter pairs,
+    `@hybrid_property` with `@x.expression`/`@x.update_expression`, `@singledispatch`
+    `.register` functions, any redefinition decorated with the previous one (`@name.attr`),
+    definitions read before they are redefined, and alternatives under `if`/`else` or
+    `try`/`except` (also the methods of a class defined once per branch).
     """
 
     meta = RuleMeta(code="RV105", name="duplicate-definition", family="hygiene", severity=Severity.ERROR, scope=Scope.MODULE)
@@ -148,8 +151,87 @@ class DuplicateDefinition(ModuleRule):
                 return Dynamic
             """
         ),
+        Valid(
+            """
+            import os
+
+            if os.environ.get("SECRET_PROVIDER") == "kms":
+                class Secret:
+                    def __init__(self, value):
+                        self._value = value
+            else:
+                class Secret:
+                    def __init__(self, value):
+                        self._value = value.upper()
+
+            try:
+                from ujson import dumps
+            except ImportError:
+                class Encoder:
+                    def encode(self, x):
+                        return str(x)
+            else:
+                class Encoder:
+                    def encode(self, x):
+                        return dumps(x)
+            """,
+            path="app/config.py",
+        ),
+        Valid(
+            """
+            from sqlalchemy.ext.hybrid import hybrid_property
+
+
+            class Mixin:
+                @hybrid_property
+                def overdue(self):
+                    return self.due < 1
+
+                @overdue.expression
+                def overdue(cls):
+                    return cls.due < 1
+
+                @hybrid_property
+                def total(self):
+                    return self._total
+
+                @total.inplace.setter
+                def _total_setter(self, value):
+                    self._total = value
+
+                @total.update_expression
+                def total(cls, value):
+                    return [(cls._total, value)]
+            """,
+            path="app/models.py",
+        ),
+        Valid(
+            """
+            import typing
+
+
+            class Parser:
+                @typing.overload
+                def parse(self, x: int) -> int: ...
+                @typing.overload
+                def parse(self, x: str) -> str: ...
+                def parse(self, x):
+                    return x
+            """
+        ),
     ]
     INVALID = [
+        Invalid(
+            """
+            if FAST:
+                class Renderer:
+                    def render(self, x):  # <- RV105
+                        return x
+
+                    def render(self, x):
+                        return str(x)
+            """
+        ),
         Invalid(
             """
             class OrderService:
@@ -207,13 +289,21 @@ class DuplicateDefinition(ModuleRule):
     def _record(self, node: cst.FunctionDef | cst.ClassDef, kind: str) -> None:
         if not self._containers[-1]:
             return
-        exempt = any(name.rsplit(".", 1)[-1] in _EXEMPT_LAST for name in decorator_names(node))
+        # `@price.setter`, `@overdue.expression`, `@handler.register`: the decorator takes the
+        # definition above and extends it, so the two are one definition
+        exempt = any(
+            name.rsplit(".", 1)[-1] in _EXEMPT_LAST or name.split(".", 1)[0] == node.name.value
+            for name in decorator_names(node)
+        )
         scope = tuple(self._scopes)
         self.fact(Definition(scope, node.name.value, kind, node.name, exempt))
         self._defined.add((scope, node.name.value))
 
     def _enter(self, node: cst.FunctionDef | cst.ClassDef, label: str) -> None:
-        self._scopes.append(label if not self._scopes else (label, id(node)))
+        # a top-level class is split into blocks, so it is known by name; one under `if`/`try`
+        # is one block, known by identity: two branch alternatives are two scopes
+        plain = not self._scopes and self._containers[-1]
+        self._scopes.append(label if plain else (label, id(node)))
         self._containers.append(True)
 
     def _leave(self) -> None:
