@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from rules.api import Invalid, Role, RuleMeta, Scope, Severity, Valid, roles_for_path
 from rules.api.project import CLONES, CloneWindow, ProjectFacts, ProjectRule
@@ -27,9 +28,35 @@ class _Region:
     lines: int
 
 
-def _skipped(path: str, include_tests: bool) -> bool:
+# folders of test support code (factories, fixtures, test middleware) outside `tests/`
+_TEST_SUPPORT = frozenset(("testutils", "test_utils", "testing", "fixtures", "factories"))
+
+
+_REVISION = re.compile(r"^(?:down_revision\b|from alembic import|import alembic\b)", re.MULTILINE)
+
+
+def _alembic_versions(root: str, path: str, files: frozenset[str]) -> bool:
+    """An Alembic revision: `versions/*.py` beside the script folder's `env.py`, or importing alembic or
+    `down_revision`. Revisions are generated and a downgrade mirrors its upgrade by design,
+    like Django's `migrations/`."""
+    posix = PurePosixPath(path)
+    if posix.parent.name != "versions":
+        return False
+    if (posix.parent.parent / "env.py").as_posix() in files:
+        return True
+    try:  # the index keeps shapes, not text: read the header of this one candidate
+        head = (Path(root) / path).read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return False
+    return _REVISION.search(head) is not None
+
+
+def _skipped(root: str, path: str, include_tests: bool, files: frozenset[str]) -> bool:
     parts = PurePosixPath(path).parts
-    return "migrations" in parts or (not include_tests and Role.TEST in roles_for_path(path))
+    roles = roles_for_path(path)
+    if "migrations" in parts or Role.SETTINGS in roles or _alembic_versions(root, path, files):
+        return True  # generated, or configuration whose per-provider blocks repeat by design
+    return not include_tests and (Role.TEST in roles or any(part in _TEST_SUPPORT for part in parts[:-1]))
 
 
 class DuplicatedBlock(ProjectRule):
@@ -56,7 +83,9 @@ class DuplicatedBlock(ProjectRule):
     ## Fix
     None: choosing the shared helper's name, home and parameters is design work.
 
-    Quiet on migrations, tests (option `include-tests`), runs of imports, assignments and
+    Quiet on migrations (Django `migrations/`, Alembic `versions/` beside `env.py`), settings
+    modules (one block per auth provider or backend is how settings read), tests and test
+    support folders (`testutils/`, `fixtures/`, `factories/`; option `include-tests`), runs of imports, assignments and
     docstrings only, classes made of those (settings, models, dataclasses: field lists repeat
     by design), and runs of several small definitions (a row of properties is a pattern). The threshold is the
     option `min-lines` (at least 6).
@@ -80,6 +109,20 @@ class DuplicatedBlock(ProjectRule):
         Valid(_BODY, path="orders/views.py", files={"invoices/views.py": "def export(request):\n    return None\n"}),
         Valid(_BODY, path="orders/migrations/0002_export.py", files={"invoices/migrations/0003_export.py": _BODY}),
         Valid(_BODY, path="tests/test_orders.py", files={"tests/test_invoices.py": _BODY}),
+        # Alembic revisions mirror each other (a downgrade undoes its upgrade) and are generated
+        Valid(
+            "from alembic import op\n\n\ndef upgrade():\n"
+            "    op.drop_constraint('item_owner_fkey', 'item', type_='foreignkey')\n    op.drop_column('item', 'owner_id')\n"
+            "    op.alter_column('item', 'new_owner_id', new_column_name='owner_id')\n    op.drop_column('user', 'id')\n"
+            "    op.alter_column('user', 'new_id', new_column_name='id')\n    op.create_primary_key('user_pkey', 'user', ['id'])\n\n\n"
+            "def downgrade():\n"
+            "    op.drop_constraint('item_owner_fkey', 'item', type_='foreignkey')\n    op.drop_column('item', 'owner_id')\n"
+            "    op.alter_column('item', 'old_owner_id', new_column_name='owner_id')\n    op.drop_column('user', 'id')\n"
+            "    op.alter_column('user', 'old_id', new_column_name='id')\n    op.create_primary_key('user_pkey', 'user', ['id'])\n",
+            path="alembic/versions/0001_ids.py",
+            files={"alembic/env.py": "from alembic import context\n"},
+        ),
+        Valid(_BODY, path="shop/testutils/middleware.py", files={"shop/testutils/factories.py": _BODY}),
         Valid(
             "DEBUG = False\nALLOWED_HOSTS = []\nTIME_ZONE = 'UTC'\nUSE_TZ = True\nLANGUAGE_CODE = 'en'\nSITE_ID = 1\n",
             path="config/settings/prod.py",
@@ -129,8 +172,9 @@ class DuplicatedBlock(ProjectRule):
     def check(self, facts: ProjectFacts) -> None:
         options = self.options if isinstance(self.options, Options) else Options()
         groups: dict[str, list[CloneWindow]] = {}
+        files = frozenset(facts.python_files)
         for window in facts.clones:
-            if not _skipped(window.path, options.include_tests):
+            if not _skipped(facts.root, window.path, options.include_tests, files):
                 groups.setdefault(window.digest, []).append(window)
         # every copy pairs with the first one (k copies give k-1 pairs, not k^2)
         pairs: dict[tuple[str, str], list[tuple[CloneWindow, CloneWindow]]] = {}
