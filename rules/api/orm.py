@@ -19,7 +19,7 @@ from rules.api.rule import FileRule
 Loop = cst.For | cst.While | cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp
 
 DJANGO_READS = frozenset(
-    "get first last count exists aggregate latest earliest in_bulk get_or_create filter exclude all values "
+    "get first last count exists aggregate latest earliest in_bulk filter exclude all values "
     "values_list order_by select_related prefetch_related annotate only defer distinct contains".split()
 )
 # manager methods that a dict or list attribute does not have with the same call shape
@@ -159,47 +159,276 @@ def chain_calls(call: cst.Call) -> list[cst.Call]:
             return inner
 
 
+# Django queryset methods that build a query without running it (the queryset is lazy)
+LAZY = frozenset(
+    "all filter exclude order_by values values_list select_related prefetch_related annotate alias only defer distinct "
+    "using none reverse select_for_update union intersection difference extra".split()
+)
+# builtins that evaluate a queryset (or any iterable) handed to them
+_EVALUATORS = frozenset(("list", "tuple", "set", "frozenset", "len", "sorted", "bool", "any", "all", "sum", "min", "max", "next", "dict"))
+# related-manager reads answered from a `prefetch_related` cache
+CACHED_READS = frozenset(("all", "count", "exists"))
+# SQLAlchemy query-building methods: nothing runs until the result is iterated or a terminal call
+SQLALCHEMY_LAZY = frozenset(
+    "query filter filter_by join outerjoin order_by options where limit offset group_by distinct with_entities select_from".split()
+)
+_CONSTANT = re.compile(r"_*[A-Z][A-Z0-9_]*")
+_CLASS = re.compile(r"_*[A-Z][a-z0-9]\w*")
+_WRAPPERS = frozenset(("enumerate", "sorted", "reversed", "zip", "list", "tuple", "set", "iter"))
+
+
+def _own_assignments(fn: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]:
+    """`name -> values` assigned to plain names in a function (nested definitions included)."""
+    found: dict[str, list[cst.BaseExpression]] = {}
+    for node in find_all(fn.body, cst.Assign):
+        assert isinstance(node, cst.Assign)
+        for target in node.targets:
+            name = dotted_name(target.target)
+            if name is not None:
+                found.setdefault(name, []).append(node.value)
+    return found
+
+
+def is_fixed_collection(expr: cst.BaseExpression | None, assigned: dict[str, list[cst.BaseExpression]], depth: int = 0) -> bool:
+    """A small collection written in the code, not rows: literals, UPPER_CASE constants,
+    `settings.X`, enum classes, `range(10)`, and their `.items()`/`enumerate(...)` views."""
+    if expr is None or depth > 3:
+        return False
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set, cst.Dict, cst.SimpleString, cst.ConcatenatedString)):
+        return all(not isinstance(e, cst.StarredElement) for e in getattr(expr, "elements", ()))
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        name = dotted_name(func) or ""
+        if name == "range":
+            return all(isinstance(a.value, (cst.Integer, cst.UnaryOperation)) for a in expr.args)
+        if name in _WRAPPERS and expr.args:
+            return all(is_fixed_collection(a.value, assigned, depth + 1) for a in expr.args)
+        if isinstance(func, cst.Attribute) and func.attr.value in ("items", "keys", "values") and not expr.args:
+            return is_fixed_collection(func.value, assigned, depth + 1)
+        return False
+    dotted = dotted_name(expr)
+    if dotted is None:
+        return False
+    parts = dotted.split(".")
+    if parts[0] == "settings" or _CONSTANT.fullmatch(parts[-1]) or parts[-1] in ("choices", "__members__"):
+        return True
+    if _CLASS.fullmatch(parts[-1]):
+        return True  # iterating a class: an Enum's members
+    values = assigned.get(dotted, [])
+    return bool(values) and all(is_fixed_collection(v, assigned, depth + 1) for v in values)
+
+
+def is_queryset(expr: cst.BaseExpression | None, assigned: dict[str, list[cst.BaseExpression]], depth: int = 0) -> bool:
+    """Rows from the database as far as the function shows: a `.objects` chain, a related
+    manager's `.all()/.filter()`, `.iterator()`, or a name assigned one of those."""
+    if expr is None or depth > 3:
+        return False
+    if isinstance(expr, cst.Call):
+        name = dotted_name(expr.func) or ""
+        if name in _WRAPPERS and expr.args:
+            return is_queryset(expr.args[0].value, assigned, depth + 1)
+        chain = receiver_chain(expr, slices=True)
+        if "objects" in chain[1:] or any(c in ("iterator", "select_related", "prefetch_related", "scalars", "query") for c in chain[:-1]):
+            return True
+        return bool(chain) and chain[0] in LAZY and len(chain) >= 3
+    if isinstance(expr, cst.Subscript):
+        return is_queryset(expr.value, assigned, depth + 1)
+    dotted = dotted_name(expr)
+    values = assigned.get(dotted, []) if dotted else []
+    return any(is_queryset(v, assigned, depth + 1) for v in values)
+
+
+def _is_endless(node: cst.While) -> bool:
+    """Not a walk over rows: `while True:` and other retry, unique-code, polling or paging
+    loops. Only `while queue:` (a collection consumed item by item) walks rows."""
+    test = node.test
+    if isinstance(test, (cst.Name, cst.Attribute)):
+        return dotted_name(test) in ("True", None) or not any(
+            method_name(c) in ("pop", "popleft", "popitem") or dotted_name(c.func) == "next"
+            for c in find_all(node.body, cst.Call)
+            if isinstance(c, cst.Call)
+        )
+    return True
+
+
+def loop_iterable(node: Loop) -> cst.BaseExpression | None:
+    if isinstance(node, cst.For):
+        return node.iter
+    if isinstance(node, cst.While):
+        return None
+    return node.for_in.iter
+
+
+def _evaluated(parts: list[cst.CSTNode]) -> set[int]:
+    """ids of expressions whose value is evaluated where they stand: loop iterables,
+    `list(...)`/`len(...)`-style arguments, `[0]` indexing, `if`/`while` tests, `not x`."""
+    out: set[int] = set()
+    for part in parts:
+        for node in find_all(part, (cst.For, cst.CompFor, cst.Call, cst.Subscript, cst.If, cst.While, cst.UnaryOperation, cst.BooleanOperation, cst.IfExp)):
+            if isinstance(node, (cst.For, cst.CompFor)):
+                out.add(id(node.iter))
+            elif isinstance(node, cst.Call):
+                if (dotted_name(node.func) or "") in _EVALUATORS and node.args:
+                    out.add(id(node.args[0].value))
+            elif isinstance(node, cst.Subscript):
+                if any(isinstance(e.slice, cst.Index) for e in node.slice):
+                    out.add(id(node.value))
+            elif isinstance(node, (cst.If, cst.While, cst.IfExp)):
+                out.add(id(node.test))
+            elif isinstance(node, cst.UnaryOperation):
+                out.add(id(node.expression))
+            elif isinstance(node, cst.BooleanOperation):
+                out.update((id(node.left), id(node.right)))
+    return out
+
+
+def _loop_parts(node: Loop) -> list[cst.CSTNode]:
+    if isinstance(node, cst.For):
+        return [node.body]
+    if isinstance(node, cst.While):
+        return [node.test, node.body]
+    parts: list[cst.CSTNode] = [node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt]
+    parts.extend(node.for_in.ifs)
+    clause: cst.CompFor | None = node.for_in.inner_for_in
+    while clause is not None:
+        parts.extend((clause.iter, *clause.ifs))
+        clause = clause.inner_for_in
+    return parts
+
+
+class LoopScope:
+    """One loop being visited: its per-iteration calls and what the function says about them."""
+
+    __slots__ = ("node", "targets", "calls", "outer", "evaluated", "fixed", "rows", "iterable")
+
+    def __init__(self, node: Loop, assigned: dict[str, list[cst.BaseExpression]]) -> None:
+        self.node = node
+        self.targets = loop_targets(node)
+        calls = loop_calls(node)
+        self.calls = {id(c) for c in calls}
+        inner: set[int] = set()
+        for call in calls:
+            inner.update(id(c) for c in chain_calls(call))
+        self.outer = self.calls - inner  # the outermost call of each method chain
+        self.evaluated = _evaluated(_loop_parts(node))
+        self.iterable = loop_iterable(node)
+        if isinstance(node, cst.While):
+            self.fixed = _is_endless(node)
+            self.rows = False
+        else:
+            self.fixed = is_fixed_collection(self.iterable, assigned)
+            self.rows = is_queryset(self.iterable, assigned)
+
+
 class PerIterationRule(FileRule):
     """Base of rules about calls made once per loop iteration: `classify` names the problem.
 
-    Each call is judged once (the outermost of a method chain), however deeply loops nest.
+    A call is judged once, against the innermost loop that runs it on every iteration, and
+    only as the outermost call of its method chain (`X.objects.filter(...).update()` is one
+    write, not a read plus a write). Loops over fixed collections (literals, constants,
+    `settings.X`, enums) and `while True:` retry loops do not count, nor do one-off code
+    (migrations, management commands) and tests.
     """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._seen: set[int] = set()
+        self._loops: list[LoopScope] = []
+        self._functions: list[dict[str, list[cst.BaseExpression]]] = []
+        self._quiet = self.ctx.has_role(Role.TEST, Role.MIGRATION, Role.MANAGEMENT_COMMAND)
 
-    def classify(self, call: cst.Call, loop_vars: set[str]) -> str | None:
+    def classify(self, call: cst.Call, loop: LoopScope, loops: list[LoopScope]) -> str | None:
         raise NotImplementedError
 
-    def _loop(self, node: Loop) -> None:
-        if self.ctx.has_role(Role.TEST):
-            return  # fixtures built in a loop are not a production query pattern
-        loop_vars = loop_targets(node)
-        for call in loop_calls(node):
-            if id(call) in self._seen:
-                continue
-            message = self.classify(call, loop_vars)
-            if message is None:
-                continue
-            self._seen.add(id(call))
-            self._seen.update(id(c) for c in chain_calls(call))
-            self.report(call.func, message)
+    @property
+    def assigned(self) -> dict[str, list[cst.BaseExpression]]:
+        return self._functions[-1] if self._functions else {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.append(_own_assignments(node))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._quiet:
+            return
+        key = id(node)
+        for depth in range(len(self._loops) - 1, -1, -1):
+            loop = self._loops[depth]
+            if key not in loop.calls:
+                continue  # e.g. the iterable of an inner loop: it belongs to the outer one
+            if key not in loop.outer:
+                return
+            enclosing = self._loops[: depth + 1]
+            if all(scope.fixed for scope in enclosing):
+                return
+            message = self.classify(node, loop, enclosing)
+            if message is not None:
+                self.report(node.func, message)
+            return
+
+    def _push(self, node: Loop) -> None:
+        self._loops.append(LoopScope(node, self.assigned))
+
+    def _pop(self, node: Loop) -> None:
+        self._loops.pop()
 
     def visit_For(self, node: cst.For) -> None:
-        self._loop(node)
+        self._push(node)
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._pop(original_node)
 
     def visit_While(self, node: cst.While) -> None:
-        self._loop(node)
+        self._push(node)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._pop(original_node)
 
     def visit_ListComp(self, node: cst.ListComp) -> None:
-        self._loop(node)
+        self._push(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp) -> None:
+        self._pop(original_node)
 
     def visit_SetComp(self, node: cst.SetComp) -> None:
-        self._loop(node)
+        self._push(node)
+
+    def leave_SetComp(self, original_node: cst.SetComp) -> None:
+        self._pop(original_node)
 
     def visit_DictComp(self, node: cst.DictComp) -> None:
-        self._loop(node)
+        self._push(node)
+
+    def leave_DictComp(self, original_node: cst.DictComp) -> None:
+        self._pop(original_node)
 
     def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
-        self._loop(node)
+        self._push(node)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp) -> None:
+        self._pop(original_node)
+
+
+def prefetched(expr: cst.BaseExpression | None, assigned: dict[str, list[cst.BaseExpression]], depth: int = 0) -> set[str]:
+    """Relation names a queryset prefetches: `prefetch_related("lines__product", Prefetch("tags"))` -> {lines, tags}."""
+    names: set[str] = set()
+    if expr is None or depth > 3:
+        return names
+    for call in find_all(expr, cst.Call):
+        assert isinstance(call, cst.Call)
+        func = call.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        args = call.args if last == "prefetch_related" else call.args[:1] if last == "Prefetch" else ()
+        for arg in args:
+            value = arg.value
+            if isinstance(value, cst.Call) and (dotted_name(value.func) or "").endswith("Prefetch") and value.args:
+                value = value.args[0].value
+            if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+                names.add(value.evaluated_value.split("__")[0])
+    for node in find_all(expr, cst.Name):
+        assert isinstance(node, cst.Name)
+        for value in assigned.get(node.value, ()):
+            if value is not expr:
+                names |= prefetched(value, assigned, depth + 1)
+    return names

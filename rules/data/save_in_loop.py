@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
-from rules.api.orm import PerIterationRule, call_text, is_django_manager_call, method_name, session_receiver
+from rules.api import Invalid, RuleMeta, Scope, Severity, Valid, dotted_name, find_all, get_kwarg, is_logger
+from rules.api.orm import LoopScope, PerIterationRule, call_text, is_django_manager_call, method_name, session_receiver
+
+_WRITES = frozenset(("save", "create", "update", "delete", "get_or_create", "update_or_create", "commit", "add", "flush", "merge"))
+_MANAGER_WRITES = frozenset(("create", "update", "delete", "get_or_create", "update_or_create"))
+# per-item calls that only collect or report: they do not make a loop per-item processing
+_HARMLESS = frozenset(("append", "extend", "insert", "setdefault", "pop", "remove", "discard", "clear", "bulk_create", "bulk_update", "refresh_from_db", "full_clean", "set", "clean"))
 
 
 class SaveInLoop(PerIterationRule):
@@ -36,8 +41,15 @@ class SaveInLoop(PerIterationRule):
     ## Fix
     None: the bulk form depends on the fields and on what the loop does between writes.
 
-    Quiet on `bulk_create`/`bulk_update`, on `session.add(...)` (flushed together), and on
-    writes made once after the loop. Quiet in tests (fixtures built in a loop).
+    Reports only loops that do nothing per item but prepare and write rows, so that one bulk
+    statement could replace them. Quiet on `bulk_create`/`bulk_update`, on `session.add(...)`
+    (flushed together), and on writes made once after the loop; on loops that also do other
+    work per item (send mail, log an action, schedule a task, call a service), since they
+    process items one by one on purpose; on rows whose key the loop uses right after the
+    write; on receivers that are not model instances as far as the module shows
+    (`pdf.save(path)`, `form.save()`); on loops over fixed collections (literals, constants,
+    `settings.LANGUAGES`, enums) and `while True:`; and in tests, migrations and management
+    commands (one-off scripts).
     """
 
     meta = RuleMeta(
@@ -49,6 +61,64 @@ class SaveInLoop(PerIterationRule):
         Valid("def load(session, rows):\n    for row in rows:\n        session.add(User(**row))\n    session.commit()\n"),
         Valid("def merge(target, parts):\n    for part in parts:\n        target.update(part)\n    return target\n"),
         Valid("def clear(cache, keys):\n    for key in keys:\n        cache.delete(key)\n"),
+        # pikepdf's `save(path)` writes a file, not a row
+        Valid(
+            """
+            import pikepdf
+
+
+            def split(pages, out_dir):
+                for i, page in enumerate(pages):
+                    dst = pikepdf.new()
+                    dst.pages.append(page)
+                    dst.save(out_dir / f"{i}.pdf")
+            """
+        ),
+        # a data migration is a one-off script
+        Valid(
+            "def fwd(apps, schema_editor):\n    Event = apps.get_model('base', 'Event')\n    for e in Event.objects.all():\n"
+            "        e.slug = e.slug.lower()\n        e.save()\n",
+            path="shop/migrations/0042_lower_slugs.py",
+        ),
+        # per-item processing: the write records what the loop did for that item
+        Valid(
+            """
+            from django.db import models
+
+
+            def send_reminders(orders):
+                for order in Order.objects.filter(reminded=False):
+                    send_mail(order.email, "Reminder")
+                    order.reminded = True
+                    order.save(update_fields=["reminded"])
+            """
+        ),
+        # a small fixed collection, Django forms, and a copy whose key the loop needs
+        Valid(
+            """
+            from django.conf import settings
+
+
+            def defaults(event):
+                for code, _name in settings.LANGUAGES:
+                    Translation.objects.create(event=event, language=code)
+
+
+            def save_all(formset):
+                for form in formset.forms:
+                    form.save()
+
+
+            def clone(lists, subevents, items):
+                through = []
+                for se in subevents:
+                    cl = copy.copy(lists[0])
+                    cl.pk = None
+                    cl.subevent = se
+                    cl.save()
+                    through.extend(Through(list_id=cl.pk, item_id=i.pk) for i in items)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -74,25 +144,112 @@ class SaveInLoop(PerIterationRule):
                     await session.commit()  # <- RV602
 
 
-            def purge(orders):
-                for order in orders:
+            def purge(before):
+                for order in Order.objects.filter(created__lt=before):
                     order.delete()  # <- RV602
+            """
+        ),
+        Invalid(
+            """
+            from django.db import models
+
+
+            def close_all(event):
+                for quota in event.quotas.all():
+                    quota.closed = True
+                    quota.save()  # <- RV602
+                for pk in event.voucher_ids:
+                    Voucher.objects.filter(pk=pk).update(redeemed=0)  # <- RV602
             """
         ),
     ]
 
-    def classify(self, call: cst.Call, loop_vars: set[str]) -> str | None:
+    def classify(self, call: cst.Call, loop: LoopScope, loops: list[LoopScope]) -> str | None:
         method = method_name(call)
-        if method not in ("save", "create", "update", "delete", "get_or_create", "update_or_create", "commit"):
+        if method not in _WRITES:
             return None
         label = call_text(call)
-        if method == "save" and not is_django_manager_call(call):
-            return f"`{label}` writes one row per iteration: collect the objects and call `bulk_update`/`bulk_create` once"
-        if is_django_manager_call(call) and method in ("create", "update", "delete", "get_or_create", "update_or_create"):
+        manager = is_django_manager_call(call)
+        if method == "commit":
+            if session_receiver(call) is None or not self._batchable(loop, call, None):
+                return None
+            return f"`{label}` commits once per row: commit once after the loop, or use `session.execute(update(...))`"
+        if manager:
+            if method not in _MANAGER_WRITES or not self._batchable(loop, call, None):
+                return None
             remedy = "`bulk_create`" if method == "create" else "one `update()`/`delete()` over `filter(pk__in=...)`"
             return f"`{label}` writes once per iteration: use {remedy} after the loop"
-        if method == "delete" and not call.args and session_receiver(call) is None:
-            return f"`{label}` deletes one row per iteration: delete them together with `filter(pk__in=...).delete()`"
-        if method == "commit" and session_receiver(call) is not None:
-            return f"`{label}` commits once per row: commit once after the loop, or use `session.execute(update(...))`"
-        return None
+        if method not in ("save", "delete") or any(arg.keyword is None for arg in call.args):
+            return None  # `Model.save()`/`.delete()` take keywords only: `pdf.save(path)`, `cache.delete(key)` are not rows
+        if not isinstance(call.func, cst.Attribute) or session_receiver(call) is not None:
+            return None
+        receiver = call.func.value
+        if not self._is_model(receiver, call, loops) or not self._batchable(loop, call, receiver):
+            return None
+        if method == "save":
+            return f"`{label}` writes one row per iteration: collect the objects and call `bulk_update`/`bulk_create` once"
+        return f"`{label}` deletes one row per iteration: delete them together with `filter(pk__in=...).delete()`"
+
+    def _is_model(self, receiver: cst.BaseExpression, call: cst.Call, loops: list[LoopScope]) -> bool:
+        """Whether the receiver is a model instance as far as the function shows."""
+        name = dotted_name(receiver)
+        if name is None:
+            return get_kwarg(call, "update_fields") is not None
+        if "form" in name.rsplit(".", 1)[-1].lower():
+            return False  # a Django form: `form.save()` per form is what a formset does
+        head = name.split(".")[0]
+        for scope in reversed(loops):
+            if head in scope.targets:
+                if scope.rows:
+                    return True
+                source = dotted_name(scope.iterable) if scope.iterable is not None else None
+                if source is not None and "form" in source.rsplit(".", 1)[-1].lower():
+                    return False
+                break
+        for value in self.assigned.get(name, ()):
+            if isinstance(value, cst.Call) and not _model_factory(value, self.ctx.qualified_name(value.func) or ""):
+                return False
+        return get_kwarg(call, "update_fields") is not None or "django" in self.ctx.frameworks or "." in name or bool(loops[-1].rows)
+
+    def _batchable(self, loop: LoopScope, write: cst.Call, receiver: cst.BaseExpression | None) -> bool:
+        """The loop only prepares rows and writes them: nothing else happens per item.
+
+        A loop that also sends mail, logs an action, schedules a task or calls a service per
+        item processes items one by one on purpose; the write is the smallest part of it.
+        """
+        node = loop.node
+        if not isinstance(node, (cst.For, cst.While)):
+            return True  # a comprehension only collects
+        for stmt in find_all(node.body, (cst.Expr, cst.Return, cst.Yield, cst.With, cst.Raise)):
+            if not isinstance(stmt, cst.Expr):
+                return False
+            value = stmt.value.expression if isinstance(stmt.value, cst.Await) else stmt.value
+            if not isinstance(value, cst.Call) or value is write:
+                continue
+            method = method_name(value)
+            callee = dotted_name(value.func) or ""
+            if method in _WRITES or method in _HARMLESS or callee in ("setattr", "print") or is_logger(value.func.value if isinstance(value.func, cst.Attribute) else value.func, self.ctx):
+                continue
+            return False
+        if receiver is not None:
+            own = dotted_name(receiver)
+            targets = {id(t.target) for t in find_all(node.body, cst.AssignTarget) if isinstance(t, cst.AssignTarget)}
+            for attr in find_all(node.body, cst.Attribute):
+                assert isinstance(attr, cst.Attribute)
+                if attr.attr.value in ("pk", "id") and id(attr) not in targets and dotted_name(attr.value) == own:
+                    return False  # the saved row's key is used: the loop needs each row written now
+        return True
+
+
+def _model_factory(value: cst.Call, qualified: str) -> bool:
+    """A call that may return a model instance: `Model(...)`, `X.objects.get(...)`, `copy(obj)`,
+    a related manager; not a third-party factory such as `pikepdf.new()` or `Image.open()`."""
+    if is_django_manager_call(value):
+        return True
+    head = qualified.split(".")[0]
+    last = qualified.rsplit(".", 1)[-1]
+    if head in ("copy", "django") or qualified.startswith("<module>"):
+        return True
+    if "." in qualified and head not in ("self", "cls") and qualified != dotted_name(value.func):
+        return False  # resolved through an import of another package
+    return bool(last[:1].isupper()) or method_name(value) in ("get", "first", "last", "create", "get_or_create", "latest", "earliest")
