@@ -52,6 +52,14 @@ def run_example(rule: type[Rule], example: Valid | Invalid) -> tuple[Expected, A
     expected = strip_markers(example.source)
     if rule.meta.scope is Scope.PROJECT:
         return expected, _run_project(rule, example, expected)
+    if example.files:  # a file rule that looks at its neighbours (RV905's lock files): give it a folder
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder)
+            for path, text in {**example.files, example.path: expected.source}.items():
+                (root / path).parent.mkdir(parents=True, exist_ok=True)
+                (root / path).write_text(text)
+            analysis = analyze(engine_for(rule), expected.source, (root / example.path).as_posix())
+        return expected, analysis
     return expected, analyze(engine_for(rule), expected.source, example.path)
 
 

@@ -2,8 +2,33 @@
 
 from __future__ import annotations
 
+import fnmatch
+from pathlib import Path
+
 from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
 from rules.api.configdata import ConfigData, ConfigRule, FileKind, RequirementsFile
+
+# lock files that pin what is installed, whatever the requirements say
+_LOCKS = ("uv.lock", "poetry.lock", "Pipfile.lock", "pdm.lock", "requirements*.lock", "*.lock.txt")
+
+
+def _locked(path: str) -> bool:
+    """A lock file at the project root (beside the file, or above a `requirements/` folder), or a
+    pip-tools source (`x.in` beside `x.txt`): the project pins elsewhere, these are its inputs."""
+    file = Path(path)
+    folders = [file.parent]
+    if file.parent.name == "requirements":
+        folders.append(file.parent.parent)
+    if file.with_suffix(".in").is_file():
+        return True
+    for folder in folders:
+        try:
+            names = [entry.name for entry in folder.iterdir() if entry.is_file()]
+        except OSError:
+            continue  # an unreadable folder shows no lock file
+        if any(fnmatch.fnmatch(name, pattern) for name in names for pattern in _LOCKS):
+            return True
+    return False
 
 
 class UnpinnedRequirement(ConfigRule):
@@ -35,7 +60,10 @@ class UnpinnedRequirement(ConfigRule):
     application has no `[build-system]`, or says `package-mode = false` / `package = false`).
 
     Quiet on constraints files, libraries' pyproject (ranges are right there), URL and VCS
-    requirements, and `-r`/`-c`/`-e` lines.
+    requirements, `-r`/`-c`/`-e` lines, and projects that pin with a lock file (`uv.lock`,
+    `poetry.lock`, `Pipfile.lock`, `pdm.lock`, `requirements*.lock` beside the file or above
+    its `requirements/` folder) or compile the file with pip-tools (`x.in` beside `x.txt`):
+    there the ranges are the inputs of the lock, as they should be.
     """
 
     kinds = frozenset((FileKind.REQUIREMENTS, FileKind.PYPROJECT))
@@ -49,6 +77,9 @@ class UnpinnedRequirement(ConfigRule):
             '[build-system]\nrequires = ["setuptools"]\n\n[project]\nname = "lib"\ndependencies = ["requests>=2"]\n',
             path="pyproject.toml",
         ),
+        # the project pins with a lock file: the requirements are its inputs
+        Valid("django>=4.2\nrequests\n", path="requirements.txt", files={"uv.lock": "version = 1\n"}),
+        Valid("celery~=5.3\n", path="requirements/prod.txt", files={"poetry.lock": "", "requirements/prod.in": "celery~=5.3\n"}),
     ]
     INVALID = [
         Invalid("django>=4.2  # <- RV905\nrequests  # <- RV905\ngunicorn==22.0.0\n", path="requirements.txt"),
@@ -60,7 +91,7 @@ class UnpinnedRequirement(ConfigRule):
     ]
 
     def check(self, data: ConfigData) -> None:
-        if not isinstance(data, RequirementsFile) or data.constraints:
+        if not isinstance(data, RequirementsFile) or data.constraints or _locked(self.ctx.path):
             return
         for entry in data.entries:
             if entry.url is not None:
