@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         default=Severity.WARNING.value,
         help="lowest severity that makes the exit code 1 (default: warning)",
     )
+    check.add_argument("--preview", action="store_true", help="also run preview rules (measured precision below 90%%)")
     check.add_argument("--fix", action="store_true", help="apply safe fixes in place (only when the result parses)")
     check.add_argument("--diff", metavar="REV", help="report only findings on lines changed since git revision REV")
     check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in FILE")
@@ -77,6 +78,8 @@ def _load(args: argparse.Namespace) -> Config:
         overrides["select"] = args.select
     if args.ignore is not None:
         overrides["ignore"] = args.ignore
+    if args.preview:
+        overrides["preview"] = True
     return config.merged(overrides, "command line") if overrides else config
 
 

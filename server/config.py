@@ -17,7 +17,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from rules.api import Rule, Severity
-from rules.registry import all_rules, by_name, resolve_selector
+from rules.precision import is_preview, preview_reason
+from rules.registry import all_rules, by_code, by_name, resolve_selector
 
 
 class ConfigError(Exception):
@@ -40,6 +41,7 @@ _KEYS = {
     "rules",
     "baseline",
     "file-types",
+    "preview",
 }
 DEFAULT_EXCLUDE = (
     ".git",
@@ -71,6 +73,7 @@ class Config:
     rule_options: tuple[tuple[str, object], ...] = ()
     baseline: str | None = None  # relative to `root`
     file_types: tuple[tuple[str, str], ...] = ()  # glob -> kind, for custom file names
+    preview: bool = False  # also run the rules whose measured precision is below the bar
     # found in the project, not configured: modules DJANGO_SETTINGS_MODULE points at
     settings_modules: tuple[str, ...] = ()
     # found in the project's settings: framework defaults configured there (DEFAULT_THROTTLE_CLASSES...)
@@ -83,6 +86,7 @@ class Config:
         """Everything that changes findings (cache key part)."""
         return (
             self.select,
+            self.preview,
             self.ignore,
             self.severity,
             self.per_file_ignores,
@@ -107,6 +111,7 @@ class Config:
     def rule_states(self, path: str) -> dict[str, str]:
         """code -> "enabled" or the reason it is off, for `--show-settings`."""
         selected = _expand(self.select, self.source, "select") if self.select is not None else {r.meta.code for r in all_rules()}
+        exact = _exact(self.select)
         ignored = _expand(self.ignore, self.source, "ignore")
         per_file: set[str] = set()
         posix = PurePosixPath(path.replace("\\", "/"))
@@ -118,6 +123,8 @@ class Config:
             code = rule.meta.code
             if code not in selected:
                 states[code] = "not selected"
+            elif is_preview(code) and not self.preview and code not in exact:
+                states[code] = f"preview: {preview_reason(code)}; enable with `preview = true`, --preview or by selecting {code}"
             elif code in ignored:
                 states[code] = "ignored"
             elif code in per_file:
@@ -161,6 +168,8 @@ def _set_fields(table: Mapping[str, object]) -> set[str]:
         out.add("baseline")
     if "file-types" in table:
         out.add("file_types")
+    if "preview" in table:
+        out.add("preview")
     return out
 
 
@@ -186,6 +195,16 @@ def _expand(selectors: tuple[str, ...] | None, source: str, key: str) -> set[str
             codes.update(rule.meta.code for rule in resolve_selector(selector))
         except KeyError:
             raise ConfigError(key, source, f"unknown rule code or name {selector!r}") from None
+    return codes
+
+
+def _exact(selectors: tuple[str, ...] | None) -> set[str]:
+    """Codes named exactly (a code or a rule name, not a prefix): these turn a preview rule on."""
+    codes: set[str] = set()
+    for selector in selectors or ():
+        rule = by_name().get(selector.strip()) or by_code().get(selector.strip().upper())
+        if rule is not None:
+            codes.add(rule.meta.code)
     return codes
 
 
@@ -257,6 +276,9 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
     baseline = table.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise ConfigError("baseline", source, "expected a file path")
+    preview = table.get("preview", False)
+    if not isinstance(preview, bool):
+        raise ConfigError("preview", source, "expected true or false")
     report_syntax = table.get("report-syntax-errors", False)
     if not isinstance(report_syntax, bool):
         raise ConfigError("report-syntax-errors", source, "expected true or false")
@@ -270,6 +292,7 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
         rule_options=_rule_options(table.get("rules", {}), source),
         baseline=baseline,
         file_types=tuple((str(k), str(v)) for k, v in file_types_table.items()),
+        preview=preview,
         source=source,
         root=root,
     )

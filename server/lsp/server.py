@@ -50,6 +50,7 @@ _FILE_KEYS = {
     "exclude": "exclude",
     "reportSyntaxErrors": "report-syntax-errors",
     "rules": "rules",
+    "preview": "preview",
 }
 _EDITOR_KEYS = {
     "enable",

@@ -11,6 +11,7 @@ export interface Settings {
   severity: Record<string, string>;
   select: string[];
   ignore: string[];
+  preview: boolean;
   args: string[];
   interpreter: string[];
   importStrategy: 'useBundled' | 'fromEnvironment';
@@ -26,6 +27,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     severity: config.get<Record<string, string>>('severity', {}),
     select: config.get<string[]>('select', []),
     ignore: config.get<string[]>('ignore', []),
+    preview: config.get<boolean>('preview', false),
     args: config.get<string[]>('args', []),
     interpreter: config.get<string[]>('interpreter', []),
     importStrategy: config.get<'useBundled' | 'fromEnvironment'>('importStrategy', 'useBundled'),
@@ -43,6 +45,8 @@ export function serverSettings(settings: Settings): Record<string, unknown> {
       severity: settings.severity,
       select: settings.select,
       ignore: settings.ignore,
+      // only an explicit `true` is sent: unset must not hide `preview = true` in the project's file
+      preview: settings.preview ? true : null,
       logLevel: settings.trace === 'verbose' ? 'debug' : 'warning',
     },
   };
