@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
 from rules.api import (
-    FileRule,
     FixBuilder,
     Invalid,
+    Located,
+    ModuleRule,
     RuleMeta,
     Safety,
     Scope,
@@ -24,26 +26,55 @@ from rules.api import (
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 # qualified names (after alias resolution) of calls that wait without bound when given no timeout
-_CALLS = frozenset(
-    [f"requests.{v}" for v in _VERBS]
-    + [f"requests.api.{v}" for v in _VERBS]
-    + [f"httpx.{v}" for v in (*_VERBS, "stream")]
-    + ["urllib.request.urlopen"]
+_BLOCKING = frozenset(
+    [f"requests.{v}" for v in _VERBS] + [f"requests.api.{v}" for v in _VERBS] + ["urllib.request.urlopen", "urllib3.request"]
 )
-_SESSIONS = frozenset(("requests.Session", "requests.session", "requests.sessions.Session", "httpx.Client", "httpx.AsyncClient"))
-_SESSION_METHODS = frozenset((*_VERBS, "stream"))
+# httpx functions: a 5 s default timeout, unless `timeout=None` turns it off
+_HTTPX = frozenset(f"httpx.{v}" for v in (*_VERBS, "stream"))
+_SESSIONS = frozenset(("requests.Session", "requests.session", "requests.sessions.Session", "urllib3.PoolManager"))
+_HTTPX_CLIENTS = frozenset(("httpx.Client", "httpx.AsyncClient"))
+_SESSION_METHODS = frozenset((*_VERBS, "stream", "urlopen"))
 
 
-class HttpCallWithoutTimeout(FileRule):
+@dataclass(frozen=True, slots=True)
+class Call:
+    """An HTTP call to report once the module is known: `kind` is "missing" or "none"."""
+
+    node: cst.Call
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionAttr:
+    """`self.<attr> = requests.Session()` in a method of class `owner`."""
+
+    owner: str
+    attr: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttrCall:
+    """`self.<attr>.get(...)` with no timeout, in a method of class `owner`."""
+
+    node: cst.Call
+    owner: str
+    attr: str
+    method: str
+
+
+class HttpCallWithoutTimeout(ModuleRule):
     """
     ## What it does
-    Finds HTTP calls that pass no `timeout=`: `requests` functions and `Session` methods,
-    `httpx` functions and clients created without a timeout, and `urllib.request.urlopen`.
+    Finds HTTP calls that can wait forever: `requests` functions and `Session` methods
+    (also a session kept on `self` or in a module global) and `urllib.request.urlopen`
+    with no `timeout=`, and any of these or `httpx` given `timeout=None`.
 
     ## Why is this bad?
     `requests` and `urlopen` never time out by default: an upstream that accepts the
     connection and then goes quiet holds the worker forever, and a handful of those drain
     the gunicorn/uvicorn pool. An explicit timeout states how long the caller may wait.
+    `httpx` waits 5 s by default, so only `timeout=None` (which turns that off) is reported.
 
     ## Example
     ```python
@@ -58,8 +89,9 @@ class HttpCallWithoutTimeout(FileRule):
     Appends `timeout=<timeout>` (the `timeout` option, default 10). Safe: it only bounds a
     wait that had no bound; every other argument stays as written.
 
-    Quiet when a `timeout` is passed by keyword or may come from `**kwargs`, and on clients
-    built with `httpx.Client(timeout=...)`.
+    Quiet when a `timeout` is passed by keyword or may come from `**kwargs`, and on `httpx`
+    functions and clients without `timeout=` (they have a 5 s default).
+    `timeout=None` gets no fix: it was written on purpose, so the bound needs a decision.
     """
 
     @dataclass(frozen=True, slots=True)
@@ -71,8 +103,8 @@ class HttpCallWithoutTimeout(FileRule):
         name="http-call-without-timeout",
         family="io",
         severity=Severity.WARNING,
-        scope=Scope.FILE,
-        frameworks=("requests", "httpx", "urllib"),
+        scope=Scope.MODULE,
+        frameworks=("requests", "httpx", "urllib", "urllib3"),
         fix=Safety.SAFE,
     )
 
@@ -83,6 +115,28 @@ class HttpCallWithoutTimeout(FileRule):
         Valid("def get(url): ...\nget(URL)\n"),
         Valid("import httpx\n\nasync def f():\n    async with httpx.AsyncClient(timeout=5) as client:\n        await client.get(URL)\n"),
         Valid("import requests\n\ndef f(session):\n    return session.get(URL)\n"),
+        # httpx has a 5 s default timeout
+        Valid(
+            """
+            import httpx
+
+
+            def latest_release():
+                return httpx.get("https://api.github.com/repos/o/r/releases/latest").json()
+
+
+            class Client:
+                def __init__(self):
+                    self.http = httpx.Client(base_url=API)
+
+                def fetch(self, path):
+                    return self.http.get(path)
+            """
+        ),
+        Valid(
+            "import requests\n\n\nclass Api:\n    def __init__(self):\n        self.session = requests.Session()\n\n"
+            "    def fetch(self, url):\n        return self.session.get(url, timeout=5)\n"
+        ),
     ]
     INVALID = [
         Invalid(
@@ -151,30 +205,76 @@ class HttpCallWithoutTimeout(FileRule):
             from urllib.request import urlopen
 
             def load(url):
-                client = httpx.Client()
+                client = httpx.Client(timeout=None)
                 client.get(url)  # <- RV301
                 return urlopen(url).read()  # <- RV301
             """
+        ),
+        Invalid(
+            """
+            import httpx
+            import requests
+
+
+            class Api:
+                def __init__(self):
+                    self.session = requests.Session()
+
+                def fetch(self, url):
+                    return self.session.get(url)  # <- RV301
+
+                def stream(self, url):
+                    requests.get(url, timeout=None)  # <- RV301
+                    return httpx.get(url, timeout=None)  # <- RV301
+            """,
+            fixed="""
+            import httpx
+            import requests
+
+
+            class Api:
+                def __init__(self):
+                    self.session = requests.Session()
+
+                def fetch(self, url):
+                    return self.session.get(url, timeout=10)
+
+                def stream(self, url):
+                    requests.get(url, timeout=None)
+                    return httpx.get(url, timeout=None)
+            """,
         ),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._sessions: set[str] = {
-            name for name, callee in self.ctx.module_calls.items() if callee in _SESSIONS
-        }
+        self._sessions: set[str] = {name for name, callee in self.ctx.module_calls.items() if callee in _SESSIONS}
+        self._classes: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
 
     def _session_call(self, value: cst.BaseExpression) -> bool:
-        """A call that makes a client with no timeout of its own."""
+        """A call that makes a client with no timeout of its own (httpx's only with `timeout=None`)."""
         if not isinstance(value, cst.Call):
             return False
-        return self.ctx.qualified_name(value.func) in _SESSIONS and get_kwarg(value, "timeout") is None
+        name = self.ctx.qualified_name(value.func)
+        if name in _HTTPX_CLIENTS:
+            return _is_none(get_kwarg(value, "timeout"))
+        return name in _SESSIONS
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if self._session_call(node.value):
             for target in node.targets:
                 name = dotted_name(target.target)
-                if name:
+                if name is None:
+                    continue
+                if name.startswith("self.") and name.count(".") == 1 and self._classes:
+                    self.fact(SessionAttr(self._classes[-1], name[5:]))
+                else:
                     self._sessions.add(name)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
@@ -183,28 +283,56 @@ class HttpCallWithoutTimeout(FileRule):
             if name:
                 self._sessions.add(name)
 
-    def _label(self, node: cst.Call) -> str | None:
+    def visit_Call(self, node: cst.Call) -> None:
+        if has_star_kwargs(node):
+            return
+        timeout = get_kwarg(node, "timeout")
         func = node.func
         qualified = self.ctx.qualified_name(func)
-        if qualified in _CALLS:
-            return qualified
-        if isinstance(func, cst.Attribute) and func.attr.value in _SESSION_METHODS:
-            owner = dotted_name(func.value)
-            if (owner is not None and owner in self._sessions) or self._session_call(func.value):
-                return f"{owner or 'session'}.{func.attr.value}"
-        return None
-
-    def visit_Call(self, node: cst.Call) -> None:
-        label = self._label(node)
-        if label is None or get_kwarg(node, "timeout") is not None or has_star_kwargs(node):
+        if qualified in _BLOCKING or qualified in _HTTPX:
+            if timeout is None and qualified in _BLOCKING:
+                self.fact(Call(node, qualified, "missing"))
+            elif _is_none(timeout):
+                self.fact(Call(node, qualified, "none"))
             return
-        timeout = self.options.timeout  # type: ignore[attr-defined]
+        if not isinstance(func, cst.Attribute) or func.attr.value not in _SESSION_METHODS:
+            return
+        owner = dotted_name(func.value)
+        if (owner is not None and owner in self._sessions) or self._session_call(func.value):
+            if timeout is None:
+                self.fact(Call(node, f"{owner or 'session'}.{func.attr.value}", "missing"))
+            elif _is_none(timeout):
+                self.fact(Call(node, f"{owner or 'session'}.{func.attr.value}", "none"))
+        elif timeout is None and owner is not None and owner.startswith("self.") and owner.count(".") == 1 and self._classes:
+            self.fact(AttrCall(node, self._classes[-1], owner[5:], func.attr.value))
 
-        def build(builder: FixBuilder, call: cst.Call = node) -> None:
-            builder.replace(call, append_arg(call, kwarg("timeout", str(timeout))))
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        bound = {(f.value.owner, f.value.attr) for f in facts if isinstance(f.value, SessionAttr)}
+        for fact in facts:
+            value = fact.value
+            if isinstance(value, AttrCall) and (value.owner, value.attr) in bound:
+                value = Call(value.node, f"self.{value.attr}.{value.method}", "missing")
+            if isinstance(value, Call):
+                self._report(value, fact.block)
+
+    def _report(self, call: Call, at: object) -> None:
+        seconds = self.options.timeout  # type: ignore[attr-defined]
+        node = call.node
+        if call.kind == "none":
+            # no fix: `None` was written on purpose, and replacing it changes behaviour
+            self.report(node.func, f"`{call.label}` gets `timeout=None`: a silent server blocks this worker forever", at=at)
+            return
+
+        def build(builder: FixBuilder) -> None:
+            builder.replace(node, append_arg(node, kwarg("timeout", str(seconds))))
 
         self.report(
             node.func,
-            f"`{label}` has no `timeout=`: a silent server blocks this worker forever",
-            fix=self.fix(f"Add `timeout={timeout}`", build),
+            f"`{call.label}` has no `timeout=`: a silent server blocks this worker forever",
+            fix=self.fix(f"Add `timeout={seconds}`", build),
+            at=at,
         )
+
+
+def _is_none(arg: cst.Arg | None) -> bool:
+    return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "None"
