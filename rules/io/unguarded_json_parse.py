@@ -28,6 +28,12 @@ _REQUEST_NAMES = frozenset(("request", "req"))
 _VIEW_BASES = re.compile(r"(View|ViewSet|APIView|Resource|Controller|Handler|Endpoint)$")
 
 
+def _mentions_request(expr: cst.BaseExpression) -> bool:
+    """`self.request...` (class-based views keep the request on `self`)."""
+    name = dotted_name(expr.func.value if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) else expr) or ""
+    return any(part in _REQUEST_NAMES for part in name.split(".")[1:2]) or "self.request" in cst.Module([]).code_for_node(expr)
+
+
 class UnguardedJsonParse(FileRule):
     """
     ## What it does
@@ -58,8 +64,8 @@ class UnguardedJsonParse(FileRule):
     framework does (`JsonResponse`/`Response`/`HTTPException`/`HttpError`/a Flask tuple)
     (unsafe: the rest of the function may rely on the variable being set).
 
-    Quiet on parsing constants, files and other trusted data, and on calls already inside a
-    handler for those errors.
+    Quiet on parsing constants, files and other trusted data (also rows looked up with a
+    request value), and on calls already inside a handler for those errors.
     """
 
     meta = RuleMeta(
@@ -74,6 +80,11 @@ class UnguardedJsonParse(FileRule):
         Valid("import json\n\n\ndef load_config(path):\n    with open(path) as f:\n        return json.loads(f.read())\n"),
         Valid("import json\n\n\ndef view(request):\n    return json.loads('{\"a\": 1}')\n"),
         Valid("import json\n\n\nclass Parser:\n    def parse_body(self, request):\n        return json.loads(request.body)\n"),
+        # stored data looked up with a request value is not request data
+        Valid(
+            "import json\n\n\ndef replay(request):\n    call = Key.objects.get(key=request.headers['Idempotency-Key'])\n"
+            "    return json.loads(call.response_headers)\n"
+        ),
     ]
     INVALID = [
         Invalid(
@@ -211,7 +222,33 @@ class UnguardedJsonParse(FileRule):
         return names is None or any(n.rsplit(".", 1)[-1] in _CATCHES for n in names)
 
     def _tainted(self, expr: cst.BaseExpression, names: set[str]) -> bool:
-        return any(isinstance(n, cst.Name) and n.value in names for n in find_all(expr, cst.Name))
+        """Request data itself, or text taken from it (`request.body.decode()`, `await request.body()`).
+
+        A value looked up *with* request data (`Key.objects.get(key=request.headers[...])`) is
+        stored data, not request data: only the receiver of a method call carries the taint.
+        """
+        node: cst.BaseExpression = expr
+        while True:
+            if isinstance(node, cst.Await):
+                node = node.expression
+            elif isinstance(node, cst.Call):
+                func = node.func
+                if isinstance(func, cst.Attribute):
+                    node = func.value
+                elif dotted_name(func) in ("str", "bytes") and node.args:
+                    node = node.args[0].value
+                else:
+                    return False
+            elif isinstance(node, cst.Attribute):
+                node = node.value
+            elif isinstance(node, cst.Subscript):
+                node = node.value
+            elif isinstance(node, cst.BinaryOperation):
+                return self._tainted(node.left, names) or self._tainted(node.right, names)
+            elif isinstance(node, cst.Name):
+                return node.value in names or node.value == "self" and _mentions_request(expr)
+            else:
+                return False
 
     def visit_Call(self, node: cst.Call) -> None:
         view = self._views[-1] if self._views else None
