@@ -9,7 +9,10 @@ import libcst as cst
 
 from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, find_all
 
-_CURSOR = re.compile(r"cursor|after|before|since|until|last_id|last_seen|offset|start_after|marker|from_id|max_id|min_id|page_token", re.I)
+# names of pagination cursors; `since`/`until`/`before` alone are date ranges, and a total within a range is right
+_CURSOR = re.compile(
+    r"cursor|(?:after|before|last|last_seen|from|max|min|since)_(?:id|pk)|offset|start_after|marker|page_token|continuation", re.I
+)
 _RANGE_LOOKUP = re.compile(r".+__(?:lt|lte|gt|gte)$")
 
 
@@ -90,7 +93,9 @@ class CountAfterCursorFilter(FileRule):
     Moves the count statement above the cursor filter. Unsafe: if the code between them
     changes what the count depends on, the count changes too; review the move.
 
-    Quiet when the count is taken before the cursor filter.
+    Quiet when the count is taken before the cursor filter, and on date ranges
+    (`created__gte=since`): only cursor-like names (`cursor`, `after_id`, `offset`,
+    `page_token`...) make a filter a cursor.
     """
 
     meta = RuleMeta(
@@ -109,6 +114,8 @@ class CountAfterCursorFilter(FileRule):
         ),
         Valid("def page(qs, status):\n    qs = qs.filter(created__gte=START_OF_YEAR)\n    return qs.count()\n"),
         Valid("def page(qs, cursor):\n    items = list(qs.filter(id__lt=cursor)[:20])\n    return qs.count(), items\n"),
+        # a date range, not a cursor: the total within the range is what is wanted
+        Valid("def stats(qs, since, until):\n    qs = qs.filter(created__gte=since, created__lt=until)\n    return qs.count()\n"),
     ]
     INVALID = [
         Invalid(

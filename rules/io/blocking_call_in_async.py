@@ -19,7 +19,6 @@ _BLOCKING: dict[str, str] = {
     "psycopg2.connect": "an async driver (asyncpg, psycopg 3 async)",
     "pymysql.connect": "an async driver (aiomysql, asyncmy)",
     "sqlite3.connect": "aiosqlite, or `asyncio.to_thread`",
-    "redis.Redis": "`redis.asyncio.Redis`",
     "smtplib.SMTP": "aiosmtplib, or `asyncio.to_thread`",
     **{f"requests.{verb}": "an async HTTP client (httpx.AsyncClient, aiohttp)" for verb in _VERBS},
     **{f"httpx.{verb}": "`httpx.AsyncClient`" for verb in _VERBS},
@@ -78,6 +77,8 @@ class BlockingCallInAsync(FileRule):
         ),
         Valid("import time\n\nasync def outer():\n    def helper():\n        time.sleep(1)\n    return helper\n"),
         Valid("import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n"),
+        # httpx.AsyncClient calls are awaited; building a sync redis client does not connect
+        Valid("import httpx\n\nasync def f(url):\n    async with httpx.AsyncClient() as c:\n        return await c.get(url)\n"),
     ]
     INVALID = [
         Invalid(
