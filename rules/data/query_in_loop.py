@@ -117,7 +117,7 @@ class QueryInLoop(PerIterationRule):
         # a write through a queryset is RV602's, and a Django session is a dict
         Valid(
             "def release(positions, request):\n    for p in positions:\n        Voucher.objects.filter(pk=p.voucher_id).update(redeemed=0)\n"
-            "        request.session.get('cart', {})\n"
+            "        request.session.get('cart', {})\n        p.addons.filter(active=False).delete()\n"
         ),
         Valid(
             "def fwd(apps, schema_editor):\n    Event = apps.get_model('base', 'Event')\n    for e in Event.objects.all():\n"
@@ -190,7 +190,7 @@ class QueryInLoop(PerIterationRule):
         chain = [call, *chain_calls(call)]
         related = related_manager(chain[-1], targets)
         if related is not None:
-            if lazy_unused:
+            if lazy_unused or (method not in LAZY and method not in DJANGO_READS):  # a write: RV602's
                 return None
             owner = receiver_chain(call)[-1]
             source = next((scope for scope in reversed(loops) if owner in scope.targets), None)
