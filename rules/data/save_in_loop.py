@@ -5,10 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.api import Invalid, RuleMeta, Scope, Severity, Valid, dotted_name, find_all, get_kwarg, is_logger
-from rules.api.orm import LoopScope, PerIterationRule, call_text, is_django_manager_call, method_name, session_receiver
+from rules.api.orm import LoopScope, PerIterationRule, call_text, chain_calls, is_django_manager_call, method_name, session_receiver
 
 _WRITES = frozenset(("save", "create", "update", "delete", "get_or_create", "update_or_create", "commit", "add", "flush", "merge"))
-_MANAGER_WRITES = frozenset(("create", "update", "delete", "get_or_create", "update_or_create"))
+# `get_or_create`/`update_or_create` read before they write: no bulk form does the same
+_MANAGER_WRITES = frozenset(("create", "update", "delete"))
 # per-item calls that only collect or report: they do not make a loop per-item processing
 _HARMLESS = frozenset(("append", "extend", "insert", "setdefault", "pop", "remove", "discard", "clear", "bulk_create", "bulk_update", "refresh_from_db", "full_clean", "set", "clean"))
 
@@ -104,6 +105,13 @@ class SaveInLoop(PerIterationRule):
                     Translation.objects.create(event=event, language=code)
 
 
+            def regroup(groups, pairs):
+                for variant, ids in groups.items():
+                    Unit.objects.filter(pk__in=ids).update(variant=variant)
+                for addon, event in pairs:
+                    Event.objects.get_or_create(addon=addon, event=event)
+
+
             def save_all(formset):
                 for form in formset.forms:
                     form.save()
@@ -177,6 +185,8 @@ class SaveInLoop(PerIterationRule):
         if manager:
             if method not in _MANAGER_WRITES or not self._batchable(loop, call, None):
                 return None
+            if any(a.keyword is not None and a.keyword.value.endswith("__in") for c in chain_calls(call) for a in c.args):
+                return None  # already one statement per group of rows
             remedy = "`bulk_create`" if method == "create" else "one `update()`/`delete()` over `filter(pk__in=...)`"
             return f"`{label}` writes once per iteration: use {remedy} after the loop"
         if method not in ("save", "delete") or any(arg.keyword is None for arg in call.args):
