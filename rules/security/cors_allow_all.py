@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
-
-from rules.api import FileRule, Invalid, Role, RuleMeta, Scope, Severity, Valid, dotted_name, get_kwarg, string_value
+from rules.api import FileRule, Invalid, RuleMeta, Scope, Severity, Valid, dotted_name, get_kwarg, string_value
+from rules.api.env import local_variant
 
 _ALLOW_ALL = frozenset(("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"))
 
@@ -43,6 +43,7 @@ class CorsAllowAll(FileRule):
 
     VALID = [
         Valid("CORS_ALLOW_ALL_ORIGINS = True\n", path="config/settings/dev.py"),
+        Valid("CORS_ALLOW_ALL_ORIGINS = True\n", path="shop/settings_test.py"),
         Valid("CORS_ALLOWED_ORIGINS = ['https://shop.example.com']\n", path="config/settings.py"),
         Valid(
             "from fastapi.middleware.cors import CORSMiddleware\n\napp.add_middleware(CORSMiddleware, allow_origins=['*'], allow_credentials=False)\n"
@@ -66,14 +67,14 @@ class CorsAllowAll(FileRule):
     ]
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if not self.ctx.is_production_settings():
+        if not self.ctx.is_production_settings() or local_variant(self.ctx):
             return
         if len(node.targets) == 1 and dotted_name(node.targets[0].target) in _ALLOW_ALL and m.matches(node.value, m.Name("True")):
             name = dotted_name(node.targets[0].target)
             self.report(node.targets[0].target, f"`{name} = True` lets any website call the API from its users' browsers")
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.ctx.has_role(Role.LOCAL_SETTINGS, Role.TEST):
+        if local_variant(self.ctx):
             return
         is_cors = (self.ctx.qualified_name(node.func) or "").endswith("CORSMiddleware") or any(
             (self.ctx.qualified_name(arg.value) or "").endswith("CORSMiddleware") for arg in node.args[:1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from rules.api import (
@@ -13,30 +15,60 @@ from rules.api import (
     Scope,
     Severity,
     Valid,
+    ModuleContext,
     dotted_name,
     get_kwarg,
     string_literal,
     string_value,
 )
-from rules.api.env import env_read
+from rules.api.env import env_read, local_class, local_variant
 
 # words that name the same thing in setting and variable names
 _SYNONYMS = {
-    "DB": "DATABASE", "DATABASE": "DATABASE", "POSTGRES": "DATABASE", "POSTGRESQL": "DATABASE", "PG": "DATABASE", "MYSQL": "DATABASE",
-    "PASS": "PASSWORD", "PASSWD": "PASSWORD", "PWD": "PASSWORD", "PASSWORD": "PASSWORD",
-    "URI": "URL", "URL": "URL", "DSN": "URL", "ADDR": "HOST", "HOST": "HOST", "HOSTNAME": "HOST",
-    "USER": "USER", "USERNAME": "USER", "LOGIN": "USER",
+    "DB": "DATABASE", "DATABASE": "DATABASE", "DATABASES": "DATABASE", "POSTGRES": "DATABASE", "POSTGRESQL": "DATABASE", "PG": "DATABASE",
+    "MYSQL": "DATABASE", "PASS": "PASSWORD", "PASSWD": "PASSWORD", "PWD": "PASSWORD", "PASSWORD": "PASSWORD",
+    "URI": "URL", "URL": "URL", "DSN": "URL", "LOCATION": "URL", "ADDR": "HOST", "HOST": "HOST", "HOSTNAME": "HOST", "SERVER": "HOST",
+    "USER": "USER", "USERNAME": "USER", "LOGIN": "USER", "CACHES": "CACHE", "STORAGES": "STORAGE", "S3": "AWS",
+    "EMAIL": "MAIL", "SMTP": "MAIL",
+    "DIR": "DIR", "DIRECTORY": "DIR", "HOME": "DIR", "ROOT": "DIR", "PATH": "DIR", "FOLDER": "DIR",
 }
+# prefixes frameworks and deployments put before a setting's own name
+_PREFIXES = frozenset(("DJANGO", "FLASK", "APP", "APPLICATION", "ENV", "SERVICE"))
+# words that say nothing about which service a value belongs to
+_GENERIC = frozenset(("SOCIAL", "AUTH", "CLIENT", "API", "ACCESS", "SECRET", "PRIVATE", "PUBLIC", "DEFAULT", "MAIN", "PRIMARY", "OAUTH", "OAUTH2", "APP", "KEY", "ID", "WEBHOOK", "OPTIONS"))
+# heads of values several settings rightly share: one Redis serves the cache and the broker
+_SHARED = frozenset(("URL", "HOST", "PORT", "DIR"))
+# builtins and methods that keep the value what the variable holds (a cast, a split)
+_KEEPS_VALUE = frozenset(("int", "float", "bool", "str", "list", "tuple", "Path", "pathlib.Path", "json.loads", "strtobool"))
 
 
-def _words(name: str) -> set[str]:
-    return {_SYNONYMS.get(w, w) for w in name.upper().split("_") if w}
+def _words(name: str) -> list[str]:
+    return [_SYNONYMS.get(w, w) for w in name.upper().replace("-", "_").split("_") if w]
 
 
-def same_thing(setting: str, variable: str) -> bool:
-    """Identical names, prefixed ones (`DJANGO_SECRET_KEY` for `SECRET_KEY`), or the same stem."""
+def same_thing(setting: str, variable: str, project: frozenset[str] = frozenset()) -> bool:
+    """Identical names, prefixed ones (`DJANGO_SECRET_KEY` for `SECRET_KEY`, `SUPERSET_HOME` for
+    `DATA_DIR` in superset), the same stem (`DATABASE_URL` from `DB_URL`), or names of different
+    kinds of value (`RATELIMIT_ENABLED` from `APP_ENV`: derived, not copied).
+
+    Only a variable of the same kind with another qualifier is another setting's value:
+    `OPENROUTER_API_KEY` from `OPENAI_API_KEY`, `S3_BUCKET` from `BACKUP_BUCKET`.
+    """
     a, b = _words(setting), _words(variable)
-    return a <= b or b <= a
+    while len(b) > 1 and (b[0] in _PREFIXES or b[0] in project):
+        b = b[1:]
+    if not a or not b or set(a) <= set(b) or set(b) <= set(a):
+        return True
+    if a[-1] != b[-1] or a[-1] in _SHARED:
+        return True  # another kind of value, or infrastructure several settings share (one Redis for cache and broker)
+    mine, theirs = set(a[:-1]) - _GENERIC, set(b[:-1]) - _GENERIC
+    return not mine or not theirs or bool(mine & theirs)  # the same service on both sides
+
+
+def _project_words(path: str) -> frozenset[str]:
+    """The package names on the module's path: a project prefixes its variables with its name."""
+    parts = path.replace("\\", "/").split("/")[:-1]
+    return frozenset(w for part in parts for w in part.upper().replace("-", "_").split("_") if w)
 
 
 class EnvNameMismatch(FileRule):
@@ -63,8 +95,15 @@ class EnvNameMismatch(FileRule):
     Reads the variable named like the setting. Unsafe: deployments must provide that
     variable.
 
-    Quiet on identical names, documented prefixes (`DJANGO_SECRET_KEY` for `SECRET_KEY`),
-    the same stem (`DATABASE_URL` from `DB_URL`), and names that are not settings.
+    Only a variable of the same kind with another qualifier is reported: the last words
+    agree and the services disagree. Quiet on identical names, framework and project
+    prefixes (`DJANGO_SECRET_KEY` for `SECRET_KEY`, `SUPERSET_HOME` for `DATA_DIR` in the
+    `superset` package), the same stem (`DATABASE_URL` from `DB_URL`), the same service
+    spelled otherwise (`EMAIL_HOST_PASSWORD` from `SMTP_PASSWORD`), shared infrastructure
+    (`CELERY_BROKER_URL` from `REDIS_URL`), values derived from a variable rather than read
+    (`os.getenv("APP_ENV") == "production"`), `Field(alias=...)` of models that are not
+    pydantic-settings classes (a JSON key), test/local settings and config classes
+    (`class TestingConfig`), and names that are not settings.
     """
 
     meta = RuleMeta(code="RV403", name="env-name-mismatch", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE)
@@ -75,6 +114,44 @@ class EnvNameMismatch(FileRule):
         Valid("import os\n\ndef token():\n    value = os.environ['API_TOKEN']\n    return value\n"),
         Valid("import os\nREDIS_URL = os.getenv('REDIS_URL', 'redis://localhost')\n"),
         Valid("import os\nDATABASES = {'default': {'HOST': os.environ.get('DB_HOST'), 'PASSWORD': os.getenv('DB_PASSWORD')}}\n"),
+        # a plain pydantic model's alias is a JSON key, not an environment variable
+        Valid(
+            """
+            from pydantic import BaseModel, Field
+
+
+            class Recipe(BaseModel):
+                org_url: str | None = Field(None, alias="orgURL")
+            """,
+            path="app/schemas.py",
+        ),
+        # shared infrastructure, the same service under another spelling, a derived value, the project's own prefix
+        Valid(
+            """
+            import os
+
+            CELERY_BROKER_URL = os.environ["REDIS_URL"]
+            CACHES = {"default": {"LOCATION": os.environ["REDIS_URL"]}}
+            EMAIL_HOST_PASSWORD = os.environ["SMTP_PASSWORD"]
+            SOCIAL_AUTH_GITHUB_SECRET = os.environ["GITHUB_CLIENT_SECRET"]
+            RATELIMIT_ENABLED = os.environ.get("SUPERSET_ENV") == "production"
+            DATA_DIR = os.environ["SUPERSET_HOME"]
+            LOCATION = "redis://{}:{}/0".format(os.environ["CI_REDIS_HOST"], os.environ.get("CI_REDIS_PORT", "6379"))
+            """,
+            path="superset/config.py",
+        ),
+        # a Flask config class for tests sets what the tests need
+        Valid(
+            """
+            import os
+
+
+            class TestingConfig(Config):
+                SQLALCHEMY_DATABASE_URI = os.environ["TEST_DATABASE_URL"]
+                OPENAI_API_KEY = os.environ["FAKE_LLM_API_KEY"]
+            """,
+            path="app/config.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -102,7 +179,7 @@ class EnvNameMismatch(FileRule):
             class Settings:
                 STRIPE_WEBHOOK_SECRET = int(os.getenv("GITHUB_WEBHOOK_SECRET", "0"))  # <- RV403
                 S3_BUCKET = os.environ["BACKUP_BUCKET"]  # <- RV403
-                CACHES = {"default": {"LOCATION": os.environ["DATABASE_URL"]}}  # <- RV403
+                CACHES = {"default": {"OPTIONS": {"PASSWORD": os.environ["SENTRY_PASSWORD"]}}}  # <- RV403
             """
         ),
         Invalid(
@@ -127,22 +204,44 @@ class EnvNameMismatch(FileRule):
         ),
     ]
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._classes: list[cst.ClassDef] = []
+        self._project = _project_words(self.ctx.path)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def _quiet(self) -> bool:
+        """Test and local config classes (Flask's `class TestingConfig`) set what they like."""
+        return local_variant(self.ctx) or any(local_class(c.name.value) for c in self._classes)
+
+    def _settings_class(self) -> bool:
+        """pydantic-settings fields read the environment; a plain `BaseModel`'s alias is a JSON key."""
+        if not self._classes:
+            return False
+        bases = [self.ctx.qualified_name(b.value) or "" for b in self._classes[-1].bases]
+        return any(b.rsplit(".", 1)[-1] in ("BaseSettings", "Settings") or b.endswith("Settings") for b in bases)
+
     def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1:
+        if len(node.targets) == 1 and not self._quiet():
             target = dotted_name(node.targets[0].target)
             if target is not None:
-                self._check(target.rsplit(".", 1)[-1], node.value)
+                self._check([target.rsplit(".", 1)[-1]], node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         """pydantic-settings: `openrouter_api_key: str = Field(alias="OPENAI_API_KEY")`."""
-        if not isinstance(node.value, cst.Call) or not isinstance(node.target, cst.Name):
+        if not isinstance(node.value, cst.Call) or not isinstance(node.target, cst.Name) or self._quiet() or not self._settings_class():
             return
         if (self.ctx.qualified_name(node.value.func) or "").rsplit(".", 1)[-1] != "Field":
             return
         for keyword in ("alias", "validation_alias", "env"):
             arg = get_kwarg(node.value, keyword)
             key = string_value(arg.value) if arg is not None else None
-            if arg is None or key is None or same_thing(node.target.value, key):
+            if arg is None or key is None or same_thing(node.target.value, key, self._project):
                 continue
             setting, old_node = node.target.value, arg.value
 
@@ -155,45 +254,60 @@ class EnvNameMismatch(FileRule):
                 fix=self.fix(f"Read `{setting.upper()}`", build),
             )
 
-    def visit_DictElement(self, node: cst.DictElement) -> None:
-        key = string_value(node.key)
-        if key is not None:
-            self._check(key, node.value)  # DATABASES = {"default": {"PASSWORD": env("DB_PASSWORD")}}
-
-    def _check(self, setting: str, value: cst.BaseExpression) -> None:
-        if not setting.isupper() or not setting.replace("_", "").isalnum():
+    def _check(self, path: list[str], value: cst.BaseExpression) -> None:
+        """`path` is the setting's name, with the dict keys above it (`["CACHES", "LOCATION"]`)."""
+        if not path[0].isupper() or not path[0].replace("_", "").isalnum():
             return  # local variables and attributes are not settings
-        for candidate in _reads(value):
-            read = env_read(candidate, self.ctx)
-            if read is None or read.key is None or read.key_node is None:
-                continue
-            if same_thing(setting, read.key):
-                return
-            key_node = read.key_node
-
-            def build(builder: FixBuilder, old: cst.BaseExpression = key_node, name: str = setting) -> None:
-                quote = '"'
-                if isinstance(old, cst.SimpleString) and old.quote in ("'", '"'):
-                    quote = old.quote
-                builder.replace(old, cst.SimpleString(string_literal(name, quote)))
-
-            self.report(
-                key_node,
-                f"`{setting}` reads the variable `{read.key}`: a copy-paste slip gives it another setting's value",
-                fix=self.fix(f"Read `{setting}`", build),
-            )
+        setting = path[-1]
+        if isinstance(value, cst.Dict):
+            for element in value.elements:
+                key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+                if key is not None:
+                    self._check([*path, key], element.value)
             return
+        if not setting.isupper():
+            return  # `"default"`, `"url"`: a key of a value, not a setting
+        read_node = _read_of(value, self.ctx)
+        if read_node is None:
+            return
+        read = env_read(read_node, self.ctx)
+        if read is None or read.key is None or read.key_node is None:
+            return
+        full = "_".join(p for p in path if p.isupper())
+        if same_thing(full, read.key, self._project):
+            return
+        key_node = read.key_node
+
+        def build(builder: FixBuilder, old: cst.BaseExpression = key_node, name: str = setting) -> None:
+            quote = '"'
+            if isinstance(old, cst.SimpleString) and old.quote in ("'", '"'):
+                quote = old.quote
+            builder.replace(old, cst.SimpleString(string_literal(name, quote)))
+
+        self.report(
+            key_node,
+            f"`{setting}` reads the variable `{read.key}`: a copy-paste slip gives it another setting's value",
+            fix=self.fix(f"Read `{setting}`", build),
+        )
 
 
-def _reads(value: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """Calls and subscripts that make up the value, not those inside nested literals or lambdas."""
-    out: list[cst.BaseExpression] = []
-    stack: list[cst.CSTNode] = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.Dict, cst.List, cst.Tuple, cst.Set, cst.Lambda, cst.ListComp, cst.DictComp)):
-            continue
-        if isinstance(node, (cst.Call, cst.Subscript)):
-            out.append(node)
-        stack.extend(reversed(node.children))
-    return out
+def _read_of(value: cst.BaseExpression, ctx: ModuleContext) -> cst.BaseExpression | None:
+    """The env read that *is* the value, through casts (`int(...)`), method calls
+    (`.split(",")`) and `or` fallbacks; None when the value is derived from it
+    (`os.environ.get("APP_ENV") == "production"`, `"redis://{}".format(...)`)."""
+    node: cst.BaseExpression = value
+    while True:
+        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or):
+            node = node.left
+        elif isinstance(node, cst.Call) and env_read(node, ctx) is None:
+            func = node.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, (cst.Call, cst.Subscript)):
+                node = func.value  # os.environ["HOSTS"].split(",")
+            elif (ctx.qualified_name(func) or "") in _KEEPS_VALUE and len(node.args) >= 1:
+                node = node.args[0].value
+            else:
+                return None
+        elif isinstance(node, (cst.Call, cst.Subscript)):
+            return node if env_read(node, ctx) is not None else None
+        else:
+            return None

@@ -29,7 +29,9 @@ class EnvVarUndocumented(ProjectRule):
     Appends the missing key, with an empty value, to the example file. Safe: the example
     file only documents; nothing reads it at run time.
 
-    Quiet in projects without an example file.
+    Reads through django-environ, decouple, starlette's `Config`, pydantic-settings fields and
+    the project's own wrappers (`envbool("X", d)`, `get_env("X")`) count; `os.environ["X"] = ...`
+    is a write, not a read. Quiet in projects without an example file.
     """
 
     meta = RuleMeta(code="RV407", name="env-var-undocumented", family="security", severity=Severity.WARNING, scope=Scope.PROJECT, fix=Safety.SAFE)
@@ -42,6 +44,26 @@ class EnvVarUndocumented(ProjectRule):
             "    model_config = SettingsConfigDict(env_prefix='SHOP_')\n    api_key: str\n",
             path="app/config.py",
             files={".env.example": "SHOP_API_KEY=\n"},
+        ),
+        # reads through the project's own wrapper and starlette's Config; a write is not a read
+        Valid(
+            """
+            import os
+
+            from starlette.config import Config
+
+
+            def envbool(s, default):
+                return os.getenv(s, default) == "True"
+
+
+            SHELL_ENABLED = envbool("SHELL_ENABLED", "False")
+            config = Config(".env")
+            STATIC_DIR = config("STATIC_DIR", default="static")
+            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+            """,
+            path="app/settings.py",
+            files={".env.example": "SHELL_ENABLED=False\nSTATIC_DIR=\n"},
         ),
     ]
     INVALID = [

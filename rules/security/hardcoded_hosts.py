@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import libcst as cst
 
 from rules.api import FileRule, FixBuilder, Invalid, ModuleContext, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
+from rules.api.env import local_variant
 
 _HOST_SETTINGS = frozenset(("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "CORS_ALLOWED_ORIGINS", "CORS_ORIGIN_WHITELIST", "INTERNAL_IPS"))
 _LOCAL = frozenset(("localhost", "127.0.0.1", "::1", "0.0.0.0", "testserver", "[::1]"))
@@ -63,6 +64,7 @@ class HardcodedHosts(FileRule):
         Valid("import os\nALLOWED_HOSTS = os.environ['ALLOWED_HOSTS'].split(',')\n", path="config/settings.py"),
         Valid("ALLOWED_HOSTS = ['*']\n", path="config/settings/dev.py"),
         Valid("INTERNAL_IPS = ['10.0.0.5', '192.168.1.2']\n", path="config/settings.py"),
+        Valid("ALLOWED_HOSTS = ['*']\n", path="shop/testutils/settings.py"),  # the test suite's settings
     ]
     INVALID = [
         Invalid(
@@ -99,7 +101,7 @@ class HardcodedHosts(FileRule):
 
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
-        return ctx.is_production_settings()
+        return ctx.is_production_settings() and not local_variant(ctx)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) != 1 or not isinstance(node.value, (cst.List, cst.Tuple)):

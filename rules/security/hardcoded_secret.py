@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
-from rules.api.env import entropy, is_placeholder, is_secret_name, mask, secret_shape
+from rules.api.env import TEST_FIXTURE_SHAPES, credential_value, entropy, mask, name_words, scanner_allowed, secret_kind, secret_shape
+
+# a Sentry DSN without its secret part: a public client key, reported only when a setting hard-codes it
+_SENTRY_DSN = re.compile(r"^https://[0-9a-f]{32}@[\w.-]*sentry\.io/\d+$")
 
 
 def env_expression(builder: FixBuilder, name: str, helper: str | None) -> cst.BaseExpression:
@@ -29,11 +34,14 @@ def env_helper(ctx_calls: dict[str, str], imports: dict[str, str]) -> str | None
 class HardcodedSecret(FileRule):
     """
     ## What it does
-    Finds secrets written into the code: settings, keyword arguments and dict entries named
-    like secrets (`SECRET_KEY`, `*_PASSWORD`, `*_TOKEN`, `*_API_KEY`, ...) holding a literal,
-    and literals shaped like secrets whatever they are called: URLs with a password
-    (`postgres://user:pass@host`), Sentry DSNs, AWS, GitHub, Slack, Stripe and OpenAI-style
-    keys, private keys. Messages show only the first characters of the value.
+    Finds secrets written into the code, decided by the value: literals shaped like
+    credentials whatever they are called (URLs with a password, AWS access key ids, GitHub,
+    GitLab, Slack, Stripe, Google, SendGrid, npm and PyPI tokens, Slack webhook URLs,
+    private-key blocks, JSON web tokens), and literals that look like a password or a key
+    under a name whose last word says it holds one (`SMTP_PASSWORD`, `api_key=`,
+    `"client_secret":`), including a password compared with a literal
+    (`if password == "hunter2"`) or given as a parameter's default. A hard-coded Sentry DSN
+    in a setting is reported too. Messages show only the first characters of the value.
 
     ## Why is this bad?
     Everyone with read access to the repository, its forks, CI logs and backups has the
@@ -54,8 +62,14 @@ class HardcodedSecret(FileRule):
     with the module's own helper (django-environ `env(...)`, decouple `config(...)`) or
     `os.environ[...]`. Unsafe: the variable must then be set wherever the code runs.
 
-    Quiet on values read from the environment, empty strings, and placeholders
-    (`changeme`, `test`, `<your-key>`) in tests.
+    Names alone decide nothing: quiet on values that cannot be credentials (sentences such as
+    e-mail subjects and help texts, URLs and paths, dotted import paths, identifiers and
+    variable names like `"DJANGO_SECRET_KEY"`, `"users.token.any"`, words like `"bearer"`
+    under a token's name), on names whose last word is not a secret's (`TOKEN_URL`,
+    `token_type`, `PASSWORD_RESET_TIMEOUT`), on placeholders (`changeme`,
+    `AKIAIOSFODNN7EXAMPLE`, `user:password@host`, `{password}`), on fixtures in tests, on
+    lines the project's own secret scanner was told about (`# nosec`, `# noqa: S105`,
+    `# pragma: allowlist secret`), and on values read from the environment.
     """
 
     meta = RuleMeta(code="RV401", name="hardcoded-secret", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE)
@@ -66,6 +80,61 @@ class HardcodedSecret(FileRule):
         Valid("def login(client):\n    return client.login(username='u', password='changeme')\n", path="tests/test_login.py"),
         Valid("DATABASE_URL = 'postgres://localhost:5432/shop'\nTOKEN_HEADER = 'X-Token'\n"),
         Valid("from pydantic_settings import BaseSettings\n\nclass Settings(BaseSettings):\n    api_key: str\n    db_password: str = ''\n"),
+        # the value decides, not the name: a subject line, an import path, a URL path, a token *type*
+        Valid(
+            """
+            from pydantic import BaseModel
+
+            DEFAULT_PASSWORD_CHANGE_ALERT_SUBJECT = "Password Change Confirmation for {site_name}"
+            HEADLESS_TOKEN_STRATEGY = "shop.auth.adapter.DrfTokenStrategy"
+            ACTIONS = {"remove_password": "/api/documents/remove_password/"}
+
+
+            class Token(BaseModel):
+                access_token: str
+                token_type: str = "bearer"
+            """,
+            path="shop/models.py",
+        ),
+        # setting and variable names, permission codes, event codes, URLs of token endpoints
+        Valid(
+            """
+            SECRET_KEY_ENV = "DJANGO_SECRET_KEY"
+            TOKEN_URL = "https://oauth2.googleapis.com/token"
+            PASSWORD_CHANGED_EVENT_CODE = "PASSWORD_CHANGED"
+            RESOURCE_TYPE_GATEWAY_SECRET = "gateway_secret"
+            users_token_any = "users.token.any"
+            password_hash = "REDACTED"
+            SECRET_KEY = "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET"
+            JWT_SECRET = "test-secret-change-me"
+            """,
+            path="app/constants.py",
+        ),
+        # documentation of a connection string and of form fields, not credentials
+        Valid(
+            """
+            class PostgresSpec:
+                sqlalchemy_uri_placeholder = "postgresql://user:password@host:port/dbname[?key=value]"
+                parameters = {"password": "AccessKey secret of your cloud account", "dsn": "DSN name configured in odbc.ini"}
+                connection_string = "es+https://{user}:{password}@{host}:443/"
+            """,
+            path="app/engine_specs.py",
+        ),
+        # placeholders in tests: AWS's documented example keys, user:pass@example.org
+        Valid(
+            """
+            CREDENTIALS = {
+                "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
+                "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            }
+            PROXY = "http://user:pass@example.org:3128"
+            """,
+            path="tests/test_storage.py",
+        ),
+        # the project's secret scanner was told this line is fine (bandit S105/S106, detect-secrets)
+        Valid("SMTP_PASSWORD = 'superset'  # noqa: S105\ncreate_user('admin', password='general',  # nosec\n)\n", path="app/config.py"),
+        # a public Sentry DSN as the default of an env read: the deployment overrides it
+        Valid("SENTRY_DSN = get_env('SENTRY_DSN', 'https://68b045ab408a4d32a910d339be8591a4@o227124.ingest.sentry.io/5820521')\n", path="app/settings.py"),
     ]
     INVALID = [
         Invalid(
@@ -95,11 +164,10 @@ class HardcodedSecret(FileRule):
         ),
         Invalid(
             """
-            import sentry_sdk
             from sqlalchemy import create_engine
 
             engine = create_engine("postgresql://shop:hunter2pw@db.internal/shop")  # <- RV401
-            sentry_sdk.init(dsn="https://0123456789abcdef0123456789abcdef@o12345.ingest.sentry.io/67890")  # <- RV401
+            SENTRY_DSN = "https://0123456789abcdef0123456789abcdef@o12345.ingest.sentry.io/67890"  # <- RV401
             client = Stripe(api_key="sk_live_51Habcdefghijklmnop")  # <- RV401
             """
         ),
@@ -113,25 +181,58 @@ class HardcodedSecret(FileRule):
             """,
             path="app/config.py",
         ),
+        # recognised by the value whatever the name
+        Invalid(
+            """
+            ALERTS = "https://hooks.slack.com/services/T024BE7LD/B01ABCDEF12/a1b2c3d4e5f6g7h8i9j0k1l2"  # <- RV401
+            boto3.client("s3", "eu-west-1", "AKIAZ3MSJV4WWNKWW3PQ")  # <- RV401
+            GH = "ghp_R4nd0mTok3nValueAbCdEfGhIjKlMnOpQrSt12"  # <- RV401
+            FINE_GRAINED = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"  # <- RV401
+            DEPLOY = "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA\\n-----END OPENSSH PRIVATE KEY-----"  # <- RV401
+            """,
+            path="app/notify.py",
+        ),
+        # a back door and a default password
+        Invalid(
+            """
+            def check(user, password):
+                if password == "hunter2":  # <- RV401
+                    return True
+                return user.check_password(password)
+
+
+            def connect(host, user="admin", password="admin123"):  # <- RV401
+                return Client(host, user, password)
+            """,
+            path="app/auth.py",
+        ),
+        Invalid("SMTP_PASSWORD = 'superset'  # <- RV401\n", path="app/config.py"),
     ]
 
-    def _check(self, name: str | None, value_node: cst.BaseExpression) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._line_comments: list[str | None] = []
+
+    def _check(self, name: str | None, value_node: cst.BaseExpression, *, comment: str | None = None, assigned: bool = False, fixable: bool = True) -> None:
         value = string_value(value_node)
-        if not value:
+        if not value or scanner_allowed(comment) or scanner_allowed(self._line_comment()):
             return
+        test = self.ctx.has_role(Role.TEST)
         shape = secret_shape(value)
-        named = name is not None and is_secret_name(name)
-        if shape is None and not named:
+        if shape is not None and test and shape in TEST_FIXTURE_SHAPES:
             return
+        kind = secret_kind(name) if name is not None else None
+        if shape is None and assigned and not test and _SENTRY_DSN.match(value) and name is not None and "DSN" in name_words(name):
+            shape = "a Sentry DSN"  # public by design, but it routes every environment's errors into one project
         if shape is None:
-            if is_placeholder(value) or (self.ctx.has_role(Role.TEST) and (entropy(value) < 4.0 or len(value) < 20)):
+            if kind is None or not credential_value(value, kind):
                 return
-            if len(value) < 6 or (" " in value.strip() and entropy(value) < 3.5):
-                return  # a short word or a sentence, not a key
-        what = f"`{name}`" if named and name else "this value"
-        kind = shape or "a hard-coded secret"
+            if test and (entropy(value) < 4.0 or len(value) < 20):
+                return  # a fixture's password
+        what = f"`{name}`" if kind is not None and name else "this value"
+        label = shape or ("a hard-coded password" if kind == "password" else "a hard-coded key")
         fix = None
-        if name is not None and name.isidentifier():
+        if fixable and name is not None and name.isidentifier():
             helper = env_helper(dict(self.ctx.module_calls), dict(self.ctx.imports))
             env_name = name.upper()
 
@@ -139,29 +240,64 @@ class HardcodedSecret(FileRule):
                 builder.replace(old, env_expression(builder, env_name, helper))
 
             fix = self.fix(f"Read `{env_name}` from the environment", build)
-        self.report(value_node, f"{what} holds {kind} ({mask(value)}): everyone with the code has it; read it from the environment", fix=fix)
+        harm = "anyone with the code can send events into the project" if shape == "a Sentry DSN" else "everyone with the code has it"
+        self.report(value_node, f"{what} holds {label} ({mask(value)}): {harm}; read it from the environment", fix=fix)
+
+    def _line_comment(self) -> str | None:
+        return self._line_comments[-1] if self._line_comments else None
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        comment = node.trailing_whitespace.comment
+        self._line_comments.append(comment.value if comment is not None else None)
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._line_comments.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.value, cst.SimpleString):
             target = dotted_name(node.targets[0].target)
-            self._check(target.rsplit(".", 1)[-1] if target else None, node.value)
+            self._check(target.rsplit(".", 1)[-1] if target else None, node.value, assigned=True)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None and isinstance(node.value, cst.SimpleString):
             target = dotted_name(node.target)
-            self._check(target.rsplit(".", 1)[-1] if target else None, node.value)
+            self._check(target.rsplit(".", 1)[-1] if target else None, node.value, assigned=True)
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = string_value(node.key)
         if key is not None and isinstance(node.value, cst.SimpleString):
-            self._check(key, node.value)
+            self._check(key, node.value, comment=_comma_comment(node.comma), assigned=True)
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if not isinstance(node.value, cst.SimpleString):
             return
         if node.keyword is not None:
-            self._check(node.keyword.value, node.value)
+            self._check(node.keyword.value, node.value, comment=_comma_comment(node.comma))
         else:
             value = string_value(node.value)
             if value and secret_shape(value):
-                self._check(None, node.value)
+                self._check(None, node.value, comment=_comma_comment(node.comma))
+
+    def visit_Param(self, node: cst.Param) -> None:
+        """`def connect(password="admin123")`: every caller that omits it logs in with that password."""
+        if node.default is not None and isinstance(node.default, cst.SimpleString):
+            self._check(node.name.value, node.default, comment=_comma_comment(node.comma), fixable=False)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        """`if password == "hunter2"`: a back door that works for everyone who read the code."""
+        if len(node.comparisons) != 1 or not isinstance(node.comparisons[0].operator, (cst.Equal, cst.NotEqual)):
+            return
+        left, right = node.left, node.comparisons[0].comparator
+        for named, literal in ((left, right), (right, left)):
+            name = dotted_name(named)
+            if name is not None and isinstance(literal, cst.SimpleString) and secret_kind(name.rsplit(".", 1)[-1]) == "password":
+                self._check(name.rsplit(".", 1)[-1], literal, fixable=False)
+                return
+
+
+def _comma_comment(comma: cst.Comma | cst.MaybeSentinel) -> str | None:
+    """The comment after an argument's or entry's comma, on its own line's end."""
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        comment = comma.whitespace_after.first_line.comment
+        return comment.value if comment is not None else None
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
-from rules.api.env import EnvRead, env_read, is_secret_name, mask
+from rules.api.env import EnvRead, env_read, is_secret_name, mask, not_a_credential
 
 
 def without_default(read: EnvRead, os_name: str) -> cst.BaseExpression:
@@ -30,7 +30,9 @@ class InsecureDefaultSecret(FileRule):
     ## What it does
     Finds secrets read from the environment with a usable default:
     `config("SECRET_KEY", default="django-insecure-...")`,
-    `os.getenv("JWT_SECRET", "changeme")`, `env.str("API_KEY", default="abc123")`.
+    `os.getenv("JWT_SECRET", "changeme")`, `env.str("API_KEY", default="abc123")`, through
+    the project's own wrapper (`envsecret("SECRET_KEY", "---")`), and default credentials in
+    settings dicts (`"PASSWORD": os.getenv("DB_PASS", "postgres")`).
 
     ## Why is this bad?
     When the variable is missing in production (a typo in the deploy, a new environment),
@@ -50,8 +52,10 @@ class InsecureDefaultSecret(FileRule):
     Drops the default (`os.getenv("X", d)` becomes `os.environ["X"]`). Unsafe: environments
     that relied on the default must now set the variable.
 
-    Quiet in test and local settings, for non-secret settings, and for empty or `None`
-    defaults (nothing usable).
+    Quiet in test and local settings, for non-secret settings (the last word of the name
+    decides: `SECRET_KEY_FILE` is a path), and for defaults nothing can log in with: empty,
+    `None`, a sentence, a path or URL. A wrapper's finding has no fix (it may require its
+    default argument).
     """
 
     meta = RuleMeta(code="RV402", name="insecure-default-secret", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE)
@@ -61,6 +65,17 @@ class InsecureDefaultSecret(FileRule):
         Valid("import os\nSECRET_KEY = os.getenv('SECRET_KEY', 'dev-only-key')\n", path="config/settings/local.py"),
         Valid("import os\nAPI_TOKEN = os.getenv('API_TOKEN', '')\nJWT_SECRET = os.environ.get('JWT_SECRET')\n"),
         Valid("from decouple import config\nSECRET_KEY = config('SECRET_KEY', default='x')\n", path="tests/settings.py"),
+        # not a usable secret: a path to the secret, a sentence, a non-secret setting through a wrapper
+        Valid(
+            """
+            import os
+
+            SECRET_KEY_FILE = os.getenv("SECRET_KEY_FILE", "/run/secrets/django")
+            API_TOKEN = os.getenv("API_TOKEN", "set API_TOKEN in your .env")
+            SITE_NAME = get_env("SITE_NAME", "shop")
+            """,
+            path="config/settings.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -97,6 +112,26 @@ class InsecureDefaultSecret(FileRule):
             """,
             path="config/settings/production.py",
         ),
+        # the project's own env wrapper, and a default database password in a settings dict
+        Invalid(
+            """
+            import os
+
+
+            def envsecret(name, default):
+                return os.environ.get(name, default)
+
+
+            SECRET_KEY = envsecret("SECRET_KEY", "---")  # <- RV402
+            DATABASES = {
+                "default": {
+                    "NAME": os.getenv("DB_NAME", "shop"),
+                    "PASSWORD": os.getenv("DB_PASS", "postgres"),  # <- RV402
+                }
+            }
+            """,
+            path="shop/settings.py",
+        ),
     ]
 
     def _check(self, node: cst.CSTNode, target: str | None) -> None:
@@ -108,8 +143,8 @@ class InsecureDefaultSecret(FileRule):
         if not any(name is not None and is_secret_name(name) for name in (read.key, target)):
             return
         default = string_value(read.default)
-        if not default:
-            return  # None, "" or not a literal: nothing usable
+        if not default or not usable_default(default):
+            return  # None, "", not a literal, or a value no login accepts: nothing usable
         label = read.key or target or "secret"
         found_read: EnvRead = read
 
@@ -120,7 +155,7 @@ class InsecureDefaultSecret(FileRule):
         self.report(
             read.default,
             f"`{label}` falls back to a default in the code ({mask(default)}): a missing variable starts the app with a known secret",
-            fix=self.fix("Drop the default", build),
+            fix=None if read.reader == "wrapper" else self.fix("Drop the default", build),  # a wrapper may require its default
         )
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -132,3 +167,14 @@ class InsecureDefaultSecret(FileRule):
         if node.value is not None:
             target = dotted_name(node.target)
             self._check(node.value, target.rsplit(".", 1)[-1] if target else None)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        key = string_value(node.key)
+        if key is not None:
+            self._check(node.value, key)  # DATABASES = {"default": {"PASSWORD": os.getenv("DB_PASS", "postgres")}}
+
+
+def usable_default(value: str) -> bool:
+    """A default a login would accept: any short word counts (`"postgres"`, `"---"`), prose,
+    paths and URLs without a password do not (`"Set me in .env"`, `"/run/secrets/key"`)."""
+    return not_a_credential(value) in (None, "too short", "a placeholder", "an identifier")
