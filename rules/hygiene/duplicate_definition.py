@@ -7,10 +7,19 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from rules.api import Invalid, Located, ModuleRule, RuleMeta, Scope, Severity, Valid, decorator_names
+from rules.api import Invalid, Located, ModuleRule, RuleMeta, Scope, Severity, Valid, decorator_names, dotted_name
 
 # a redefinition with one of these decorators is intended
 _EXEMPT_LAST = frozenset(("overload", "setter", "deleter", "getter", "register", "dispatch", "expression", "comparator"))
+# `@router.get(...)`, `@app.task()`, `@receiver(...)`: the decorator hands the function to a
+# registry at import time, so an earlier same-named definition still runs (outside classes)
+_REGISTERING = frozenset(
+    (
+        "get", "post", "put", "patch", "delete", "head", "options", "route", "api_route", "websocket",
+        "task", "shared_task", "receiver", "connect", "listens_for", "on_event", "middleware",
+        "exception_handler", "errorhandler", "before_request", "after_request", "command", "tool",
+    )
+)
 _COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.For, cst.While, cst.With, cst.Match)
 
 
@@ -60,7 +69,9 @@ class DuplicateDefinition(ModuleRule):
     Quiet on `@overload` (also `typing.overload`), `@property` setter/deleter pairs,
     `@hybrid_property` with `@x.expression`/`@x.update_expression`, `@singledispatch`
     `.register` functions, any redefinition decorated with the previous one (`@name.attr`),
-    definitions read before they are redefined, and alternatives under `if`/`else` or
+    definitions read before they are redefined, functions outside classes that a decorator
+    registers at import time (`@router.get(...)`, `@app.task()`, `@receiver(...)`: both
+    still run), and alternatives under `if`/`else` or
     `try`/`except` (also the methods of a class defined once per branch).
     """
 
@@ -219,8 +230,52 @@ class DuplicateDefinition(ModuleRule):
                     return x
             """
         ),
+        Valid(
+            """
+            from fastapi import APIRouter
+
+            router = APIRouter()
+
+
+            @router.get("/")
+            async def get_functions():
+                return []
+
+
+            @router.get("/list")
+            async def get_functions():
+                return []
+            """,
+            path="app/routers/functions.py",
+        ),
     ]
     INVALID = [
+        Invalid(
+            """
+            import pytest
+
+
+            @pytest.mark.parametrize("x", [1, 2])
+            def test_total(x):  # <- RV105
+                assert x
+
+
+            @pytest.mark.parametrize("x", [3])
+            def test_total(x):
+                assert x
+
+
+            class UserWorks:
+                @task(5)
+                def expert_page(self):  # <- RV105
+                    return 1
+
+                @task(5)
+                def expert_page(self):
+                    return 2
+            """,
+            path="tests/test_totals.py",
+        ),
         Invalid(
             """
             if FAST:
@@ -282,6 +337,7 @@ class DuplicateDefinition(ModuleRule):
         # top-level definitions are named (a class's members live in several blocks);
         # nested ones also carry their identity, so two same-named classes in if/else differ
         self._scopes: list[object] = []
+        self._kinds: list[str] = []  # "class" or "function", one per open scope
         self._defined: set[tuple[tuple[object, ...], str]] = set()
         # one entry per open node: is it a scope (True) or a compound statement (False)?
         self._containers: list[bool] = [True]
@@ -295,6 +351,12 @@ class DuplicateDefinition(ModuleRule):
             name.rsplit(".", 1)[-1] in _EXEMPT_LAST or name.split(".", 1)[0] == node.name.value
             for name in decorator_names(node)
         )
+        in_class = bool(self._kinds) and self._kinds[-1] == "class"
+        if not in_class and any(
+            isinstance(d.decorator, cst.Call) and (dotted_name(d.decorator.func) or "").rsplit(".", 1)[-1] in _REGISTERING
+            for d in node.decorators
+        ):
+            exempt = True
         scope = tuple(self._scopes)
         self.fact(Definition(scope, node.name.value, kind, node.name, exempt))
         self._defined.add((scope, node.name.value))
@@ -304,10 +366,12 @@ class DuplicateDefinition(ModuleRule):
         # is one block, known by identity: two branch alternatives are two scopes
         plain = not self._scopes and self._containers[-1]
         self._scopes.append(label if plain else (label, id(node)))
+        self._kinds.append("class" if isinstance(node, cst.ClassDef) else "function")
         self._containers.append(True)
 
     def _leave(self) -> None:
         self._scopes.pop()
+        self._kinds.pop()
         self._containers.pop()
 
     def visit_Name(self, node: cst.Name) -> None:

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
 
 from rules.api import (
-    FileRule,
     FixBuilder,
     Invalid,
+    LazyFix,
+    Located,
     ModuleContext,
+    ModuleRule,
     Role,
     RuleMeta,
     Safety,
     Scope,
     Severity,
     Valid,
+    caught_names,
     dotted_name,
+    find_all,
     fstring_to_percent,
     get_kwarg,
     is_main_guard,
@@ -26,6 +32,102 @@ from rules.api import (
 )
 
 _STDOUT = frozenset(("sys.stdout", "None"))
+# decorators from these packages, or named `.command`/`.group` (Flask `@app.cli.command`), make a terminal command
+_CLI_PACKAGES = frozenset(("click", "typer", "flask_script", "argparse", "fire"))
+# a condition on one of these says the output is wanted: `if verbose: print(...)`
+_OUTPUT_FLAG = re.compile(r"verbos|print|quiet|silent|echo|interactive|stdout|progress", re.I)
+# the project's print linter (flake8-print/ruff T201, T20) is switched off: the print is meant
+_PRINT_NOQA = re.compile(r"#\s*noqa(?::[^#]*\b(?:T20\d?|T001)\b|\s*$)", re.I)
+_FILE_PRINT_NOQA = re.compile(r"#\s*(?:ruff|flake8)\s*:\s*noqa(?::[^#]*\b(?:T20\d?|T001)\b|\s*$)", re.I)
+# a definition named for its output prints by design: `StdOutEventLogger`, `print_summary`
+_OUTPUT_NAME = re.compile(r"stdout|console|print|echo|terminal|tty", re.I)
+# terminal colours (colorama, ANSI escapes): the text is meant for a terminal
+_COLOURS = frozenset(("colorama.Fore", "colorama.Style", "colorama.Back", "termcolor.colored", "click.style", "click.secho"))
+_ANSI = re.compile(r"\\(?:x1b|033|u001b|e)\[|\x1b\[", re.I)
+# a printed value named like this is a startup banner or usage text, shown on purpose
+_BANNER = re.compile(r"banner|logo|usage", re.I)
+# handling these around a print means the code knows it writes to a terminal's stdout
+_STDOUT_ERRORS = frozenset(("UnicodeEncodeError", "BrokenPipeError"))
+_EXITS = frozenset(("sys.exit", "exit", "quit", "os._exit", "SystemExit"))
+
+
+@dataclass(frozen=True, slots=True)
+class Shebang:
+    """The module starts with `#!`: it is run as a program, its prints talk to a terminal."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrintsAllowed:
+    """A file-level `# ruff: noqa: T201`: the maintainers allow print in this module."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A top-level name used by `user` (a top-level definition, or None for module code)."""
+
+    user: str | None
+    name: str
+    script: bool  # from script code: the `__main__` block, a CLI command, `main()`
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A top-level definition that is script code by itself (a CLI command, `main()`)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClassName:
+    """A top-level class: application structure, never script code through its users."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrintCall:
+    """A `print()` to stdout; `owner` is its top-level definition (None: module code)."""
+
+    node: cst.Name
+    owner: str | None
+    script: bool
+    fix: LazyFix | None
+
+
+def _mentions_flag(test: cst.BaseExpression) -> bool:
+    """Does a condition read an output switch (`verbose`, `options["verbosity"]`, `print_message`)?"""
+    for node in find_all(test, (cst.Name, cst.SimpleString)):
+        text = node.value if isinstance(node, (cst.Name, cst.SimpleString)) else ""
+        if _OUTPUT_FLAG.search(text):
+            return True
+    return False
+
+
+def _coloured(call: cst.Call, ctx: ModuleContext) -> bool:
+    """Does the printed text carry terminal colours (`Fore.RED`, `"\\033[1m"`)?"""
+    for node in find_all(call, (cst.Name, cst.Attribute, cst.SimpleString, cst.FormattedStringText)):
+        if isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
+            if _ANSI.search(node.value):
+                return True
+        elif isinstance(node, (cst.Name, cst.Attribute)) and ctx.qualified_name(node) in _COLOURS:
+            return True
+    return False
+
+
+def _exits(statements: Sequence[cst.BaseStatement]) -> bool:
+    """Does a statement list itself end the program (`sys.exit(1)`, `raise SystemExit`)?"""
+    for stmt in statements:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            target: cst.BaseExpression | None = None
+            if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                target = small.value.func
+            elif isinstance(small, cst.Raise) and small.exc is not None:
+                target = small.exc.func if isinstance(small.exc, cst.Call) else small.exc
+            if target is not None and dotted_name(target) in _EXITS:
+                return True
+    return False
 
 
 def _logging_args(call: cst.Call) -> list[cst.Arg] | None:
@@ -64,7 +166,7 @@ def _logging_args(call: cst.Call) -> list[cst.Arg] | None:
     ]
 
 
-class PrintStatement(FileRule):
+class PrintStatement(ModuleRule):
     """
     ## What it does
     Finds `print()` calls left in application code: services, views, models, settings.
@@ -93,12 +195,24 @@ class PrintStatement(FileRule):
     ## Fix
     Replaces the call with `logger.info(...)` (the level is the `level` option), adding
     `import logging` and `logger = logging.getLogger(__name__)` when the module has no logger.
-    f-string pieces become lazy `%s` arguments. Safe: the output moves from stdout to the
-    logging system, which is the intent; no other behaviour changes. Calls with `sep=` or
-    `*args` get no fix.
+    f-string pieces become lazy `%s` arguments. Unsafe: with no logging configuration the
+    root level is WARNING, so an `info` message that used to reach the terminal is silently
+    dropped. Calls with `sep=` or `*args` get no fix.
 
-    Quiet in tests, scripts (`if __name__ == "__main__":` or a `main()` entry), management
-    commands, and for `print(..., file=stream)` to a stream other than stdout.
+    Prints that talk to a person at a terminal are not findings: code under
+    `if __name__ == "__main__":` and the module's functions only that block (or `main()`)
+    uses, click/typer/Flask CLI commands (`@app.cli.command`, `@click.command`) and what only
+    they use, Django management commands (also a `Command(BaseCommand)` class elsewhere),
+    migrations (Django, and Alembic revisions wherever they live), tests, scripts started with a `#!` line, functions that also read `input()`,
+    output behind a switch (`if verbose:`, `if print_message:`), a message right before
+    the program exits (`print(...)` then `sys.exit(1)`), text coloured for a terminal
+    (colorama `Fore.RED`, ANSI escapes) and definitions named for their output
+    (`StdOutEventLogger`, `print_summary`, `console_report`), a startup banner or usage text
+    (`print(banner)`), prints guarded against the terminal's `UnicodeEncodeError`/`BrokenPipeError`. Prints the project's own print
+    linter was told to allow (`# noqa: T201` on the line, `# ruff: noqa: T201` for the
+    file) are meant too. A module with a `__main__` block is
+    still application code outside that block. `print(..., file=stream)` to a stream other
+    than stdout is quiet too.
     """
 
     @dataclass(frozen=True, slots=True)
@@ -110,8 +224,8 @@ class PrintStatement(FileRule):
         name="print-statement",
         family="hygiene",
         severity=Severity.WARNING,
-        scope=Scope.FILE,
-        fix=Safety.SAFE,
+        scope=Scope.MODULE,
+        fix=Safety.UNSAFE,
     )
 
     VALID = [
@@ -125,6 +239,174 @@ class PrintStatement(FileRule):
         ),
         Valid("from rich import print\n\ndef show(x):\n    print(x)\n"),
         Valid("def report(logger):\n    logger.info('no print here: print(x)')\n"),
+        Valid(
+            """
+            import click
+            from flask import Flask
+
+            app = Flask(__name__)
+
+
+            @app.cli.command("get_config")
+            @click.argument("key")
+            def get_config(key):
+                print(key)
+                show_value(key)
+
+
+            def show_value(key):
+                print(app.config[key])
+            """,
+            path="app/__init__.py",
+        ),
+        Valid(
+            """
+            #!/usr/bin/env python
+            from urllib.request import urlopen
+
+            with urlopen("http://localhost:8000/status/", timeout=5) as response:
+                assert response.status == 200
+
+            print("Status OK")
+            """,
+            path="deploy/fetchstatus.py",
+        ),
+        Valid(
+            """
+            import sys
+
+
+            def parse_args(argv):
+                print("usage: seed.py COUNT")
+                return argv
+
+
+            def seed(count):
+                answer = input("Really seed? ")
+                print(f"seeding {count}")
+
+
+            def check_version(print_message=True):
+                if outdated() and print_message:
+                    print("a newer version is available")
+
+
+            def load_plugins(plugins):
+                for plugin in plugins:
+                    if not plugin.compatible:
+                        print("Incompatible plugins found!")
+                        sys.exit(1)
+
+
+            if __name__ == "__main__":
+                seed(parse_args(sys.argv))
+            """,
+            path="app/seed.py",
+        ),
+        Valid(
+            """
+            # ruff: noqa: T201
+            from pathlib import Path
+
+
+            def _log(progress, msg):
+                if progress:
+                    print(msg)
+
+
+            def migrate(source: Path):
+                print(summary(source))
+            """,
+            path="mlflow/store/fs2db/__init__.py",
+        ),
+        Valid(
+            """
+            def show(rows):
+                print(rows)  # noqa: T201
+                print(  # the report is the command's output
+                    len(rows),
+                )  # noqa: T201
+            """,
+            path="app/report.py",
+        ),
+        Valid(
+            """
+            BANNER = "Open WebUI"
+
+
+            def startup(version):
+                print(BANNER)
+                try:
+                    print(render_logo(version))
+                except UnicodeEncodeError:
+                    print(f"Open WebUI v{version}")
+            """,
+            path="app/main.py",
+        ),
+        Valid(
+            """
+            from colorama import Fore, Style
+
+
+            class StdOutEventLogger:
+                def log(self, data):
+                    print("StdOutEventLogger: ", data)
+
+
+            def check_database(uri):
+                try:
+                    connect(uri)
+                except Exception:
+                    print(f"{Fore.RED}ERROR: Cannot connect to database {uri}{Style.RESET_ALL}")
+
+
+            def banner():
+                print("\\033[1mWelcome\\033[0m")
+            """,
+            path="app/log.py",
+        ),
+        Valid(
+            """
+            from django.db import migrations
+
+
+            def forwards(apps, schema_editor):
+                print("renamed duplicates")
+
+
+            class Migration(migrations.Migration):
+                operations = [migrations.RunPython(forwards)]
+            """,
+            path="shop/migrations/0003_fixup.py",
+        ),
+        Valid(
+            """
+            import sqlalchemy as sa
+            from alembic import op
+
+            revision = "9e83011d1f2a"
+            down_revision = "a1b2c3d4e5f6"
+
+
+            def upgrade():
+                try:
+                    op.execute(sa.text("UPDATE limits SET v2 = true"))
+                except Exception as e:
+                    print(f"Warning: Could not migrate limits: {e}")
+            """,
+            path="prefect/server/database/_migrations/versions/sqlite/2025_09_17_migrate.py",
+        ),
+        Valid(
+            """
+            from django.core.management.base import BaseCommand
+
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    print("done")
+            """,
+            path="shop/commands.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -189,37 +471,165 @@ class PrintStatement(FileRule):
             """,
         ),
         Invalid('"""Settings."""\nDEBUG = False\nprint("loaded settings")  # <- RV101\n', path="config/settings.py"),
+        Invalid(
+            """
+            class OrderService:
+                def total(self, order):
+                    print(order)  # <- RV101
+                    return order.amount
+
+
+            def main():
+                print(OrderService().total(load()))
+
+
+            def shared(order):
+                print(order)  # <- RV101
+
+
+            def checkout(order):
+                return shared(order)
+
+
+            if __name__ == "__main__":
+                main()
+                shared(None)
+            """,
+            path="shop/services.py",
+        ),
     ]
 
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
-        return not ctx.has_role(Role.TEST, Role.SCRIPT, Role.MANAGEMENT_COMMAND)
+        # an Alembic revision (or env.py) is a migration wherever its folder is
+        alembic = "alembic" in ctx.frameworks
+        return not alembic and not ctx.has_role(Role.TEST, Role.MIGRATION, Role.MANAGEMENT_COMMAND)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._guards = 0
+        self._depth = 0  # def/class nesting
+        self._owner: str | None = None  # the top-level def/class being visited
+        self._guard = 0  # inside `if __name__ == "__main__":`
+        self._quiet: list[cst.CSTNode] = []  # open nodes whose prints talk to a terminal
+        self._names: list[str] = []  # enclosing def/class names
         self._statements: set[int] = set()
+
+    def visit_Module(self, node: cst.Module) -> None:
+        first = node.header[0] if node.header else None
+        if first is None and node.body:
+            leading = getattr(node.body[0], "leading_lines", ())
+            first = leading[0] if leading else None
+        if first is not None and first.comment is not None and first.comment.value.startswith("#!"):
+            self.fact(Shebang())
+        leading = getattr(node.body[0], "leading_lines", ()) if node.body else ()
+        if any(line.comment and _FILE_PRINT_NOQA.match(line.comment.value) for line in (*node.header, *leading)):
+            self.fact(PrintsAllowed())
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        comment = node.trailing_whitespace.comment
+        if comment is not None and _PRINT_NOQA.search(comment.value):
+            self._quiet.append(node)
+
+    def leave_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if self._quiet and self._quiet[-1] is node:
+            self._quiet.pop()
 
     def visit_If(self, node: cst.If) -> None:
         if is_main_guard(node):
-            self._guards += 1
+            self._guard += 1
+        elif _mentions_flag(node.test):
+            self._quiet.append(node)
 
     def leave_If(self, node: cst.If) -> None:
         if is_main_guard(node):
-            self._guards -= 1
+            self._guard -= 1
+        elif self._quiet and self._quiet[-1] is node:
+            self._quiet.pop()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if any(set(caught_names(handler) or ()) & _STDOUT_ERRORS for handler in node.handlers):
+            self._quiet.append(node)
+
+    def leave_Try(self, node: cst.Try) -> None:
+        if self._quiet and self._quiet[-1] is node:
+            self._quiet.pop()
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if _exits(node.body):
+            self._quiet.append(node)
+
+    def leave_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if self._quiet and self._quiet[-1] is node:
+            self._quiet.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._names.append(node.name.value)
+        if self._depth == 0:
+            self._owner = node.name.value
+            if not self.is_wrapper(node):
+                self.fact(ClassName(node.name.value))
+        self._depth += 1
+        bases = (dotted_name(arg.value) or "" for arg in node.bases)
+        if any(base.rsplit(".", 1)[-1] in ("BaseCommand", "LabelCommand", "AppCommand") for base in bases):
+            self._quiet.append(node)  # a Django management command, wherever it lives
+            if self._depth == 1:
+                self.fact(Entry(node.name.value))
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._leave(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._names.append(node.name.value)
+        if self._depth == 0:
+            self._owner = node.name.value
+        self._depth += 1
+        decorators = [d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator for d in node.decorators]
+        cli = any(self._is_cli(expr) for expr in decorators)
+        entry = cli or (self._depth == 1 and node.name.value == "main")
+        reads_input = any(
+            isinstance(call, cst.Call) and m.matches(call.func, m.Name("input")) for call in find_all(node.body, cst.Call)
+        )
+        if cli or reads_input:
+            self._quiet.append(node)
+        if entry and self._depth == 1:
+            self.fact(Entry(node.name.value))
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._leave(node)
+
+    def _leave(self, node: cst.CSTNode) -> None:
+        self._names.pop()
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+        if self._quiet and self._quiet[-1] is node:
+            self._quiet.pop()
+
+    def _is_cli(self, expr: cst.BaseExpression) -> bool:
+        name = self.ctx.qualified_name(expr) or ""
+        return name.split(".")[0] in _CLI_PACKAGES or name.rsplit(".", 1)[-1] in ("command", "group")
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.ctx.local_names and node.value != self._owner:
+            self.fact(Reference(self._owner, node.value, self._guard > 0))
 
     def visit_Expr(self, node: cst.Expr) -> None:
         self._statements.add(id(node.value))
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._guards or self.ctx.has_role(Role.TEST, Role.SCRIPT, Role.MANAGEMENT_COMMAND):
-            return
         if not m.matches(node.func, m.Name("print")) or self.ctx.qualified_name(node.func) != "print":
             return
         stream = get_kwarg(node, "file")
         if stream is not None and dotted_name(stream.value) not in _STDOUT:
             return
-        args = _logging_args(node) if id(node) in self._statements else None
+        script = (
+            self._guard > 0
+            or bool(self._quiet)
+            or any(_OUTPUT_NAME.search(name) for name in self._names)
+            or _coloured(node, self.ctx)
+            or any(_BANNER.search((dotted_name(arg.value) or "").rsplit(".", 1)[-1]) for arg in node.args)
+        )
+        args = _logging_args(node) if id(node) in self._statements and not script else None
         fix = None
         if args is not None:
             level = self.options.level  # type: ignore[attr-defined]
@@ -231,4 +641,28 @@ class PrintStatement(FileRule):
                 builder.replace(call, call.with_changes(func=func, args=new_args))
 
             fix = self.fix(f"Replace `print` with `logger.{level}`", build)
-        self.report(node.func, "`print()` in application code: output bypasses logging and its levels", fix=fix)
+        assert isinstance(node.func, cst.Name)
+        self.fact(PrintCall(node.func, self._owner, script, fix))
+
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        if any(isinstance(f.value, (Shebang, PrintsAllowed)) for f in facts):
+            return
+        script = {f.value.name for f in facts if isinstance(f.value, Entry)}
+        classes = {f.value.name for f in facts if isinstance(f.value, ClassName)}
+        users: dict[str, list[Reference]] = {}
+        for located in facts:
+            if isinstance(located.value, Reference):
+                users.setdefault(located.value.name, []).append(located.value)
+        changed = True
+        while changed:  # a function only script code uses is script code (a class may be imported elsewhere)
+            changed = False
+            for name, refs in users.items():
+                if name not in script and name not in classes and all(r.script or r.user in script for r in refs):
+                    script.add(name)
+                    changed = True
+        for located in facts:
+            call = located.value
+            if not isinstance(call, PrintCall) or call.script or call.owner in script:
+                continue
+            message = "`print()` in application code: output bypasses logging and its levels"
+            self.report(call.node, message, fix=call.fix, at=located.block)

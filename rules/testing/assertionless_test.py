@@ -37,7 +37,7 @@ _ASSERTING_CALL = re.compile(r"_*(?:assert|check_|verify|expect|fail|test_|valid
 _TEST_DRIVER = re.compile(r"(?:^|_)test(?:_|$)", re.IGNORECASE)
 # the author says what the test checks: that the call does not raise
 _SMOKE_NOTE = re.compile(
-    r"smoke|(?:\bnot|n't|\bnever)\s+(?:raise|fail|crash|throw)|no\s+(?:exception|error|crash)|without\s+(?:an?\s+)?(?:exception|error|crash|raising)",
+    r"smoke|(?:\bnot|n't|\bnever)\s+(?:raise|fail|crash|throw|traceback|blow up|error)|no\s+(?:exception|error|crash)|without\s+(?:an?\s+)?(?:exception|error|crash|raising)",
     re.IGNORECASE,
 )
 _PYTEST_ASSERTING = frozenset(("raises", "warns", "fail", "deprecated_call", "approx"))
@@ -66,6 +66,26 @@ def _assertions(body: cst.CSTNode) -> tuple[bool, set[str]]:
         if name.count(".") == 0 or (name.startswith("self.") and name.count(".") == 1):
             calls.add(name)
     return False, calls
+
+
+@dataclass(frozen=True, slots=True)
+class CliCommand:
+    """A click/typer command: the module is a CLI (`cli/test_db.py`), not a test module."""
+
+
+def _returns_value(node: cst.FunctionDef) -> bool:
+    """Does the function return something? pytest tests return None; this is a helper."""
+    if node.returns is not None and not m.matches(node.returns.annotation, m.Name("None") | m.Name("Never") | m.Name("NoReturn")):
+        return True
+    stack: list[cst.CSTNode] = [node.body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(current, cst.Return) and current.value is not None:
+            return True
+        stack.extend(current.children)
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +250,36 @@ class TestWithoutAssertion(ModuleRule):
             """,
             path="app/tests/test_validators.py",
         ),
+        Valid(
+            """
+            import click
+
+
+            @click.command()
+            @click.argument("uri")
+            def test_db(uri):
+                engine = test_sqlalchemy_dialect(uri)
+                test_database_connectivity(engine)
+
+
+            def test_sqlalchemy_dialect(uri) -> Engine:
+                return create_engine(uri)
+
+
+            def test_database_connectivity(engine) -> None:
+                engine.connect()
+            """,
+            path="superset/cli/test_db.py",
+        ),
+        Valid(
+            """
+            async def test_project_async(live_url, client):
+                ls = AsyncLabelStudio(base_url=live_url, api_key=client.api_key)
+                project = await ls.projects.create(title="Export Test Project")
+                return ls, project
+            """,
+            path="tests/sdk/test_export.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -301,6 +351,10 @@ class TestWithoutAssertion(ModuleRule):
         if self._depth > 1 or not self.ctx.has_role(Role.TEST) or self.ctx.has_role(Role.CONFTEST):
             return
         owner, skipped = self._classes[-1] if self._classes else (None, False)
+        for expr in (d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator for d in node.decorators):
+            name = self.ctx.qualified_name(expr) or ""
+            if name.split(".")[0] in ("click", "typer") or name.endswith((".command", ".group")):
+                self.fact(CliCommand())
         decorators = [n.rsplit(".", 1)[-1] for n in decorator_names(node)]
         skipped = skipped or any(n in _SKIP_MARKS for n in decorators)
         fixture = "fixture" in decorators  # `@pytest.fixture def test_user()` is not collected as a test
@@ -312,13 +366,17 @@ class TestWithoutAssertion(ModuleRule):
         notes = [c.value for c in find_all(node.body, cst.Comment) if isinstance(c, cst.Comment)]
         docstring = node.get_docstring() or ""
         explained = (empty and bool(notes)) or (not empty and any(_SMOKE_NOTE.search(n) for n in (*notes, docstring)))
-        is_test = node.name.value.startswith("test") and not skipped and not fixture and not explained
+        is_test = (
+            node.name.value.startswith("test") and not (skipped or fixture or explained) and not _returns_value(node)
+        )
         self.fact(Function(owner, node.name.value, asserts, frozenset(calls), node.name, is_test, empty))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._depth -= 1
 
     def check(self, facts: Sequence[Located[object]]) -> None:
+        if any(isinstance(f.value, CliCommand) for f in facts):
+            return
         functions = [f.value for f in facts if isinstance(f.value, Function)]
         methods = {fn.name for fn in functions if fn.owner is not None}
         asserting: set[str] = set()  # "name" for module functions, "self.name" for methods
