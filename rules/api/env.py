@@ -58,12 +58,14 @@ def is_secret_name(name: str) -> bool:
 def _url_credentials_real(value: str) -> bool:
     """`scheme://user:password@host`: a real credential, not the documentation's
     `user:password@host`, `{user}:{password}@{host}` or `user:pass@example.org`."""
-    match = re.match(r"^[a-z][a-z0-9+.-]*://([^:/@\s]+):([^@/\s]+)@([^/:?#\s]*)", value, re.I)
+    match = re.match(r"^[a-z][a-z0-9+.-]*://([^:/@\s]*):([^@/\s]+)@([^/:?#\s]*)", value, re.I)
     if match is None:
         return False
     user, password, host = match.groups()
     if is_placeholder(password) or _TEMPLATE.search(password) or re.search(r"pass|pwd|secret|\*\*\*", password, re.I):
         return False
+    if not _random_enough(password):
+        return False  # `admin:admin@`, `SYSDBA:masterkey@`, `root:taosdata@`: a vendor's documented default
     host = host.lower().strip("[]")
     if not host or _TEMPLATE.search(host) or host in ("host", "hostname", "server", "yourhost") or re.search(r"(?:^|\.)example(?:\.|$)", host):
         return False
@@ -74,13 +76,13 @@ def _random_enough(value: str) -> bool:
     """Keys are random: letters and digits mixed, or a long high-entropy string."""
     letters = any(c.isalpha() for c in value)
     digits = any(c.isdigit() for c in value)
-    return (letters and digits and entropy(value) >= 3.0) or (len(value) >= 20 and entropy(value) >= 4.0)
+    return (letters and digits and entropy(value) >= 2.5) or (len(value) >= 20 and entropy(value) >= 4.0)
 
 
 # values that are secrets whatever they are called (detect-secrets' and gitleaks' formats);
 # the check runs after the pattern to drop look-alike slugs
 SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a URL with a password", re.compile(r"^[a-z][a-z0-9+.-]*://[^:/@\s]+:(?!\$\{)[^@/\s]+@", re.I)),
+    ("a URL with a password", re.compile(r"^[a-z][a-z0-9+.-]*://[^:/@\s]*:(?!\$\{)[^@/\s]+@", re.I)),
     ("a Slack webhook URL", re.compile(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,}")),
     ("an AWS access key", re.compile(r"(?<![A-Z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])")),
     ("a GitHub token", re.compile(r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
 from rules.api import (
-    FileRule,
     FixBuilder,
     Invalid,
+    LazyFix,
+    Located,
     RuleMeta,
     Safety,
     Scope,
     Severity,
     Valid,
     ModuleContext,
+    ModuleRule,
     dotted_name,
     get_kwarg,
     string_literal,
@@ -71,11 +75,12 @@ def _project_words(path: str) -> frozenset[str]:
     return frozenset(w for part in parts for w in part.upper().replace("-", "_").split("_") if w)
 
 
-class EnvNameMismatch(FileRule):
+class EnvNameMismatch(ModuleRule):
     """
     ## What it does
-    Finds settings that read an environment variable of another name:
-    `OPENROUTER_API_KEY = env("OPENAI_API_KEY")`.
+    Finds settings that read the environment variable another setting of the same module
+    reads under its own name: `OPENROUTER_API_KEY = env("OPENAI_API_KEY")` beside
+    `OPENAI_API_KEY = env("OPENAI_API_KEY")` (also pydantic-settings `Field(alias=...)`).
 
     ## Why is this bad?
     It is almost always a copy-paste slip: the setting silently gets another service's
@@ -95,8 +100,8 @@ class EnvNameMismatch(FileRule):
     Reads the variable named like the setting. Unsafe: deployments must provide that
     variable.
 
-    Only a variable of the same kind with another qualifier is reported: the last words
-    agree and the services disagree. Quiet on identical names, framework and project
+    A lone differing name is a deliberate choice more often than a slip (MinIO's keys for
+    the S3 storage settings), so only a variable another setting owns is reported. Quiet on identical names, framework and project
     prefixes (`DJANGO_SECRET_KEY` for `SECRET_KEY`, `SUPERSET_HOME` for `DATA_DIR` in the
     `superset` package), the same stem (`DATABASE_URL` from `DB_URL`), the same service
     spelled otherwise (`EMAIL_HOST_PASSWORD` from `SMTP_PASSWORD`), shared infrastructure
@@ -106,7 +111,7 @@ class EnvNameMismatch(FileRule):
     (`class TestingConfig`), and names that are not settings.
     """
 
-    meta = RuleMeta(code="RV403", name="env-name-mismatch", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE)
+    meta = RuleMeta(code="RV403", name="env-name-mismatch", family="security", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.UNSAFE)
 
     VALID = [
         Valid("import environ\nenv = environ.Env()\nSECRET_KEY = env('DJANGO_SECRET_KEY')\nDEBUG = env.bool('DEBUG', default=False)\n"),
@@ -139,6 +144,15 @@ class EnvNameMismatch(FileRule):
             LOCATION = "redis://{}:{}/0".format(os.environ["CI_REDIS_HOST"], os.environ.get("CI_REDIS_PORT", "6379"))
             """,
             path="superset/config.py",
+        ),
+        # a lone differing name is a choice: MinIO's keys for the S3 storage settings
+        Valid(
+            """
+            AWS_ACCESS_KEY_ID = get_env("MINIO_STORAGE_ACCESS_KEY")
+            AWS_SECRET_ACCESS_KEY = get_env("MINIO_STORAGE_SECRET_KEY")
+            GS_CUSTOM_ENDPOINT = get_env("STORAGE_GCS_ENDPOINT")
+            """,
+            path="label_studio/core/settings/base.py",
         ),
         # a Flask config class for tests sets what the tests need
         Valid(
@@ -177,8 +191,11 @@ class EnvNameMismatch(FileRule):
 
 
             class Settings:
+                GITHUB_WEBHOOK_SECRET = os.getenv("GITHUB_WEBHOOK_SECRET")
                 STRIPE_WEBHOOK_SECRET = int(os.getenv("GITHUB_WEBHOOK_SECRET", "0"))  # <- RV403
+                BACKUP_BUCKET = os.environ["BACKUP_BUCKET"]
                 S3_BUCKET = os.environ["BACKUP_BUCKET"]  # <- RV403
+                SENTRY_PASSWORD = os.environ["SENTRY_PASSWORD"]
                 CACHES = {"default": {"OPTIONS": {"PASSWORD": os.environ["SENTRY_PASSWORD"]}}}  # <- RV403
             """
         ),
@@ -241,18 +258,14 @@ class EnvNameMismatch(FileRule):
         for keyword in ("alias", "validation_alias", "env"):
             arg = get_kwarg(node.value, keyword)
             key = string_value(arg.value) if arg is not None else None
-            if arg is None or key is None or same_thing(node.target.value, key, self._project):
+            if arg is None or key is None:
                 continue
             setting, old_node = node.target.value, arg.value
 
             def build(builder: FixBuilder, old: cst.BaseExpression = old_node, name: str = setting.upper()) -> None:
                 builder.replace(old, cst.SimpleString(string_literal(name)))
 
-            self.report(
-                arg.value,
-                f"`{setting}` reads the variable `{key}`: a copy-paste slip gives it another setting's value",
-                fix=self.fix(f"Read `{setting.upper()}`", build),
-            )
+            self.fact(Read(setting, setting.upper(), key.upper(), arg.value, self.fix(f"Read `{setting.upper()}`", build), self._project))
 
     def _check(self, path: list[str], value: cst.BaseExpression) -> None:
         """`path` is the setting's name, with the dict keys above it (`["CACHES", "LOCATION"]`)."""
@@ -274,8 +287,6 @@ class EnvNameMismatch(FileRule):
         if read is None or read.key is None or read.key_node is None:
             return
         full = "_".join(p for p in path if p.isupper())
-        if same_thing(full, read.key, self._project):
-            return
         key_node = read.key_node
 
         def build(builder: FixBuilder, old: cst.BaseExpression = key_node, name: str = setting) -> None:
@@ -284,11 +295,40 @@ class EnvNameMismatch(FileRule):
                 quote = old.quote
             builder.replace(old, cst.SimpleString(string_literal(name, quote)))
 
-        self.report(
-            key_node,
-            f"`{setting}` reads the variable `{read.key}`: a copy-paste slip gives it another setting's value",
-            fix=self.fix(f"Read `{setting}`", build),
-        )
+        self.fact(Read(setting, full, read.key, key_node, self.fix(f"Read `{setting}`", build), self._project))
+
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        """A read is a slip when its variable belongs to another setting of the module: that
+        setting reads it under its own name (`OPENAI_API_KEY = env("OPENAI_API_KEY")` beside
+        `OPENROUTER_API_KEY = env("OPENAI_API_KEY")`). A lone differing name is a choice
+        (MinIO's keys for the S3 storage settings), not evidence of a slip."""
+        reads = [(located, located.value) for located in facts if isinstance(located.value, Read)]
+        owned = {read.key for _, read in reads if read.matches}
+        for located, read in reads:
+            if read.matches or read.key not in owned:
+                continue
+            self.report(
+                read.node,
+                f"`{read.setting}` reads the variable `{read.key}`, which another setting here reads under its own name: a copy-paste slip gives it that setting's value",
+                fix=read.fix,
+                at=located.block,
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A setting (or pydantic-settings field) read from an environment variable."""
+
+    setting: str
+    full: str  # with the dict keys above it: `CACHES_LOCATION`
+    key: str
+    node: cst.BaseExpression
+    fix: LazyFix
+    project: frozenset[str]
+
+    @property
+    def matches(self) -> bool:
+        return same_thing(self.full, self.key, self.project)
 
 
 def _read_of(value: cst.BaseExpression, ctx: ModuleContext) -> cst.BaseExpression | None:

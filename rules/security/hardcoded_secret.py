@@ -117,6 +117,8 @@ class HardcodedSecret(FileRule):
                 sqlalchemy_uri_placeholder = "postgresql://user:password@host:port/dbname[?key=value]"
                 parameters = {"password": "AccessKey secret of your cloud account", "dsn": "DSN name configured in odbc.ini"}
                 connection_string = "es+https://{user}:{password}@{host}:443/"
+                examples = ["firebird+fdb://SYSDBA:masterkey@192.168.86.38:3050//employee.fdb", "taosws://root:taosdata@127.0.0.1:6041"]
+                sensitive_fields = {"$.credentials": "Credentials"}
             """,
             path="app/engine_specs.py",
         ),
@@ -225,12 +227,12 @@ class HardcodedSecret(FileRule):
         if shape is None and assigned and not test and _SENTRY_DSN.match(value) and name is not None and "DSN" in name_words(name):
             shape = "a Sentry DSN"  # public by design, but it routes every environment's errors into one project
         if shape is None:
-            if kind is None or not credential_value(value, kind):
-                return
+            if kind is None or not credential_value(value, kind) or value.lower() in {w.lower() for w in name_words(name or "")}:
+                return  # `"$.credentials": "Credentials"` is a label
             if test and (entropy(value) < 4.0 or len(value) < 20):
                 return  # a fixture's password
-        what = f"`{name}`" if kind is not None and name else "this value"
-        label = shape or ("a hard-coded password" if kind == "password" else "a hard-coded key")
+        what = f"`{name}`" if name and (kind is not None or shape == "a Sentry DSN") else "this value"
+        label = shape or "a hard-coded secret"
         fix = None
         if fixable and name is not None and name.isidentifier():
             helper = env_helper(dict(self.ctx.module_calls), dict(self.ctx.imports))
@@ -240,8 +242,7 @@ class HardcodedSecret(FileRule):
                 builder.replace(old, env_expression(builder, env_name, helper))
 
             fix = self.fix(f"Read `{env_name}` from the environment", build)
-        harm = "anyone with the code can send events into the project" if shape == "a Sentry DSN" else "everyone with the code has it"
-        self.report(value_node, f"{what} holds {label} ({mask(value)}): {harm}; read it from the environment", fix=fix)
+        self.report(value_node, f"{what} holds {label} ({mask(value)}): everyone with the code has it; read it from the environment", fix=fix)
 
     def _line_comment(self) -> str | None:
         return self._line_comments[-1] if self._line_comments else None
