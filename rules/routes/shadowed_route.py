@@ -326,6 +326,32 @@ class ShadowedRoute(ModuleRule):
             ]
             """,
         ),
+        Invalid(
+            """
+            from django.urls import include, path
+
+            from . import views
+
+            # included by the project's urls.py: path("reports/", include("reports.urls.report_patterns"))
+            report_patterns = [
+                path("<int:year>/", views.year),
+                path("<str:name>/", views.named),
+                path("latest/", views.latest),  # <- RV501
+            ]
+            """,
+            fixed="""
+            from django.urls import include, path
+
+            from . import views
+
+            # included by the project's urls.py: path("reports/", include("reports.urls.report_patterns"))
+            report_patterns = [
+                path("<int:year>/", views.year),
+                path("latest/", views.latest),
+                path("<str:name>/", views.named),
+            ]
+            """,
+        ),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -365,7 +391,11 @@ class ShadowedRoute(ModuleRule):
             target, value = statement.targets[0].target, statement.value
         elif isinstance(statement, (cst.AugAssign, cst.AnnAssign)):
             target, value = statement.target, statement.value
-        if not (isinstance(target, cst.Name) and target.value == "urlpatterns" and isinstance(value, (cst.List, cst.Tuple))):
+        # `urlpatterns`, or a route list under another name that some module `include()`s
+        # (`api_patterns = [path(...), ...]`): any module-level list of path()/re_path() entries
+        if not (isinstance(target, cst.Name) and isinstance(value, (cst.List, cst.Tuple))):
+            return
+        if target.value != "urlpatterns" and not any(urlpattern_route(self.ctx, element) is not None for element in value.elements):
             return
         entries: list[Entry] = []
         for element in value.elements:
