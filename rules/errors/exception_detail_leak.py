@@ -5,7 +5,19 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid, caught_names, is_view_function
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    caught_names,
+    dotted_name,
+    is_view_function,
+)
 
 # callables whose arguments reach the HTTP client, by last name, when they come from a web framework.
 # Not `ValidationError`: a validation message is the framework's channel for telling the user what
@@ -117,6 +129,30 @@ def _raw_uses(node: cst.CSTNode, name: str) -> bool:
     return found
 
 
+# calls that parse or validate what the client sent: their errors describe the client's input
+_PARSERS = frozenset(
+    (
+        "loads", "json", "parse", "parse_obj", "parse_raw", "model_validate", "model_validate_json", "validate",
+        "literal_eval", "fromisoformat", "int", "float", "Decimal", "UUID",
+    )
+)
+
+
+def _parses_input(body: cst.BaseSuite) -> bool:
+    """`try: return json.loads(raw)` / `payload = Payload(**body)`: one statement that parses input."""
+    statements = [s for line in body.body if isinstance(line, cst.SimpleStatementLine) for s in line.body]
+    if len(statements) != len(body.body) or len(statements) != 1:
+        return False
+    stmt = statements[0]
+    value = stmt.value if isinstance(stmt, (cst.Return, cst.Assign, cst.AnnAssign, cst.Expr)) else None
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return False
+    func = dotted_name(value.func) or ""
+    return func.rsplit(".", 1)[-1] in _PARSERS or any(arg.star == "**" for arg in value.args)
+
+
 def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
     """The outermost expression in `node` that carries the exception's own text, if any.
 
@@ -157,6 +193,14 @@ def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
                     hits.append(attr)
                 return False
             return True
+
+        def visit_Comparison(self, comparison: cst.Comparison) -> bool:
+            return False  # `e.args == (...)` decides which message to send; it sends a boolean
+
+        def visit_IfExp(self, ifexp: cst.IfExp) -> bool:
+            ifexp.body.visit(self)
+            ifexp.orelse.visit(self)
+            return False  # the test picks a branch; only the branches reach the client
 
         def visit_Element(self, element: cst.Element) -> bool:
             if m.matches(element.value, m.Name(name)):
@@ -329,6 +373,45 @@ class ExceptionDetailLeak(FileRule):
                         return Response({"detail": "failed", "listing": e.listing_id}, status=500)
             """
         ),
+        # the error of parsing what the client sent describes the client's input
+        Valid(
+            """
+            import json
+
+            from fastapi import HTTPException, Request
+
+
+            async def read_payload(request: Request):
+                try:
+                    return await request.json()
+                except Exception as e:
+                    raise HTTPException(status_code=400, detail=f"Invalid JSON payload: {e!s}")
+
+
+            async def chat(body: dict):
+                try:
+                    payload = ChatPayload(**body)
+                except Exception as e:
+                    raise HTTPException(status_code=400, detail=f"Invalid chat payload: {e!s}")
+                return payload
+            """
+        ),
+        # the exception picks which message to send; its text is not sent
+        Valid(
+            """
+            from fastapi import HTTPException
+
+
+            def upload(file):
+                try:
+                    store(file)
+                except Exception as e:
+                    raise HTTPException(
+                        status_code=400,
+                        detail=EMPTY if isinstance(e, ValueError) and e.args == (EMPTY,) else "Upload failed",
+                    )
+            """
+        ),
         # a validation message is the channel for telling the user why their input failed
         Valid(
             """
@@ -464,6 +547,7 @@ class ExceptionDetailLeak(FileRule):
         self._handlers: list[tuple[cst.ExceptHandler, str]] = []
         self._views: list[bool] = []
         self._statements: list[cst.BaseStatement] = []
+        self._tries: list[cst.Try] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._views.append(is_view_function(node))
@@ -471,10 +555,18 @@ class ExceptionDetailLeak(FileRule):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._views.pop()
 
+    def visit_Try(self, node: cst.Try) -> None:
+        self._tries.append(node)
+
+    def leave_Try(self, node: cst.Try) -> None:
+        self._tries.pop()
+
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         name = node.name.name.value if node.name and isinstance(node.name.name, cst.Name) else ""
+        current = self._tries[-1] if self._tries and node in self._tries[-1].handlers else None
+        parses = current is not None and _parses_input(current.body)
         # an empty name: nothing of this handler's exception can leak
-        self._handlers.append((node, name if self._carries_internals(node) else ""))
+        self._handlers.append((node, name if self._carries_internals(node) and not parses else ""))
 
     def _carries_internals(self, handler: cst.ExceptHandler) -> bool:
         """Does the clause catch an error whose text describes the system (see `_INTERNAL_BUILTINS`)?"""

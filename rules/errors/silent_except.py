@@ -36,13 +36,81 @@ def _explained(comments: list[cst.Comment]) -> bool:
     return any(not _NOT_AN_EXPLANATION.match(c.value) for c in comments)
 
 
-def _only_imports(body: cst.BaseSuite) -> bool:
-    """`try: import x` (an optional dependency probed with a broad clause)."""
-    statements = body.body
-    return bool(statements) and all(
-        isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
-        for stmt in statements
+# a linter suppression for this very pattern on the `except` line: the team decided, and said so
+_ACKNOWLEDGED = re.compile(
+    r"#\s*(?:noqa\b.*\b(?:E722|S110|S112|BLE001)|pylint:\s*disable=.*(?:broad-except|bare-except|broad-exception-caught|W0702|W0703|W0718))",
+    re.I,
+)
+# calls that release or tear down: failing to is not worth more than trying (best-effort cleanup).
+# Not `delete`: deleting rows or documents is the work itself, not its aftermath.
+_CLEANUP = frozenset(
+    (
+        "close", "aclose", "quit", "kill", "terminate", "remove", "unlink", "rmtree", "rmdir", "cleanup",
+        "shutdown", "disconnect", "cancel", "stop", "clear", "release", "flush", "join", "wait_closed",
     )
+)
+
+
+def _small_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement | cst.BaseStatement]:
+    if isinstance(body, cst.SimpleStatementSuite):
+        return list(body.body)
+    out: list[cst.BaseSmallStatement | cst.BaseStatement] = []
+    for stmt in body.body:
+        out.extend(stmt.body if isinstance(stmt, cst.SimpleStatementLine) else [stmt])
+    return out
+
+
+def _probes_import(body: cst.BaseSuite) -> bool:
+    """`try: import x ...` (an optional dependency probed with a broad clause)."""
+    statements = _small_statements(body)
+    return bool(statements) and isinstance(statements[0], (cst.Import, cst.ImportFrom))
+
+
+def _best_effort_cleanup(body: cst.BaseSuite) -> bool:
+    """`try: conn.close()` / `await ws.close()` / `to_thread(os.remove, path)`: one tear-down call."""
+    statements = _small_statements(body)
+    if len(statements) != 1 or not isinstance(statements[0], cst.Expr):
+        return False
+    value = statements[0].value
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return False
+    names = [dotted_name(value.func)] + [dotted_name(arg.value) for arg in value.args]
+    return any(name is not None and name.rsplit(".", 1)[-1] in _CLEANUP for name in names)
+
+
+def _assigned(stmt: cst.BaseSmallStatement | cst.BaseStatement) -> set[str] | None:
+    """Names an assignment-only statement binds (`if` blocks of assignments too); None for anything else."""
+    if isinstance(stmt, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+        targets: list[cst.BaseExpression] = (
+            [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
+        )
+        names: set[str] = set()
+        for target in targets:
+            elements = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else [target]
+            names.update(e.value for e in elements if isinstance(e, cst.Name))
+        return names
+    if isinstance(stmt, cst.If) and stmt.orelse is None:
+        names = set()
+        for inner in _small_statements(stmt.body):
+            bound = _assigned(inner)
+            if bound is None:
+                return None
+            names |= bound
+        return names
+    return None
+
+
+def _computes_only(body: cst.BaseSuite) -> set[str] | None:
+    """The names a try body binds when all it does is compute values; None when it does more."""
+    names: set[str] = set()
+    for stmt in _small_statements(body):
+        bound = _assigned(stmt)
+        if bound is None:
+            return None
+        names |= bound
+    return names
 
 
 class SilentExcept(FileRule):
@@ -80,8 +148,13 @@ class SilentExcept(FileRule):
     Quiet on narrow clauses: naming the exception (`Model.DoesNotExist` then a fallback,
     `KeyError` around `del`, `(TypeError, ValueError)` with `else:`, `ImportError`,
     `StopIteration`) is the EAFP idiom, the author expected exactly that error. Also quiet
-    on handlers with an explanatory comment (in the handler or on its `except` line),
-    `contextlib.suppress`, `try: import ...` probes, and in tests and migrations.
+    on handlers with an explanatory comment (in the handler or on its `except` line) or a
+    linter suppression of this very pattern (`# noqa: S110`, `E722`, `BLE001`,
+    `# pylint: disable=broad-except`), `contextlib.suppress`, and on try bodies whose failure
+    has a designed outcome: `try: import ...` probes, one best-effort cleanup call
+    (`close()`, `kill()`, `os.remove`), computing a value that keeps the default bound just
+    before (`name = None; try: name = parse(x)`), or an item the loop skips
+    (`try: n = int(x)` then `continue`). Quiet in tests and migrations.
     """
 
     meta = RuleMeta(
@@ -165,6 +238,74 @@ class SilentExcept(FileRule):
             """
         ),
         Valid("def test_cleanup():\n    try:\n        remove()\n    except Exception:\n        pass\n", path="tests/test_files.py"),
+        # the team silenced the linter for this very pattern: a decision, said out loud
+        Valid(
+            """
+            def destroy(driver):
+                try:
+                    driver.quit()
+                except Exception:  # pylint: disable=broad-except  # noqa: S110
+                    pass
+            """
+        ),
+        # designed outcomes: best-effort cleanup, a default kept, an item skipped, an optional import
+        Valid(
+            """
+            import asyncio
+            import os
+
+
+            async def finish(ws, paths):
+                try:
+                    await ws.close()
+                except Exception:
+                    pass
+                for path in paths:
+                    try:
+                        await asyncio.to_thread(os.remove, path)
+                    except Exception:
+                        pass
+
+
+            def display_name(request, email):
+                name = request.headers.get("X-Name", email)
+                try:
+                    name = unquote(name)
+                except Exception:
+                    pass
+                return name
+
+
+            async def pipeline_error(response):
+                detail = f"HTTP error {response.status}"
+                try:
+                    res = await response.json()
+                    if "detail" in res:
+                        detail = res["detail"]
+                except Exception:
+                    pass
+                return detail
+
+
+            def events(parts):
+                for part in parts:
+                    try:
+                        data = loads(part)
+                    except Exception:
+                        continue
+                    yield data
+
+
+            def device():
+                try:
+                    import torch
+                    if torch.backends.mps.is_available():
+                        return "mps"
+                except Exception:
+                    pass
+                return "cpu"
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -233,8 +374,25 @@ class SilentExcept(FileRule):
                 for f in files:
                     try:
                         email.attach(*f)
-                    except:  # noqa: E722  # <- RV203
+                    except:  # <- RV203
                         pass
+            """
+        ),
+        Invalid(
+            """
+            def artifact_repo(client):
+                try:
+                    spark = active_spark_session()
+                except Exception:  # <- RV203
+                    pass
+                return build(client, spark)
+
+
+            async def delete_file(file_id):
+                try:
+                    await VECTOR_DB.delete(collection_name=file_id)
+                except Exception:  # <- RV203
+                    pass
             """
         ),
     ]
@@ -243,6 +401,7 @@ class SilentExcept(FileRule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._functions: list[str] = []
         self._tries: list[cst.Try] = []
+        self._defaults: dict[int, frozenset[str]] = {}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions.append(node.name.value)
@@ -253,8 +412,31 @@ class SilentExcept(FileRule):
     def visit_Try(self, node: cst.Try) -> None:
         self._tries.append(node)
 
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        """Record, for each `try` of this block, the names bound before it (the defaults it may keep)."""
+        bound: set[str] = set()
+        for stmt in node.body:
+            if isinstance(stmt, cst.Try):
+                self._defaults[id(stmt)] = frozenset(bound)
+            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                names = _assigned(small)
+                bound |= names or set()
+
     def leave_Try(self, node: cst.Try) -> None:
         self._tries.pop()
+
+    def _deliberate(self, node: cst.Try, handler_body: list[cst.BaseSmallStatement | cst.BaseStatement]) -> bool:
+        """Try bodies whose failure has a designed outcome: an optional import, a best-effort
+        cleanup, a value that keeps its default (`name = None; try: name = parse(x)`), an item
+        a loop skips (`try: n = int(x) except Exception: continue`)."""
+        if _probes_import(node.body) or _best_effort_cleanup(node.body):
+            return True
+        computed = _computes_only(node.body)
+        if computed is None or not computed:
+            return False
+        if all(isinstance(stmt, cst.Continue) for stmt in handler_body):
+            return True
+        return bool(computed & self._defaults.get(id(node), frozenset()))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if self.ctx.has_role(Role.TEST, Role.MIGRATION):
@@ -274,7 +456,10 @@ class SilentExcept(FileRule):
         comments = [c for c in m.findall(body, m.Comment()) if isinstance(c, cst.Comment)]
         if _explained(comments):
             return
-        if self._tries and node in self._tries[-1].handlers and _only_imports(self._tries[-1].body):
+        if _ACKNOWLEDGED.search(node.body.header.comment.value if isinstance(node.body, cst.IndentedBlock) and node.body.header.comment else ""):
+            return
+        current = self._tries[-1] if self._tries and node in self._tries[-1].handlers else None
+        if current is not None and self._deliberate(current, statements):
             return
         where = self._functions[-1] if self._functions else "module"
         fix = None

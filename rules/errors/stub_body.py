@@ -37,7 +37,11 @@ _DO_NOTHING_CLASS = re.compile(r"(?:Noop|NoOp|Nop|Null|Dummy|Fake|Stub|Mock|Sile
 # route decorators do not make an empty body deliberate: the endpoint answers `null`
 _ROUTE_VERBS = frozenset(("get", "post", "put", "patch", "delete", "route", "api_route", "websocket"))
 # a docstring written for whoever overrides the method, not for its callers
-_HOOK_DOC = re.compile(r"\b(?:override|overridden|subclass|hook|called (?:when|after|before|by|for|on|once)|can be used|implement)", re.I)
+_HOOK_DOC = re.compile(
+    r"\b(?:override|overridden|subclass|hook|called (?:when|after|before|by|for|on|once)|can be used|implement"
+    r"|no-?op|nothing|not needed|no \w+ (?:is )?needed|intentional|deliberate|on purpose|ignored?)",
+    re.I,
+)
 # tool directives, and notes that the work is still to do, do not explain an empty body
 _NOT_AN_EXPLANATION = re.compile(r"#\s*(?:noqa|pragma|type:|reviewls:|pylint:|nosec|fmt:|todo|fixme|xxx)", re.I)
 
@@ -281,6 +285,29 @@ class StubBody(ModuleRule):
         ),
         Valid(
             """
+            from typing import Protocol, TypeVar
+
+            T = TypeVar("T")
+
+
+            class LeaseStorage(Protocol[T]):
+                async def read_lease(self, lease_id) -> T | None:
+                    \"\"\"Read a resource lease.\"\"\"
+                    ...
+
+
+            class RedisRateLimiter:
+                def cleanup(self) -> None:
+                    \"\"\"No cleanup needed for Redis - TTL handles expiration.\"\"\"
+                    pass
+
+
+            def empty(*args, **kwargs):
+                pass
+            """
+        ),
+        Valid(
+            """
             from alembic import op
 
 
@@ -354,7 +381,11 @@ class StubBody(ModuleRule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         name = node.name.value
-        bases = tuple((dotted_name(arg.value) or "").rsplit(".", 1)[-1] for arg in node.bases)
+        # `Protocol[T]`, `LeaseStorage[Metadata]`: the generic's own name
+        bases = tuple(
+            (dotted_name(arg.value.value if isinstance(arg.value, cst.Subscript) else arg.value) or "").rsplit(".", 1)[-1]
+            for arg in node.bases
+        )
         keywords = {(dotted_name(arg.value) or "").rsplit(".", 1)[-1] for arg in node.keywords}
         self.fact(ClassBases(name, bases))
         inherits = any(base and base not in _PLAIN_BASES for base in bases)
@@ -399,6 +430,11 @@ class StubBody(ModuleRule):
             return True
         if _DO_NOTHING.search(name):
             return True
+        params = node.params
+        if params.star_arg is not None and isinstance(params.star_arg, cst.Param) and params.star_kwarg is not None and not [
+            p for p in params.params if p.name.value not in ("self", "cls")
+        ]:
+            return True  # `def empty(*args, **kwargs): pass`: made to accept anything and do nothing
         decorators = decorator_names(node)
         if node.decorators and not any(
             "." in d and d.rsplit(".", 1)[-1] in _ROUTE_VERBS for d in decorators
