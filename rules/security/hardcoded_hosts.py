@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, ModuleContext, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
+from rules.api import FixBuilder, Invalid, LazyFix, Located, ModuleContext, ModuleRule, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
 from rules.api.env import local_variant
 
 _HOST_SETTINGS = frozenset(("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "CORS_ALLOWED_ORIGINS", "CORS_ORIGIN_WHITELIST", "INTERNAL_IPS"))
@@ -27,7 +30,7 @@ def is_production_host(entry: str) -> bool:
     return address.is_global
 
 
-class HardcodedHosts(FileRule):
+class HardcodedHosts(ModuleRule):
     """
     ## What it does
     Finds production host names and public IPs written into `ALLOWED_HOSTS`,
@@ -54,10 +57,12 @@ class HardcodedHosts(FileRule):
     django-environ, `env.list(...)`). Unsafe: every environment must then set it.
 
     Quiet on localhost, 127.0.0.1, private and test domains, values from the environment,
-    and local settings.
+    local and test settings, and on `["*"]` when the settings' `MIDDLEWARE` has the
+    project's own host-checking middleware (multi-domain or multi-tenant apps, where hosts
+    are data: `MultiDomainMiddleware`, `TenantMainMiddleware`).
     """
 
-    meta = RuleMeta(code="RV406", name="hardcoded-hosts", family="security", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE)
+    meta = RuleMeta(code="RV406", name="hardcoded-hosts", family="security", severity=Severity.WARNING, scope=Scope.MODULE, fix=Safety.UNSAFE)
 
     VALID = [
         Valid("ALLOWED_HOSTS = ['localhost', '127.0.0.1', '.shop.local']\n", path="config/settings.py"),
@@ -65,6 +70,17 @@ class HardcodedHosts(FileRule):
         Valid("ALLOWED_HOSTS = ['*']\n", path="config/settings/dev.py"),
         Valid("INTERNAL_IPS = ['10.0.0.5', '192.168.1.2']\n", path="config/settings.py"),
         Valid("ALLOWED_HOSTS = ['*']\n", path="shop/testutils/settings.py"),  # the test suite's settings
+        # organizers' own domains: the project's middleware checks the Host header
+        Valid(
+            """
+            ALLOWED_HOSTS = ["*"]
+            MIDDLEWARE = [
+                "django.middleware.security.SecurityMiddleware",
+                "shop.multidomain.middlewares.MultiDomainMiddleware",
+            ]
+            """,
+            path="shop/settings.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -107,6 +123,10 @@ class HardcodedHosts(FileRule):
         if len(node.targets) != 1 or not isinstance(node.value, (cst.List, cst.Tuple)):
             return
         name = dotted_name(node.targets[0].target)
+        if name in ("MIDDLEWARE", "MIDDLEWARE_CLASSES"):
+            if any(_HOST_MIDDLEWARE.search(string_value(e.value) or "") for e in node.value.elements):
+                self.fact(ValidatesHosts())
+            return
         if name not in _HOST_SETTINGS:
             return
         entries = [string_value(e.value) for e in node.value.elements]
@@ -126,7 +146,35 @@ class HardcodedHosts(FileRule):
 
         fix = self.fix(f"Read `{setting}` from the environment", build)
         if wildcard:
-            self.report(node.value, "`ALLOWED_HOSTS = [\"*\"]` turns off the Host header check in production", fix=fix)
+            self.fact(Hosts(node.value, "`ALLOWED_HOSTS = [\"*\"]` turns off the Host header check in production", fix, wildcard=True))
         else:
             listed = ", ".join(f"`{h}`" for h in public[:3])
-            self.report(node.value, f"`{setting}` hard-codes production hosts ({listed}): read them from the environment", fix=fix)
+            self.fact(Hosts(node.value, f"`{setting}` hard-codes production hosts ({listed}): read them from the environment", fix, wildcard=False))
+
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        """A project whose own middleware checks the Host header (multi-domain, multi-tenant:
+        hosts are data, not settings) sets `ALLOWED_HOSTS = ["*"]` on purpose, as Django's
+        docs say to."""
+        own_check = any(isinstance(located.value, ValidatesHosts) for located in facts)
+        for located in facts:
+            found = located.value
+            if isinstance(found, Hosts) and not (found.wildcard and own_check):
+                self.report(found.node, found.message, fix=found.fix, at=located.block)
+
+
+# a project's middleware that resolves or validates hosts itself (`MultiDomainMiddleware`,
+# django-tenants' `TenantMainMiddleware`, django-hosts' `HostsRequestMiddleware`)
+_HOST_MIDDLEWARE = re.compile(r"^(?!django\.)[\w.]*\.\w*(?:Domain|Host|Tenant)\w*Middleware$")
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatesHosts:
+    """MIDDLEWARE lists a middleware that checks hosts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hosts:
+    node: cst.BaseExpression
+    message: str
+    fix: LazyFix
+    wildcard: bool
