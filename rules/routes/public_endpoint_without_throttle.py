@@ -33,12 +33,15 @@ from rules.api.routes import VERBS
 THROTTLE_SETTING = "DEFAULT_THROTTLE_CLASSES"
 # endpoints attackers hammer: credential stuffing, sign-up spam, OTP and reset-code guessing
 _AUTH_WORDS = re.compile(
-    r"(?:^|_)(login|log_in|signin|sign_in|signup|sign_up|register|registration|otp|mfa|2fa|"
+    r"(?:^|_)(login|log_in|signin|sign_in|signup|sign_up|registration|otp|mfa|2fa|"
     r"password_reset|reset_password|forgot_password|password_recovery|recover_password|recovery_password|"
     r"lost_password|verify_code|magic_link)(?:_|$)"
 )
 # `token` alone is too common a word (`create_token`, `answer_token`, `revoke_token`): only the
 # endpoint that hands tokens out counts (`TokenView`, `obtain_token`, `TokenObtainPairView`)
+# `register` is also a verb of registries (`bulk_register_skills`, `register_oauth_client`):
+# only registering a user or an account counts
+_REGISTER = re.compile(r"^(?:user_|account_)?register(?:_user|_account|_view)?$")
 _TOKEN_ENDPOINT = re.compile(r"^(?:obtain_|issue_|access_|auth_|jwt_|login_)?token(?:_obtain(?:_pair)?)?(?:_view|_endpoint)?$")
 _AUTH_PATH = re.compile(
     r"/(login|signin|sign-in|signup|sign-up|register|token|otp|mfa|password[-_/]reset|reset[-_]password|"
@@ -55,6 +58,8 @@ _VIEW_BASES = re.compile(r"(APIView|ViewSet|View|GenericAPIView|ListAPIView|Crea
 _DRF_BASES = re.compile(r"^rest_framework\.|(APIView|ViewSet|GenericAPIView)$")
 # mixins and decorators that turn anonymous callers away: the endpoint is not public
 _AUTHENTICATED_BASES = re.compile(r"(?i)(LoginRequired|PermissionRequired|AuthenticationRequired|UserPassesTest|StaffRequired|SuperuserRequired)\w*Mixin$")
+# FastAPI dependencies that resolve the signed-in user (`Depends(get_current_user)`, `get_admin_user`)
+_USER_DEPENDENCY = re.compile(r"(?i)Depends\(\s*(get_\w*user|require_\w+|current_\w*user|\w*authenticated\w*)\b")
 _AUTHENTICATED_DECORATORS = frozenset(("login_required", "permission_required", "staff_member_required", "user_passes_test", "superuser_required"))
 # where a Django-style view reads what the client submitted
 _SUBMISSION_ATTRS = frozenset(("POST", "data", "body", "json", "form", "FILES", "get_json"))
@@ -66,7 +71,7 @@ def snake(name: str) -> str:
 
 def _is_auth_name(name: str) -> bool:
     snaked = snake(name).strip("_")
-    return _AUTH_WORDS.search(snaked) is not None or _TOKEN_ENDPOINT.match(snaked) is not None
+    return _AUTH_WORDS.search(snaked) is not None or _TOKEN_ENDPOINT.match(snaked) is not None or _REGISTER.match(snaked) is not None
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -135,6 +140,15 @@ class Endpoint:
     public: bool
     auth: bool
     drf: bool
+    routers: tuple[str, ...] = ()  # the routers its route decorators name
+
+
+@dataclass(frozen=True, slots=True)
+class RouteClass:
+    """`router = APIRouter(route_class=Guarded)`: every route of `router` runs through `Guarded`."""
+
+    router: str
+    route_class: str
 
 
 # display-only generic views: a class made only of these renders pages unless a member takes input
@@ -179,12 +193,14 @@ class PublicEndpointWithoutThrottle(ModuleRule):
     Quiet when the project's settings configure `DEFAULT_THROTTLE_CLASSES` (DRF views); on
     views that limit themselves: any decorator naming a limiter (the project's own
     `@rate_limited`, `@method_decorator(ratelimit(...))`, django-axes' `@axes_dispatch`), a
-    call to a rate-limit helper or token bucket, or a 429 answer; on views behind a login
-    (`@login_required`, `LoginRequiredMixin`, permission mixins); on `_private` helpers and
+    call to a rate-limit helper or token bucket, or a 429 answer, also when a FastAPI router's
+    `route_class` does it for every route; on views behind a login (`@login_required`,
+    `LoginRequiredMixin`, permission mixins, `Depends(get_current_user)`); on `_private` helpers and
     functions that never read the submission (a "link sent" page, `session_login(request,
     user)`); on Django views that hand the submission to the project's own form, where
     Django projects check (and limit) it out of this module's sight; and on token helpers
-    that are not the endpoint handing tokens out (`create_token`, `revoke_token`).
+    that are not the endpoint handing tokens out (`create_token`, `revoke_token`), nor
+    registries' `register` (`bulk_register_skills`).
     """
 
     meta = RuleMeta(
@@ -242,6 +258,17 @@ class PublicEndpointWithoutThrottle(ModuleRule):
             "@axes_dispatch\ndef login(request):\n    return authenticate(request, **request.POST)\n\n\n"
             "class SecondFactorLoginView(views.LoginView):\n    @method_decorator(session_ratelimit_post('2fa'))\n"
             "    def dispatch(self, request, *args, **kwargs):\n        return super().dispatch(request, *args, **kwargs)\n"
+        ),
+        # a route class that answers 429 guards every route of its router; a signed-in dependency; a registry's `register`
+        Valid(
+            "from fastapi import APIRouter, Depends, HTTPException\nfrom fastapi.routing import APIRoute\n\n\n"
+            "class GuardedRoute(APIRoute):\n    def get_route_handler(self):\n        handler = super().get_route_handler()\n\n"
+            "        async def guarded(request):\n            if await ip_limiter.is_limited(request.client.host):\n"
+            "                raise HTTPException(429)\n            return await handler(request)\n\n        return guarded\n\n\n"
+            "router = APIRouter(route_class=GuardedRoute)\nadmin = APIRouter()\n\n\n"
+            "@router.post('/mfa/verify')\nasync def verify_mfa(form: dict):\n    return {}\n\n\n"
+            "@admin.post('/mfa/reset')\nasync def reset_mfa(form: dict, user=Depends(get_admin_user)):\n    return {}\n\n\n"
+            "@admin.post('/skills/bulk')\nasync def bulk_register_skills(body: dict):\n    return {}\n"
         ),
         # the project's own form checks the submission (and, in Django projects, limits it there)
         Valid(
@@ -387,6 +414,13 @@ class PublicEndpointWithoutThrottle(ModuleRule):
         self._classes.pop()
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if not self._classes and not self._functions:
+            for small in node.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name) and isinstance(small.value, cst.Call):
+                    route_class = get_kwarg(small.value, "route_class")
+                    if route_class is not None and isinstance(route_class.value, cst.Name):
+                        self.fact(RouteClass(small.targets[0].target.value, route_class.value.value))
+            return
         if len(self._classes) != 1 or self._functions:
             return
         for small in node.body:
@@ -430,7 +464,9 @@ class PublicEndpointWithoutThrottle(ModuleRule):
             isinstance(call, cst.Call) and (dotted_name(call.func) or "").endswith("Form") and self._own_form(call.func)
             for call in find_all(node.body, cst.Call)
         )
-        authenticated = any(name.rsplit(".", 1)[-1] in _AUTHENTICATED_DECORATORS for name in names)
+        authenticated = any(name.rsplit(".", 1)[-1] in _AUTHENTICATED_DECORATORS for name in names) or any(
+            p.default is not None and _USER_DEPENDENCY.search(_code(p.default)) for p in node.params.params
+        )
         auth = (
             not only_reads
             and takes_input
@@ -440,7 +476,11 @@ class PublicEndpointWithoutThrottle(ModuleRule):
         )
         drf = any(name.rsplit(".", 1)[-1] == "api_view" for name in names)
         if public or auth:
-            self.fact(Endpoint(node.name, public, auth, drf))
+            routers = tuple(
+                name for d in node.decorators if isinstance(d.decorator, cst.Call) and isinstance(d.decorator.func, cst.Attribute)
+                if (name := dotted_name(d.decorator.func.value)) is not None
+            )
+            self.fact(Endpoint(node.name, public, auth, drf, routers))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions -= 1
@@ -493,10 +533,16 @@ class PublicEndpointWithoutThrottle(ModuleRule):
         headers = {f.value.name: f for f in facts if isinstance(f.value, ClassHeader)}
         attrs: dict[str, list[Located[ClassAttr]]] = {}
         for located in facts:
+            if isinstance(located.value, ClassAttr):
+                attrs.setdefault(located.value.owner, []).append(Located(located.block, located.value))
+        # a router whose route class limits (a custom `APIRoute` answering 429) limits all its routes
+        limited_classes = {owner for owner, own in attrs.items() if any(a.value.limited for a in own)}
+        guarded = {f.value.router for f in facts if isinstance(f.value, RouteClass) and f.value.route_class in limited_classes}
+        for located in facts:
             value = located.value
-            if isinstance(value, ClassAttr):
-                attrs.setdefault(value.owner, []).append(Located(located.block, value))
-            elif isinstance(value, Endpoint) and not (value.drf and global_throttle and not value.auth):
+            if isinstance(value, Endpoint) and any(router in guarded for router in value.routers):
+                continue
+            if isinstance(value, Endpoint) and not (value.drf and global_throttle and not value.auth):
                 what = "an auth endpoint" if value.auth else "open to anyone (AllowAny)"
                 self.report(value.node, f"`{value.node.value}` is {what} and has no rate limit or throttle", at=located.block)
         for name, header in headers.items():
