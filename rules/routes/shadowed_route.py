@@ -102,6 +102,12 @@ class ShadowedRoute(ModuleRule):
     meta = RuleMeta(code="RV501", name="shadowed-route", family="routes", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.SAFE)
 
     VALID = [
+        # stacked decorators register bottom-up: the literal-prefixed route below is registered first
+        Valid(
+            "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.api_route('/{server_id}/{path:path}', methods=['GET'])\n"
+            "@router.api_route('/{server_id}/chats/{chat_id}/{path:path}', methods=['GET'])\n"
+            "async def proxy(server_id: str, path: str):\n    return {}\n"
+        ),
         Valid(
             "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.get('/summary')\ndef summary():\n    return {}\n\n\n"
             "@router.get('/{account_id}')\ndef get_account(account_id: int):\n    return {}\n"
@@ -368,7 +374,8 @@ class ShadowedRoute(ModuleRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._depth == 0:
-            for decorator in node.decorators:
+            # decorators apply bottom-up: the one nearest the `def` registers its route first
+            for decorator in reversed(node.decorators):
                 route = decorator_route(self.ctx, decorator, node)
                 if route is not None:
                     self.fact(route)
