@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid
+from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid
 
 _PRAGMA = re.compile(r"#\s*(?:type:|noqa|pragma|pylint:|fmt:|isort:|reviewls:|nosec|mypy:|pyright:|ruff:|-\*-|!)", re.I)
 _LICENCE = re.compile(r"copyright|licen[cs]e|spdx|all rights reserved", re.I)
@@ -62,22 +62,46 @@ _STATEMENT_START = re.compile(
 _MAX_SPLIT = 40  # longer runs are judged whole: splitting is quadratic in parse attempts
 
 
-def code_segments(bodies: Sequence[str]) -> list[tuple[int, int]]:
-    """The [start, end) ranges of comment lines that are code: the whole run when it parses,
-    else the longest parsing stretches that start at a statement-like line."""
+# prose that introduces an example or a documented option, not switched-off code
+_DOCUMENTS = re.compile(
+    r"example|e\.g\.|for instance|such as|uncomment|default|equivalent|usage|sample|template|"
+    r"as follows|following|like (?:this|so)|you (?:can|may|could|might)|to (?:enable|use|set|configure)|option|"
+    r"alternativ|would|could|might|should|\bcan\b|syntax|looks? like|e\.x\.|i\.e\.",
+    re.I,
+)
+
+
+def code_segments(bodies: Sequence[str], split: bool = True) -> list[tuple[int, int]]:
+    """The [start, end) ranges of comment lines that are code.
+
+    The whole run when it parses. Else the longest parsing stretches that start at a
+    statement-like line and that no prose introduces as documentation: code after prose
+    counts only when the prose ends with `:` (`# old approach:`) and does not present an
+    example or an option (`# example:`, `# Uncomment to enable`); a wrapped sentence
+    (`# made by` / `# ensure_totals()`) stays prose. Code that follows a documented example
+    with no new prose belongs to the same example. `split=False` judges the run whole only.
+    """
     if looks_like_code(bodies):
         return [(0, len(bodies))]
-    if len(bodies) > _MAX_SPLIT:
+    if not split or len(bodies) > _MAX_SPLIT:
         return []
     found: list[tuple[int, int]] = []
     start = 0
+    prose: list[str] = []  # non-empty prose lines since the last code stretch
+    documented = False  # the last code stretch was an example the prose presented
     while start < len(bodies):
         if _STATEMENT_START.match(bodies[start]):
             end = next((e for e in range(len(bodies), start, -1) if looks_like_code(bodies[start:e])), None)
             if end is not None:
-                found.append((start, end))
+                if prose:
+                    documented = not prose[-1].endswith(":") or any(_DOCUMENTS.search(line) for line in prose)
+                if not documented:
+                    found.append((start, end))
+                prose = []
                 start = end
                 continue
+        if bodies[start].strip():
+            prose.append(bodies[start].strip())
         start += 1
     return found
 
@@ -143,7 +167,12 @@ class CommentedOutCode(FileRule):
     alternative, which only a person can judge.
 
     Code right under an explanatory line (`# old approach:` then `# result = compute(x)`)
-    is found too: the prose line stays, the code lines are reported.
+    is found too: the prose line stays, the code lines are reported. Code that prose
+    presents as documentation stays quiet: an example or a documented option (`# example:`,
+    `# Uncomment to enable X`, `# Default values are equivalent to`), and a wrapped
+    sentence whose last line happens to parse (`# made by` / `# ensure_totals()`). In settings
+    modules, whose commented examples document the options, only runs that are code
+    throughout are reported.
 
     Quiet on prose, type comments, pragma comments (`# noqa`, `# pragma: no cover`, ...) and
     licence headers.
@@ -159,6 +188,26 @@ class CommentedOutCode(FileRule):
         Valid("x = []  # type: list[int]\n# noqa: E501\ny = 1\n"),
         Valid("# Note: the default\n# Returns the total price\nTOTAL = 1\n"),
         Valid("def g():\n    # see https://example.com/docs\n    # the TODO below is tracked\n    return 2\n"),
+        Valid(
+            """
+            # Uncomment to setup Full admin role name
+            # AUTH_ROLE_ADMIN = 'Admin'
+
+            # example:
+            # def lookup_password(url):
+            #     return 'secret'
+            # SQLALCHEMY_CUSTOM_PASSWORD_STORE = lookup_password
+            SQLALCHEMY_CUSTOM_PASSWORD_STORE = None
+
+
+            def process(query):
+                # Update cache_values to reflect modifications made by
+                # ensure_totals_available()
+                # This keeps cache keys in step with the query
+                return query
+            """,
+            path="superset/config.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -174,6 +223,13 @@ class CommentedOutCode(FileRule):
                 # old approach:
                 return order.amount
             """,
+        ),
+        Invalid(
+            """
+            # AUTH_TYPE = AUTH_DB  # <- RV103
+            # keep the old backend until the migration ends
+            AUTH_TYPE = AUTH_OID
+            """
         ),
         Invalid(
             """
@@ -226,7 +282,8 @@ class CommentedOutCode(FileRule):
     def _check(self, lines: Sequence[cst.EmptyLine]) -> None:
         for whole in _runs(lines):
             bodies = [line.comment.value[1:] for line in whole if line.comment is not None]
-            for start, end in code_segments(bodies):
+            # a settings module documents its options with commented examples: judge runs whole
+            for start, end in code_segments(bodies, split=not self.ctx.has_role(Role.SETTINGS)):
                 self._report(whole[start:end])
 
     def _report(self, run: list[cst.EmptyLine]) -> None:
