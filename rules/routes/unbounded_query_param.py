@@ -27,6 +27,9 @@ from rules.api.routes import Framework, decorator_route
 
 # names of page-size parameters: a client choosing limit=10**9 dumps the table
 _SIZE_NAMES = re.compile(r"^(limit|page_size|per_page|size|count|max_results|top|take|batch_size)$")
+# str parameters that name a choice or an identifier, not free text: they are compared with
+# constants or looked up exactly (the fix there is a `Literal`/enum, not `max_length`)
+_CHOICE_NAMES = re.compile(r"^(id|.*_id|.*_ids|direction|.*_dir|order|order_by|sort|sort_by|.*_option|view|mode|type|kind|status|format|lang|locale)$")
 _NOT_QUERY = frozenset(("Path", "Body", "Header", "Cookie", "Depends", "Security", "File", "Form"))
 _STR_TYPES = frozenset(("str", "Optional[str]", "str | None", "None | str", "Union[str, None]"))
 _INT_TYPES = frozenset(("int", "Optional[int]", "int | None", "None | int", "Union[int, None]"))
@@ -62,6 +65,8 @@ class UnboundedQueryParam(FileRule):
 
     Quiet on bounded parameters (`ge`/`gt` and `le`/`lt`, `max_length`, a `pattern`/`regex`),
     path parameters, bodies, dependencies, `Literal`/enum types and non-endpoint functions. A
+    `str` parameter that names a choice or an identifier (`direction`, `sort_by`, `user_id`)
+    is compared with constants or looked up exactly: its fix is a `Literal`, not a length. A
     required `str` parameter with neither a default nor `Query(...)` is left alone: it may be a
     path parameter named by a router prefix (`APIRouter(prefix="/{org}")`,
     `include_router(router, prefix="/{org}/events")`, possibly in another module).
@@ -95,6 +100,10 @@ class UnboundedQueryParam(FileRule):
         Valid(
             "from fastapi import APIRouter\n\nrouter = APIRouter(prefix='/{tenant}/reports')\n\n\n@router.get('/')\n"
             "def reports(tenant: str, kind: Literal['daily', 'weekly'] = 'daily'):\n    return []\n"
+        ),
+        Valid(
+            "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n\n@router.get('/models')\n"
+            "def models(direction: str | None = None, user_id: str | None = Query(None), sort_by: str = 'name'):\n    return []\n"
         ),
     ]
     INVALID = [
@@ -196,7 +205,7 @@ class UnboundedQueryParam(FileRule):
                 # a required bare `str` may be a path parameter: the path this function sees is only
                 # the end of it, the router's prefix (`include_router(r, prefix="/{org}")`, in any
                 # module) may name it. A default or an explicit `Query(...)` makes it a query parameter.
-                if query is None and param.default is None:
+                if (query is None and param.default is None) or _CHOICE_NAMES.match(name):
                     continue
                 if query is None or not any(get_kwarg(query, k) for k in ("max_length", "pattern", "regex")):
                     self._flag(param, query, "max_length", "100", f"`{name}` is a free-text query parameter with no `max_length`")
