@@ -66,9 +66,10 @@ class BroadExceptMasks(FileRule):
     but the caller sees them).
 
     Quiet on handlers that re-raise (`raise`, `raise exc`) or raise a failure of their own
-    (a wrapped exception, a 5xx `HTTPException`), silent ones (`pass`: RV203), that log with
-    the traceback (`logger.exception`, `exc_info=True`: the real error is kept, and a generic
-    answer to the user is then the right one), with a comment saying why they catch
+    (a wrapped exception, a 5xx `HTTPException`), silent ones (`pass`: RV203), that log the
+    traceback or the caught exception (`logger.exception`, `exc_info=True`,
+    `log.error(f"search failed: {e}")`: the real error is kept, and a generic or empty
+    answer is then a decision), with a comment saying why they catch
     everything or a linter suppression of broad-except on the clause, on a broad clause
     after narrow ones (the specific errors were handled: it takes the rest), and on narrow
     clauses.
@@ -150,6 +151,15 @@ class BroadExceptMasks(FileRule):
                 except Exception as e:
                     raise HTTPException(status_code=500, detail="Parser failed") from e
                 return result
+
+
+            def search(query):
+                try:
+                    results = requests.get(SEARCH_URL, params={"q": query}, timeout=10).json()["results"]
+                except Exception as e:
+                    log.error(f"Error searching: {e}")
+                    return []
+                return results
 
 
             def cancel_query(url):
@@ -345,11 +355,17 @@ class BroadExceptMasks(FileRule):
         return False
 
     def _logs_traceback(self, handler: cst.ExceptHandler) -> bool:
+        """Logs the traceback, or the caught exception itself: the real error is kept."""
+        bound = handler.name.name.value if handler.name and isinstance(handler.name.name, cst.Name) else None
         for call in find_all(handler.body, cst.Call):
             assert isinstance(call, cst.Call)
             if not isinstance(call.func, cst.Attribute) or not is_logger(call.func.value, self.ctx):
                 continue
             if call.func.attr.value == "exception" or any(a.keyword and a.keyword.value == "exc_info" for a in call.args):
+                return True
+            if bound and call.func.attr.value in ("error", "warning", "critical") and any(
+                isinstance(name, cst.Name) and name.value == bound for name in find_all(call, cst.Name)
+            ):
                 return True
         return False
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import libcst as cst
 import libcst.matchers as m
 
-from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name
+from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, find_all
 
 # what catches every error: programming mistakes, outages and interrupts alike
 _BROAD = frozenset(("Exception", "BaseException"))
@@ -80,37 +81,108 @@ def _best_effort_cleanup(body: cst.BaseSuite) -> bool:
     return any(name is not None and name.rsplit(".", 1)[-1] in _CLEANUP for name in names)
 
 
+# the value of a control statement is "leave with what we have": the code after the try is the fallback
+_CONTROL = (cst.Return, cst.Continue, cst.Break)
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    """What an assignment target keeps when it fails: `x`, `a, b`, the dict of `d[k]`, the
+    object of `ws.title` (not `self.x`: an attribute the object may then lack)."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return set().union(*(_target_names(e.value) for e in target.elements)) if target.elements else set()
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Subscript, cst.Attribute)):
+        root: cst.BaseExpression = target
+        while isinstance(root, (cst.Subscript, cst.Attribute)):
+            root = root.value
+        if isinstance(root, cst.Name) and not (isinstance(target, cst.Attribute) and root.value in ("self", "cls")):
+            return {root.value}
+    return set()
+
+
 def _assigned(stmt: cst.BaseSmallStatement | cst.BaseStatement) -> set[str] | None:
-    """Names an assignment-only statement binds (`if` blocks of assignments too); None for anything else."""
+    """Names a computing statement binds (assignments, `if` blocks of them, `return`/`continue`);
+    None when it does anything else (a call for its effect, a loop, a `with`)."""
     if isinstance(stmt, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-        targets: list[cst.BaseExpression] = (
-            [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
-        )
+        targets: list[cst.BaseExpression] = [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
+        return set().union(*(_target_names(t) for t in targets))
+    if isinstance(stmt, _CONTROL):
+        return set()
+    if isinstance(stmt, cst.If):
         names: set[str] = set()
-        for target in targets:
-            elements = [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else [target]
-            names.update(e.value for e in elements if isinstance(e, cst.Name))
-        return names
-    if isinstance(stmt, cst.If) and stmt.orelse is None:
-        names = set()
-        for inner in _small_statements(stmt.body):
-            bound = _assigned(inner)
-            if bound is None:
-                return None
-            names |= bound
+        branch: cst.If | cst.Else | None = stmt
+        while branch is not None:
+            for inner in _small_statements(branch.body):
+                bound = _assigned(inner)
+                if bound is None:
+                    return None
+                names |= bound
+            branch = branch.orelse if isinstance(branch, cst.If) else None
         return names
     return None
 
 
-def _computes_only(body: cst.BaseSuite) -> set[str] | None:
-    """The names a try body binds when all it does is compute values; None when it does more."""
+def _computes_only(body: cst.BaseSuite) -> tuple[set[str], bool] | None:
+    """(names bound, leaves by a control statement) when a try body only computes; None otherwise."""
     names: set[str] = set()
     for stmt in _small_statements(body):
         bound = _assigned(stmt)
         if bound is None:
             return None
         names |= bound
-    return names
+    leaves = any(isinstance(n, _CONTROL) for n in find_all(body, _CONTROL))
+    return names, leaves
+
+
+def _bound_before_tries(function: cst.FunctionDef) -> dict[int, frozenset[str]]:
+    """For each `try` of the function (not of nested functions), the parameters and names bound
+    on the way to it, in source order: the defaults a failed computation keeps."""
+    params = function.params
+    bound: set[str] = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            bound.add(star.name.value)
+    found: dict[int, frozenset[str]] = {}
+
+    def walk(statements: Sequence[cst.CSTNode]) -> None:
+        for stmt in statements:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            if isinstance(stmt, cst.Try):
+                found[id(stmt)] = frozenset(bound)
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+                        bound.update(_assigned(small) or ())
+                continue
+            if isinstance(stmt, cst.For):
+                bound.update(_target_names(stmt.target))
+            for child in _child_suites(stmt):
+                walk(child.body)
+
+    walk(function.body.body if isinstance(function.body, cst.IndentedBlock) else ())
+    return found
+
+
+def _child_suites(stmt: cst.CSTNode) -> list[cst.BaseSuite]:
+    """The statement blocks directly inside a compound statement, in source order."""
+    suites: list[cst.BaseSuite] = []
+    if isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar, cst.Else, cst.Finally, cst.ExceptHandler)):
+        suites.append(stmt.body)
+    if isinstance(stmt, (cst.Try, cst.TryStar)):
+        for handler in stmt.handlers:
+            suites.append(handler.body)
+        for extra in (stmt.orelse, stmt.finalbody):
+            if extra is not None:
+                suites.append(extra.body)
+    elif isinstance(stmt, (cst.If, cst.For, cst.While)) and stmt.orelse is not None:
+        orelse = stmt.orelse
+        if isinstance(orelse, cst.If):
+            suites.extend(_child_suites(orelse))
+        else:
+            suites.append(orelse.body)
+    return [suite for suite in suites if isinstance(suite, cst.IndentedBlock)]
 
 
 class SilentExcept(FileRule):
@@ -152,9 +224,10 @@ class SilentExcept(FileRule):
     linter suppression of this very pattern (`# noqa: S110`, `E722`, `BLE001`,
     `# pylint: disable=broad-except`), `contextlib.suppress`, and on try bodies whose failure
     has a designed outcome: `try: import ...` probes, one best-effort cleanup call
-    (`close()`, `kill()`, `os.remove`), computing a value that keeps the default bound just
-    before (`name = None; try: name = parse(x)`), or an item the loop skips
-    (`try: n = int(x)` then `continue`). Quiet in tests and migrations.
+    (`close()`, `kill()`, `os.remove`), work an `else:` clause depends on, computing a value
+    that keeps a default bound before (`name = None; try: name = parse(x)`, a parameter, a
+    dict entry, `ws.title`), a computed early `return` with the fallback after the try, or an
+    item the loop skips (`try: n = int(x)` then `continue`). Quiet in tests and migrations.
     """
 
     meta = RuleMeta(
@@ -296,6 +369,59 @@ class SilentExcept(FileRule):
                     yield data
 
 
+            def state_line(address):
+                state_name = ""
+                if address.country in LONG_STATES:
+                    try:
+                        state_name = subdivisions.get(code=address.state).name
+                    except:
+                        pass
+                return state_name
+
+
+            def phone(value):
+                try:
+                    value = PhoneNumber.from_string(value)
+                except:
+                    pass
+                return value
+
+
+            def initial_values(fields, initial):
+                for k in initial:
+                    try:
+                        initial[k] = fields[k].to_python(initial[k])
+                    except Exception:
+                        pass
+                return initial
+
+
+            def prompt_name(uri):
+                try:
+                    if uri.startswith("prompts:/"):
+                        parts = uri.split("/")
+                        return parts[0], parts[1]
+                except Exception:
+                    pass
+                return "", ""
+
+
+            def cross_domain_login(request, store):
+                try:
+                    store.load()
+                except:
+                    pass
+                else:
+                    login(request, store)
+
+
+            def render_xlsx(ws, name):
+                try:
+                    ws.title = str(name)[:30]
+                except:
+                    pass
+
+
             def device():
                 try:
                     import torch
@@ -388,6 +514,14 @@ class SilentExcept(FileRule):
                 return build(client, spark)
 
 
+            class RestStore:
+                def __init__(self):
+                    try:
+                        self.spark = active_spark_session()
+                    except Exception:  # <- RV203
+                        pass
+
+
             async def delete_file(file_id):
                 try:
                     await VECTOR_DB.delete(collection_name=file_id)
@@ -405,6 +539,7 @@ class SilentExcept(FileRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions.append(node.name.value)
+        self._defaults.update(_bound_before_tries(node))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions.pop()
@@ -412,31 +547,20 @@ class SilentExcept(FileRule):
     def visit_Try(self, node: cst.Try) -> None:
         self._tries.append(node)
 
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
-        """Record, for each `try` of this block, the names bound before it (the defaults it may keep)."""
-        bound: set[str] = set()
-        for stmt in node.body:
-            if isinstance(stmt, cst.Try):
-                self._defaults[id(stmt)] = frozenset(bound)
-            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
-                names = _assigned(small)
-                bound |= names or set()
-
-    def leave_Try(self, node: cst.Try) -> None:
-        self._tries.pop()
-
     def _deliberate(self, node: cst.Try, handler_body: list[cst.BaseSmallStatement | cst.BaseStatement]) -> bool:
         """Try bodies whose failure has a designed outcome: an optional import, a best-effort
-        cleanup, a value that keeps its default (`name = None; try: name = parse(x)`), an item
-        a loop skips (`try: n = int(x) except Exception: continue`)."""
-        if _probes_import(node.body) or _best_effort_cleanup(node.body):
+        cleanup, work an `else:` clause depends on (skipped on failure), a value that keeps its
+        default (`name = None; try: name = parse(x)`), a computed early `return` whose fallback
+        follows the try, an item a loop skips (`try: n = int(x) except Exception: continue`)."""
+        if _probes_import(node.body) or _best_effort_cleanup(node.body) or node.orelse is not None:
             return True
         computed = _computes_only(node.body)
-        if computed is None or not computed:
+        if computed is None:
             return False
-        if all(isinstance(stmt, cst.Continue) for stmt in handler_body):
+        names, leaves = computed
+        if leaves or all(isinstance(stmt, cst.Continue) for stmt in handler_body):
             return True
-        return bool(computed & self._defaults.get(id(node), frozenset()))
+        return bool(names & self._defaults.get(id(node), frozenset()))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if self.ctx.has_role(Role.TEST, Role.MIGRATION):

@@ -93,6 +93,14 @@ class BaseClassMarker:
 
 
 @dataclass(frozen=True, slots=True)
+class MethodSeen:
+    """A method directly in class `owner`, and whether its body is empty."""
+
+    owner: str
+    empty: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StubMethod:
     """An empty function; `owner` is the enclosing class, if any."""
 
@@ -130,7 +138,8 @@ class StubBody(ModuleRule):
     Quiet where an empty body is a decision: methods of a class with a base class (they
     override an inherited method to do nothing: a form's `_post_clean`, a command's
     `handle`); methods of a class that the module subclasses or whose other methods raise
-    `NotImplementedError` (default hooks of a base class); `@abstractmethod`, `@overload`,
+    `NotImplementedError` (default hooks of a base class); classes whose every method is
+    empty (an interface or a null object); `@abstractmethod`, `@overload`,
     `Protocol`/`ABC` members, `Base*`/`*Mixin` classes; Null/Noop/Dummy/Fake classes and
     `noop`-named callbacks; dunder methods (`__init__`, `__exit__`); functions nested in
     functions (callbacks); decorated functions, whose decorator gives them meaning
@@ -304,6 +313,16 @@ class StubBody(ModuleRule):
 
             def empty(*args, **kwargs):
                 pass
+
+
+            class CleanupQueue:
+                async def enqueue(self, message) -> None:
+                    \"\"\"Store the message for a worker.\"\"\"
+                    ...
+
+                async def read_wakeup_sequence(self, work_pool_id) -> int:
+                    \"\"\"Return the latest wakeup sequence observed for a work pool.\"\"\"
+                    ...
             """
         ),
         Valid(
@@ -406,6 +425,8 @@ class StubBody(ModuleRule):
         self._functions.append(node)
         # a method directly in a class (not in a function inside it)
         owner = self._classes[-1][0] if self._classes and not nested else None
+        if owner is not None:
+            self.fact(MethodSeen(owner, _is_stub(node)))
         if owner is not None and (
             _raises_not_implemented(node) or any(n.rsplit(".", 1)[-1] in _INTENDED for n in decorator_names(node))
         ):
@@ -451,6 +472,12 @@ class StubBody(ModuleRule):
     def check(self, facts: Sequence[Located[object]]) -> None:
         base_classes = {base for f in facts if isinstance(f.value, ClassBases) for base in f.value.bases}
         base_classes |= {f.value.owner for f in facts if isinstance(f.value, BaseClassMarker)}
+        # a class whose every method is empty is an interface or a null object, not a half-done service
+        methods: dict[str, list[bool]] = {}
+        for f in facts:
+            if isinstance(f.value, MethodSeen):
+                methods.setdefault(f.value.owner, []).append(f.value.empty)
+        base_classes |= {owner for owner, empties in methods.items() if len(empties) >= 2 and all(empties)}
         for located in facts:
             stub = located.value
             if not isinstance(stub, StubMethod) or (stub.owner is not None and stub.owner in base_classes):
