@@ -22,6 +22,7 @@ _INPUT_ATTRS = frozenset(("request", "kwargs", "args", "data", "query_params", "
 _PASS_THROUGH = frozenset(("str", "format", "join", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "get", "getlist", "pop", "title", "encode", "decode"))
 # calls whose result is an identifier or a number the code controls
 _SAFE_CALLS = frozenset(("quote_name", "Identifier", "len", "int", "float", "bool", "range", "escape_like", "quote_ident"))
+_KEY = re.compile(r"(?:\w+_)?(?:id|pk|uuid)", re.IGNORECASE)
 _SAFE_ATTRS = frozenset(("db_table", "__tablename__", "table_name", "tablename", "pk", "id", "model_name", "app_label"))
 
 
@@ -69,6 +70,8 @@ class Names:
         if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString, cst.FormattedStringText)):
             return False
         if isinstance(expr, cst.Name):
+            if _KEY.fullmatch(expr.value):
+                return False  # a key the code generated (an integer or a uuid), not text
             if expr.value in self.params:
                 return True
             if _CONSTANT.fullmatch(expr.value):
@@ -79,7 +82,7 @@ class Names:
             parts = name.split(".")
             if parts[0] == "request" or (parts[0] == "self" and len(parts) > 1 and parts[1] in _INPUT_ATTRS):
                 return True
-            if parts[-1] in _SAFE_ATTRS or _CONSTANT.fullmatch(parts[-1]) or "_meta" in parts:
+            if parts[-1] in _SAFE_ATTRS or _CONSTANT.fullmatch(parts[-1]) or _KEY.fullmatch(parts[-1]) or "_meta" in parts:
                 return False
             if name in self.assigned:
                 return any(self.tainted(v, depth + 1) for v in self.assigned[name])
@@ -174,7 +177,7 @@ class SqlLikeInjection(FileRule):
     values that may carry input: the function's parameters, request data (`request.*`,
     `self.request`, `self.kwargs`) and locals built from them. Quiet on bound parameters,
     on identifiers and numbers the code controls (UPPER_CASE constants, `quote_name()`,
-    `model._meta.db_table`, `int(...)`, `%s` placeholders joined for `IN (...)`), on
+    `model._meta.db_table`, `int(...)`, keys named `*_id`/`pk`/`uuid`, `%s` placeholders joined for `IN (...)`), on
     `.like(..., escape=...)`, and in migrations, management commands and tests.
     """
 
@@ -215,6 +218,7 @@ class SqlLikeInjection(FileRule):
                     cursor.execute(sql, ids)
             """
         ),
+        Valid("def cancel(cursor, cancel_query_id):\n    cursor.execute(f'KILL CONNECTION {cancel_query_id}')\n"),
         Valid(
             "from django.db import migrations\n\n\ndef fwd(apps, schema_editor):\n    for table in apps.get_tables():\n"
             "        schema_editor.execute(f'ANALYZE {table}')\n",
