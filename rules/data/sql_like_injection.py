@@ -231,11 +231,11 @@ class SqlLikeInjection(FileRule):
             from django.db import connection
 
 
-            def orders_for(email, status, order_id):
+            def orders_for(email, status, title):
                 with connection.cursor() as cursor:
                     cursor.execute(f"SELECT * FROM orders WHERE email = '{email}'")  # <- RV603
                     cursor.execute("SELECT * FROM orders WHERE status = '%s'" % status)  # <- RV603
-                return Order.objects.raw("SELECT * FROM orders WHERE id = " + order_id)  # <- RV603
+                return Order.objects.raw("SELECT * FROM orders WHERE title = '" + title + "'")  # <- RV603
             """
         ),
         Invalid(
