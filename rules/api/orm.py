@@ -296,6 +296,12 @@ def _loop_parts(node: Loop) -> list[cst.CSTNode]:
     return parts
 
 
+def is_schema_migration(path: str) -> bool:
+    """Alembic revisions (`alembic/versions/`, `_migrations/versions/`): one-off scripts like Django's."""
+    parts = path.replace("\\", "/").split("/")[:-1]
+    return any(p in ("alembic", "_migrations", "migrations") for p in parts) and "versions" in parts
+
+
 class LoopScope:
     """One loop being visited: its per-iteration calls and what the function says about them."""
 
@@ -334,7 +340,7 @@ class PerIterationRule(FileRule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._loops: list[LoopScope] = []
         self._functions: list[dict[str, list[cst.BaseExpression]]] = []
-        self._quiet = self.ctx.has_role(Role.TEST, Role.MIGRATION, Role.MANAGEMENT_COMMAND)
+        self._quiet = self.ctx.has_role(Role.TEST, Role.MIGRATION, Role.MANAGEMENT_COMMAND) or is_schema_migration(self.ctx.path)
 
     def classify(self, call: cst.Call, loop: LoopScope, loops: list[LoopScope]) -> str | None:
         raise NotImplementedError

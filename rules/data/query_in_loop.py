@@ -118,6 +118,12 @@ class QueryInLoop(PerIterationRule):
         Valid(
             "def release(positions, request):\n    for p in positions:\n        Voucher.objects.filter(pk=p.voucher_id).update(redeemed=0)\n"
             "        request.session.get('cart', {})\n        p.addons.filter(active=False).delete()\n"
+            "        session.execute(sa.update(Voucher).where(Voucher.id == p.voucher_id).values(redeemed=0))\n"
+        ),
+        Valid(
+            "def upgrade():\n    conn = op.get_bind()\n    for row in conn.execute(sa.text('SELECT id FROM t')):\n"
+            "        conn.execute(sa.select(T.c.x).where(T.c.id == row.id)).first()\n",
+            path="app/_migrations/versions/2024_01_01_add_x.py",
         ),
         Valid(
             "def fwd(apps, schema_editor):\n    Event = apps.get_model('base', 'Event')\n    for e in Event.objects.all():\n"
@@ -199,11 +205,24 @@ class QueryInLoop(PerIterationRule):
                 return None  # answered from the prefetch cache
             return f"`{call_text(call)}` queries on every iteration (N+1): add `prefetch_related(\"{related}\")` to the loop's queryset"
         base = chain[-1]
-        if method_name(base) in SQLALCHEMY_READS and session_receiver(base) is not None and _is_sql_call(base):
+        if method_name(base) in SQLALCHEMY_READS and session_receiver(base) is not None and _is_sql_call(base) and not _is_write(base):
             if method in SQLALCHEMY_LAZY and id(call) not in loop.evaluated:
                 return None
             return f"`{call_text(call)}` runs a query on every iteration (N+1): load the rows in one query (`in_()`, `selectinload`)"
         return None
+
+
+def _is_write(call: cst.Call) -> bool:
+    """`session.execute(update(...))`/`insert`/`delete`: a write, not an N+1 read."""
+    first = call.args[0].value if call.args else None
+    while isinstance(first, cst.Call):
+        name = first.func.attr.value if isinstance(first.func, cst.Attribute) else dotted_name(first.func) or ""
+        if name.rsplit(".", 1)[-1] in ("update", "insert", "delete", "upsert"):
+            return True
+        if not isinstance(first.func, cst.Attribute):
+            break
+        first = first.func.value if isinstance(first.func.value, cst.Call) else None
+    return False
 
 
 def _is_sql_call(call: cst.Call) -> bool:
