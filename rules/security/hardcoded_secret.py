@@ -9,6 +9,9 @@ import libcst as cst
 from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
 from rules.api.env import TEST_FIXTURE_SHAPES, credential_value, entropy, mask, name_words, scanner_allowed, secret_kind, secret_shape
 
+# one-word keys and keyword arguments that name a record's own field in web apps (an order's
+# `secret`, a reset `token`), unlike the app's credentials (`SECRET_KEY`, `api_key=`, `password=`)
+_RECORD_FIELDS = frozenset(("secret", "token", "hash", "key"))
 # a Sentry DSN without its secret part: a public client key, reported only when a setting hard-codes it
 _SENTRY_DSN = re.compile(r"^https://[0-9a-f]{32}@[\w.-]*sentry\.io/\d+$")
 
@@ -109,6 +112,17 @@ class HardcodedSecret(FileRule):
             JWT_SECRET = "test-secret-change-me"
             """,
             path="app/constants.py",
+        ),
+        # sample records for previews: an order's own secret is a field, not the app's credential
+        Valid(
+            """
+            SAMPLE_ORDERS = [
+                {"code": "F8VVL", "secret": "6zzjnumtsx136ddy", "hash": "abcdefghi"},
+                {"code": "HIDHK", "secret": "98kusd8ofsj8dnkd", "hash": "jklmnopqr"},
+            ]
+            url = build_absolute_uri("presale:event.order", kwargs={"order": "F8VVL", "secret": "6zzjnumtsx136ddy"})
+            """,
+            path="app/services/placeholders.py",
         ),
         # documentation of a connection string and of form fields, not credentials
         Valid(
@@ -215,7 +229,16 @@ class HardcodedSecret(FileRule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._line_comments: list[str | None] = []
 
-    def _check(self, name: str | None, value_node: cst.BaseExpression, *, comment: str | None = None, assigned: bool = False, fixable: bool = True) -> None:
+    def _check(
+        self,
+        name: str | None,
+        value_node: cst.BaseExpression,
+        *,
+        comment: str | None = None,
+        assigned: bool = False,
+        assigned_name: bool = False,
+        fixable: bool = True,
+    ) -> None:
         value = string_value(value_node)
         if not value or scanner_allowed(comment) or scanner_allowed(self._line_comment()):
             return
@@ -224,6 +247,8 @@ class HardcodedSecret(FileRule):
         if shape is not None and test and shape in TEST_FIXTURE_SHAPES:
             return
         kind = secret_kind(name) if name is not None else None
+        if kind is not None and not assigned_name and name is not None and name.lower() in _RECORD_FIELDS:
+            kind = None  # `{"code": "F8VVL", "secret": "6zzj…"}`: a record's own secret (an order's, a ticket's), not the app's
         if shape is None and assigned and not test and _SENTRY_DSN.match(value) and name is not None and "DSN" in name_words(name):
             shape = "a Sentry DSN"  # public by design, but it routes every environment's errors into one project
         if shape is None:
@@ -257,12 +282,12 @@ class HardcodedSecret(FileRule):
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1 and isinstance(node.value, cst.SimpleString):
             target = dotted_name(node.targets[0].target)
-            self._check(target.rsplit(".", 1)[-1] if target else None, node.value, assigned=True)
+            self._check(target.rsplit(".", 1)[-1] if target else None, node.value, assigned=True, assigned_name=True)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None and isinstance(node.value, cst.SimpleString):
             target = dotted_name(node.target)
-            self._check(target.rsplit(".", 1)[-1] if target else None, node.value, assigned=True)
+            self._check(target.rsplit(".", 1)[-1] if target else None, node.value, assigned=True, assigned_name=True)
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         key = string_value(node.key)
