@@ -56,9 +56,14 @@ def _callee(func: cst.BaseExpression) -> tuple[str, str]:
 def _assertions(body: cst.CSTNode) -> tuple[bool, set[str]]:
     """Does a body assert (or raise), and which helpers (`self.x()`, `x()`) does it call?"""
     calls: set[str] = set()
-    for node in find_all(body, (cst.Assert, cst.Raise, cst.Call)):
+    for node in find_all(body, (cst.Assert, cst.Raise, cst.Call, cst.Attribute)):
         if isinstance(node, (cst.Assert, cst.Raise)):
             return True, calls
+        if isinstance(node, cst.Attribute):
+            # `check = self.assertEqual if acl else self.assertNotEqual`: an assertion, aliased
+            if node.attr.value.lower().startswith("assert"):
+                return True, calls
+            continue
         assert isinstance(node, cst.Call)
         name, last = _callee(node.func)
         if _ASSERTING_CALL.match(last) or (name in (f"pytest.{last}", last) and last in _PYTEST_ASSERTING):
@@ -231,6 +236,11 @@ class TestWithoutAssertion(ModuleRule):
 
                 def test_git(self):
                     raise NotImplementedError
+
+                def test_clone(self):
+                    retcode = clone()
+                    check = self.assertEqual if self.acl else self.assertNotEqual
+                    check(retcode, 0)
             """,
             path="weblate/checks/tests/test_markup_checks.py",
         ),
