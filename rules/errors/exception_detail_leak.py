@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 import libcst.matchers as m
 
@@ -108,6 +110,10 @@ _INTERNAL_MODULES = frozenset(
 _INTERNAL_SUFFIXES = ("DatabaseError", "OperationalError", "IntegrityError", "ProgrammingError", "InterfaceError", "DataError")
 
 
+# helpers that turn an exception into its text, by name
+_MESSAGE_HELPER = re.compile(r"message|msg|text|str|repr|format|detail|describe|traceback|reason", re.I)
+
+
 def _raw_uses(node: cst.CSTNode, name: str) -> bool:
     """Does `node` use the exception itself (`e`, `e.args`), not an attribute written for the client (`e.message`)?"""
     found = False
@@ -139,18 +145,28 @@ _PARSERS = frozenset(
 
 
 def _parses_input(body: cst.BaseSuite) -> bool:
-    """`try: return json.loads(raw)` / `payload = Payload(**body)`: one statement that parses input."""
-    statements = [s for line in body.body if isinstance(line, cst.SimpleStatementLine) for s in line.body]
-    if len(statements) != len(body.body) or len(statements) != 1:
+    """`try: return json.loads(raw)` / `payload = Payload(**body)`, optionally followed by checks
+    that raise (`if not isinstance(choices, list): raise ValueError("...")`): parsing input."""
+    if not isinstance(body, cst.IndentedBlock) or not body.body:
         return False
-    stmt = statements[0]
+    first, *rest = body.body
+    if not isinstance(first, cst.SimpleStatementLine) or len(first.body) != 1:
+        return False
+    stmt = first.body[0]
     value = stmt.value if isinstance(stmt, (cst.Return, cst.Assign, cst.AnnAssign, cst.Expr)) else None
     if isinstance(value, cst.Await):
         value = value.expression
     if not isinstance(value, cst.Call):
         return False
     func = dotted_name(value.func) or ""
-    return func.rsplit(".", 1)[-1] in _PARSERS or any(arg.star == "**" for arg in value.args)
+    if not (func.rsplit(".", 1)[-1] in _PARSERS or any(arg.star == "**" for arg in value.args)):
+        return False
+    return all(
+        isinstance(check, cst.If)
+        and check.orelse is None
+        and all(isinstance(line, cst.SimpleStatementLine) and all(isinstance(x, cst.Raise) for x in line.body) for line in check.body.body)
+        for check in rest
+    )
 
 
 def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
@@ -173,6 +189,17 @@ def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
                 return False
             if m.matches(func, m.Attribute(attr=m.Name("format"))) and any(_raw_uses(arg.value, name) for arg in call.args):
                 hits.append(call)
+                return False
+            passed = [arg for arg in call.args if m.matches(arg.value, m.Name(name))]
+            if passed:
+                # `extract_message(e)` hands out the text; `ERROR_MESSAGES.DEFAULT(e, "...")` may
+                # map the exception to a fixed message: a helper's name says which
+                if _MESSAGE_HELPER.search((dotted_name(func) or "").rsplit(".", 1)[-1]):
+                    hits.append(call)
+                    return False
+                for arg in call.args:
+                    if arg not in passed:
+                        arg.value.visit(self)
                 return False
             return True
 
@@ -212,11 +239,8 @@ def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
                 hits.append(element.value)
             return True
 
-        def visit_Arg(self, arg: cst.Arg) -> bool:
-            if m.matches(arg.value, m.Name(name)):
-                hits.append(arg.value)
-            return True
-
+    if m.matches(node, m.Name(name)) and isinstance(node, cst.Name):
+        return node  # `HTTPException(500, detail=e)`
     node.visit(Finder())
     return hits[0] if hits else None
 
@@ -261,8 +285,12 @@ class ExceptionDetailLeak(FileRule):
     `exc.detail`, a domain field like `exc.order_id`; `e.args` stays a leak); on the text of
     exceptions the handler names that are not internal (the app's own `OrderError`,
     `ValidationError`, `Http404`, a parser's `ValueError`: their messages are written for, or
-    about, the caller's input); and on `ValidationError(...)` payloads, the framework's
-    channel for telling users why their input failed.
+    about, the caller's input); on the error of parsing what the client sent
+    (`json.loads(body)`, `Payload(**data)`, then checks that raise); on an exception handed
+    to a helper whose name does not say it extracts the text (`ERROR_MESSAGES.DEFAULT(e,
+    "...")` may map it to a fixed message; `extract_message(e)` is a leak); on an exception
+    only compared (`e.args == (...)`); and on `ValidationError(...)` payloads, the
+    framework's channel for telling users why their input failed.
     """
 
     meta = RuleMeta(
@@ -394,6 +422,31 @@ class ExceptionDetailLeak(FileRule):
                 except Exception as e:
                     raise HTTPException(status_code=400, detail=f"Invalid chat payload: {e!s}")
                 return payload
+            """
+        ),
+        # a helper that maps the exception to a fixed message; parsing plus checks of the input
+        Valid(
+            """
+            import json
+
+            from fastapi import HTTPException
+
+
+            def create_group(form):
+                try:
+                    return insert_group(form)
+                except Exception as e:
+                    raise HTTPException(status_code=400, detail=ERROR_MESSAGES.DEFAULT(e, "Error creating group"))
+
+
+            def import_decisions(decisions, packages):
+                try:
+                    choices = json.loads(decisions)
+                    if not isinstance(choices, list) or len(choices) != len(packages):
+                        raise ValueError("One decision is required per skill")
+                except (ValueError, TypeError) as error:
+                    raise HTTPException(400, str(error))
+                return choices
             """
         ),
         # the exception picks which message to send; its text is not sent
@@ -538,6 +591,26 @@ class ExceptionDetailLeak(FileRule):
                 except IntegrityError as exc:
                     return JsonResponse({"error": exc.args[0]}, status=409)  # <- RV201
                 return JsonResponse({})
+            """
+        ),
+        Invalid(
+            """
+            from fastapi import HTTPException
+            from rest_framework.response import Response
+
+
+            def proxy(request):
+                try:
+                    return stream(request)
+                except Exception as e:
+                    return Response({"error": "Storage failed", "detail": extract_message(e)}, status=424)  # <- RV201
+
+
+            async def load(url):
+                try:
+                    return await fetch(url)
+                except OSError as e:
+                    raise HTTPException(status_code=502, detail=e)  # <- RV201
             """
         ),
     ]

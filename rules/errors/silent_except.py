@@ -82,7 +82,7 @@ def _best_effort_cleanup(body: cst.BaseSuite) -> bool:
 
 
 # the value of a control statement is "leave with what we have": the code after the try is the fallback
-_CONTROL = (cst.Return, cst.Continue, cst.Break)
+_CONTROL = (cst.Return, cst.Continue, cst.Break, cst.Raise)
 
 
 def _target_names(target: cst.BaseExpression) -> set[str]:
@@ -109,8 +109,17 @@ def _assigned(stmt: cst.BaseSmallStatement | cst.BaseStatement) -> set[str] | No
         return set().union(*(_target_names(t) for t in targets))
     if isinstance(stmt, _CONTROL):
         return set()
-    if isinstance(stmt, cst.If):
+    if isinstance(stmt, cst.Try):  # a nested fallback of its own
         names: set[str] = set()
+        for suite in (stmt.body, *(h.body for h in stmt.handlers)):
+            for inner in _small_statements(suite):
+                bound = _assigned(inner)
+                if bound is None:
+                    return None
+                names |= bound
+        return names
+    if isinstance(stmt, cst.If):
+        names = set()
         branch: cst.If | cst.Else | None = stmt
         while branch is not None:
             for inner in _small_statements(branch.body):
@@ -226,8 +235,9 @@ class SilentExcept(FileRule):
     has a designed outcome: `try: import ...` probes, one best-effort cleanup call
     (`close()`, `kill()`, `os.remove`), work an `else:` clause depends on, computing a value
     that keeps a default bound before (`name = None; try: name = parse(x)`, a parameter, a
-    dict entry, `ws.title`), a computed early `return` with the fallback after the try, or an
-    item the loop skips (`try: n = int(x)` then `continue`). Quiet in tests and migrations.
+    dict entry, `ws.title`; at module level a name bound at the top), an early `return` (or a
+    computed `raise`) with the fallback after the try, or an item the loop skips
+    (`try: n = int(x)` then `continue`). Quiet in tests and migrations.
     """
 
     meta = RuleMeta(
@@ -310,6 +320,7 @@ class SilentExcept(FileRule):
                     pass
             """
         ),
+        Valid("API_KEY = ''\ntry:\n    API_KEY = KEYS[URLS.index(OPENAI_URL)]\nexcept Exception:\n    pass\n"),
         Valid("def test_cleanup():\n    try:\n        remove()\n    except Exception:\n        pass\n", path="tests/test_files.py"),
         # the team silenced the linter for this very pattern: a decision, said out loud
         Valid(
@@ -413,6 +424,28 @@ class SilentExcept(FileRule):
                     pass
                 else:
                     login(request, store)
+
+
+            async def terminal_type(session, base_url):
+                try:
+                    async with session.get(f"{base_url}/api/v1/policies") as resp:
+                        if resp.ok:
+                            return "orchestrator"
+                except Exception:
+                    pass
+                return "terminal"
+
+
+            async def pipeline_error(response):
+                try:
+                    res = await response.json()
+                    if "detail" in res:
+                        raise HTTPException(status_code=response.status, detail=res["detail"])
+                except HTTPException:
+                    raise
+                except Exception:
+                    pass
+                raise HTTPException(status_code=response.status, detail="Pipeline error")
 
 
             def render_xlsx(ws, name):
@@ -554,13 +587,17 @@ class SilentExcept(FileRule):
         follows the try, an item a loop skips (`try: n = int(x) except Exception: continue`)."""
         if _probes_import(node.body) or _best_effort_cleanup(node.body) or node.orelse is not None:
             return True
+        if all(isinstance(stmt, cst.Pass) for stmt in handler_body) and find_all(node.body, cst.Return):
+            return True  # `try: <probe>; return result` then the fallback after the try
         computed = _computes_only(node.body)
         if computed is None:
             return False
         names, leaves = computed
         if leaves or all(isinstance(stmt, cst.Continue) for stmt in handler_body):
             return True
-        return bool(names & self._defaults.get(id(node), frozenset()))
+        # at module level, the names bound at the top (column 0: not the try's own) are the defaults
+        defaults = self._defaults.get(id(node), frozenset() if self._functions else self.ctx.local_names)
+        return bool(names & defaults)
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if self.ctx.has_role(Role.TEST, Role.MIGRATION):
