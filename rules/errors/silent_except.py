@@ -448,6 +448,21 @@ class SilentExcept(FileRule):
                 raise HTTPException(status_code=response.status, detail="Pipeline error")
 
 
+            async def retrieval_queries(request, messages):
+                queries = []
+                if messages:
+                    try:
+                        response = await generate_queries(request, messages)
+                        try:
+                            response = loads(response["content"])
+                        except Exception:
+                            response = {"queries": [response]}
+                        queries = response.get("queries", [])
+                    except Exception:
+                        pass
+                return queries
+
+
             def render_xlsx(ws, name):
                 try:
                     ws.title = str(name)[:30]
@@ -579,6 +594,9 @@ class SilentExcept(FileRule):
 
     def visit_Try(self, node: cst.Try) -> None:
         self._tries.append(node)
+
+    def leave_Try(self, node: cst.Try) -> None:
+        self._tries.pop()
 
     def _deliberate(self, node: cst.Try, handler_body: list[cst.BaseSmallStatement | cst.BaseStatement]) -> bool:
         """Try bodies whose failure has a designed outcome: an optional import, a best-effort
