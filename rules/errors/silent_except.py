@@ -51,6 +51,9 @@ _CLEANUP = frozenset(
     )
 )
 
+# `stop_item_tasks(...)`, `close_session(...)`: verbs that only tear down, as a prefix too
+_TEARDOWN_PREFIXES = frozenset(("stop", "close", "cleanup", "kill", "terminate", "shutdown", "disconnect", "cancel"))
+
 
 def _small_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement | cst.BaseStatement]:
     if isinstance(body, cst.SimpleStatementSuite):
@@ -77,8 +80,13 @@ def _best_effort_cleanup(body: cst.BaseSuite) -> bool:
         value = value.expression
     if not isinstance(value, cst.Call):
         return False
-    names = [dotted_name(value.func)] + [dotted_name(arg.value) for arg in value.args]
-    return any(name is not None and name.rsplit(".", 1)[-1] in _CLEANUP for name in names)
+    # `conn.close()`, `to_thread(os.remove, path)`, `shield(it.aclose())`, `stop_item_tasks(...)`
+    callees = [value.func, *(arg.value.func if isinstance(arg.value, cst.Call) else arg.value for arg in value.args)]
+    for callee in callees:
+        verb = (dotted_name(callee) or "").rsplit(".", 1)[-1]
+        if verb in _CLEANUP or verb.split("_", 1)[0] in _TEARDOWN_PREFIXES:
+            return True
+    return False
 
 
 # the value of a control statement is "leave with what we have": the code after the try is the fallback
@@ -349,6 +357,17 @@ class SilentExcept(FileRule):
                         await asyncio.to_thread(os.remove, path)
                     except Exception:
                         pass
+
+
+            async def close_stream(response, note_id):
+                try:
+                    await asyncio.shield(response.body_iterator.aclose())
+                except (asyncio.CancelledError, Exception):
+                    pass
+                try:
+                    await stop_item_tasks(REDIS, f"note:{note_id}")
+                except Exception:
+                    pass
 
 
             def display_name(request, email):
