@@ -102,11 +102,12 @@ class Config:
                 return options
         return rule.Options()
 
-    def severity_for(self, rule: type[Rule]) -> Severity:
+    def severity_for(self, rule: type[Rule], reported: Severity | None = None) -> Severity:
+        """The configured severity, else the one the finding was reported with, else the rule's."""
         for code, severity in self.severity:
             if code == rule.meta.code:
                 return severity
-        return rule.meta.severity
+        return reported or rule.meta.severity
 
     def rule_states(self, path: str) -> dict[str, str]:
         """code -> "enabled" or the reason it is off, for `--show-settings`."""

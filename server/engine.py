@@ -154,6 +154,7 @@ class _RelFinding:
     end_line: int
     end_col: int
     lazy: LazyFix | None
+    severity: Severity | None = None  # the report's own (a finding that is only likely), else the rule's
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,17 +465,17 @@ class Engine:
                 logger.error("rule %s crashed in %s:\n%s", rule.meta.code, snapshot.path, error, extra=_CRASH)
                 continue
             for report in instance.config_reports:
-                findings.append(self._ready_finding(rule, report.message, report.span, report.fix))
+                findings.append(self._ready_finding(rule, report.message, report.span, report.fix, report.severity))
         findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
         findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
         return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), (), 0)
 
-    def _ready_finding(self, rule: type[Rule], message: str, span: Span, fix: Fix | None) -> Finding:
+    def _ready_finding(self, rule: type[Rule], message: str, span: Span, fix: Fix | None, severity: Severity | None = None) -> Finding:
         """A finding of a config or project rule: a range and, if any, an already built fix."""
         return Finding(
             rule.meta.code,
             rule.meta.name,
-            self.config.severity_for(rule),
+            self.config.severity_for(rule, severity),
             message,
             span,
             fix.title if fix else None,
@@ -547,7 +548,7 @@ class Engine:
             end_col = where.end_col
             if end_line >= block.line_count:
                 end_line, end_col = block.line_count - 1, len(block.text.splitlines()[-1])
-            out.append(_RelFinding(code, report.message, line, where.col, end_line, end_col, report.fix))
+            out.append(_RelFinding(code, report.message, line, where.col, end_line, end_col, report.fix, report.severity))
         return out
 
     def _absolute(self, rel: _RelFinding, ref: _BlockRef) -> Finding:
@@ -557,7 +558,7 @@ class Engine:
         return Finding(
             rel.code,
             rule.meta.name,
-            self.config.severity_for(rule),
+            self.config.severity_for(rule, rel.severity),
             rel.message,
             span,
             rel.lazy.title if rel.lazy else None,
@@ -645,7 +646,7 @@ class Engine:
             for report in instance.project_reports:
                 if rule not in self.enabled_rules(report.path):
                     continue
-                finding = self._ready_finding(rule, report.message, report.span, report.fix)
+                finding = self._ready_finding(rule, report.message, report.span, report.fix, report.severity)
                 if lines_of is not None and is_suppressed(lines_of(report.path), finding.span.line, rule.meta.code, rule.meta.name):
                     continue
                 out.append((report.path, finding))

@@ -108,3 +108,14 @@ def test_config_select_ignore_severity_and_per_file() -> None:
     assert engine.analyze(Document("u", "legacy/x.py", text).snapshot()).findings == ()
     assert config.rule_states("legacy/x.py")["RV101"] == "per-file-ignore"
     assert config.rule_states("app/x.py")["RV301"] == "ignored"
+
+
+def test_a_finding_reported_as_only_likely_keeps_its_lower_severity_unless_configured() -> None:
+    from rules.api import Severity
+    from rules.registry import by_code
+
+    rule = by_code()["RV101"]
+    assert Config().severity_for(rule) == rule.meta.severity
+    assert Config().severity_for(rule, Severity.INFORMATION) == Severity.INFORMATION
+    configured = Config(severity=(("RV101", Severity.ERROR),))
+    assert configured.severity_for(rule, Severity.INFORMATION) == Severity.ERROR, "the user's choice wins"

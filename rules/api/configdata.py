@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from rules.api.rule import Rule
-from rules.api.types import Fix, Span
+from rules.api.types import Fix, Severity, Span
 
 
 class FileKind(StrEnum):
@@ -90,6 +90,7 @@ class ConfigReport:
     span: Span
     message: str
     fix: Fix | None
+    severity: Severity | None = None  # lower than the rule's when only likely
 
 
 class ConfigRule(Rule):
@@ -104,6 +105,6 @@ class ConfigRule(Rule):
     def check(self, data: ConfigData) -> None:
         raise NotImplementedError
 
-    def report_span(self, span: Span, message: str, *, fix: Fix | None = None) -> None:
-        self.config_reports.append(ConfigReport(span, message, fix))
+    def report_span(self, span: Span, message: str, *, fix: Fix | None = None, severity: Severity | None = None) -> None:
+        self.config_reports.append(ConfigReport(span, message, fix, severity))
 

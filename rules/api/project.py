@@ -12,7 +12,7 @@ from typing import ClassVar
 from rules.api.configdata import DotenvFile
 from rules.api.types import Span
 from rules.api.rule import Rule
-from rules.api.types import Fix
+from rules.api.types import Fix, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,7 @@ class ProjectReport:
     span: Span
     message: str
     fix: Fix | None
+    severity: Severity | None = None  # lower than the rule's when only likely
 
 
 class ProjectRule(Rule):
@@ -81,5 +82,5 @@ class ProjectRule(Rule):
     def check(self, facts: ProjectFacts) -> None:
         raise NotImplementedError
 
-    def report_file(self, path: str, span: Span, message: str, *, fix: Fix | None = None) -> None:
-        self.project_reports.append(ProjectReport(path, span, message, fix))
+    def report_file(self, path: str, span: Span, message: str, *, fix: Fix | None = None, severity: Severity | None = None) -> None:
+        self.project_reports.append(ProjectReport(path, span, message, fix, severity))

@@ -16,7 +16,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 import libcst as cst
 
 from rules.api.context import ModuleContext
-from rules.api.types import Invalid, RuleMeta, Safety, Valid
+from rules.api.types import Invalid, RuleMeta, Safety, Severity, Valid
 
 
 class FixBuilder(Protocol):
@@ -58,6 +58,8 @@ class Report:
     at: object | None = None  # for module rules: the Located fact's block
     end: cst.CSTNode | None = None  # the range runs to this node's end (default: `node`'s)
     related: tuple[Related, ...] = ()
+    # lower than the rule's when the finding is only likely (severity follows confidence)
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +154,10 @@ class Rule(cst.BatchableCSTVisitor):
         at: object | None = None,
         end: cst.CSTNode | None = None,
         related: Sequence[Related] = (),
+        severity: Severity | None = None,
     ) -> None:
-        self.reports.append(Report(node, message, fix, at, end, tuple(related)))
+        """Report `node`; `severity` overrides the rule's default for a finding that is only likely."""
+        self.reports.append(Report(node, message, fix, at, end, tuple(related), severity))
 
     def fix(self, title: str, build: Callable[[FixBuilder], None], safety: Safety | None = None) -> LazyFix:
         """A lazy fix with the rule's declared safety unless given."""
