@@ -359,6 +359,18 @@ class SilentExcept(FileRule):
                         pass
 
 
+            def registered_scorers(names):
+                registered = set()
+                for name in names:
+                    try:
+                        builtin_scorer(name)()
+                        continue
+                    except Exception:
+                        pass
+                    registered.add(name)
+                return registered
+
+
             async def close_stream(response, note_id):
                 try:
                     await asyncio.shield(response.body_iterator.aclose())
@@ -624,8 +636,11 @@ class SilentExcept(FileRule):
         follows the try, an item a loop skips (`try: n = int(x) except Exception: continue`)."""
         if _probes_import(node.body) or _best_effort_cleanup(node.body) or node.orelse is not None:
             return True
-        if all(isinstance(stmt, cst.Pass) for stmt in handler_body) and find_all(node.body, cst.Return):
-            return True  # `try: <probe>; return result` then the fallback after the try
+        body = _small_statements(node.body)
+        if all(isinstance(stmt, cst.Pass) for stmt in handler_body) and (
+            find_all(node.body, cst.Return) or (body and isinstance(body[-1], (cst.Continue, cst.Break)))
+        ):
+            return True  # `try: <probe>; return result` (or `continue`) then the fallback after the try
         computed = _computes_only(node.body)
         if computed is None:
             return False
