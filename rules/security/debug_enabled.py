@@ -59,7 +59,8 @@ class DebugEnabled(FileRule):
     fix (it is the development server's switch).
 
     Quiet in `settings/local.py`, `dev.py`, `test*.py`, `testutils/settings.py` and other
-    local variants, in config classes for one environment (`TestingConfig`,
+    local variants, in the shared base of split settings (`settings/base.py`, `common.py`:
+    each environment's module imports it and sets DEBUG itself), in config classes for one environment (`TestingConfig`,
     `DevelopmentConfig`), inside functions, and when the default is off
     (`os.getenv("DEBUG", "no").lower() in ("1", "true")`).
     """
@@ -89,6 +90,8 @@ class DebugEnabled(FileRule):
             path="app/config.py",
         ),
         Valid("DEBUG = True\nDEBUG_PROPAGATE_EXCEPTIONS = True\n", path="shop/testutils/settings.py"),
+        # the shared base of split settings: `settings/label_studio.py` imports it and sets DEBUG itself
+        Valid("DEBUG = get_bool_env('DEBUG', True)\n", path="label_studio/core/settings/base.py"),
         Valid("import os\nDEBUG = os.getenv('DEBUG', 'no').lower() in ('1', 'true', 'yes')\n", path="config/settings.py"),
     ]
     INVALID = [
@@ -110,7 +113,7 @@ class DebugEnabled(FileRule):
             DEBUG = env.bool("DEBUG", default=False)
             TEMPLATE_DEBUG = config("TEMPLATE_DEBUG", default="False", cast=bool)
             """,
-            path="config/settings/base.py",
+            path="config/settings/production.py",
         ),
         # on by default through a string comparison
         Invalid(
@@ -186,7 +189,9 @@ class DebugEnabled(FileRule):
             if _CONFIG_CLASS.search(cls.name.value) or any(_CONFIG_CLASS.search(b) for b in bases):
                 return "settings class"
             return None
-        return "settings" if self.ctx.is_production_settings() else None
+        if not self.ctx.is_production_settings() or _split_settings_base(self.ctx.path):
+            return None
+        return "settings"
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if len(node.targets) == 1:
@@ -228,6 +233,14 @@ class DebugEnabled(FileRule):
             builder.replace(old, _false_like(old))
 
         self.report(flagged, f"`{name}` is on in production {where}: error pages show settings, SQL and local variables", fix=self.fix("Default to False", build))
+
+
+def _split_settings_base(path: str) -> bool:
+    """`settings/base.py`, `settings/common.py`: the shared part of split settings, which each
+    environment's module (`production.py`, `local.py`) imports and overrides; DEBUG is the
+    textbook value those set."""
+    parts = path.replace("\\", "/").split("/")
+    return len(parts) >= 2 and parts[-2] == "settings" and parts[-1] in ("base.py", "common.py", "defaults.py", "default.py")
 
 
 # settings classes by their name or base: `ProductionConfig(Config)`, `Settings(BaseSettings)`
