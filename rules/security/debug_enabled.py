@@ -59,7 +59,7 @@ class DebugEnabled(FileRule):
     fix (it is the development server's switch).
 
     Quiet in `settings/local.py`, `dev.py`, `test*.py`, `testutils/settings.py` and other
-    local variants, in the shared base of split settings (`settings/base.py`, `common.py`:
+    local variants, in `if`/`else` branches that set it per environment, in the shared base of split settings (`settings/base.py`, `common.py`:
     each environment's module imports it and sets DEBUG itself), in config classes for one environment (`TestingConfig`,
     `DevelopmentConfig`), inside functions, and when the default is off
     (`os.getenv("DEBUG", "no").lower() in ("1", "true")`).
@@ -93,6 +93,7 @@ class DebugEnabled(FileRule):
         # the shared base of split settings: `settings/label_studio.py` imports it and sets DEBUG itself
         Valid("DEBUG = get_bool_env('DEBUG', True)\n", path="label_studio/core/settings/base.py"),
         Valid("import os\nDEBUG = os.getenv('DEBUG', 'no').lower() in ('1', 'true', 'yes')\n", path="config/settings.py"),
+        Valid("import os\nif os.environ.get('ON_HEROKU', '0') == '0':\n    DEBUG = True\nelse:\n    DEBUG = False\n", path="site/settings.py"),
     ]
     INVALID = [
         Invalid("DEBUG = True  # <- RV404\n", path="shop/settings.py", fixed="DEBUG = False\n"),
@@ -159,6 +160,7 @@ class DebugEnabled(FileRule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._classes: list[cst.ClassDef] = []
         self._functions = 0
+        self._branches = 0  # `if os.environ.get("ON_HEROKU") == "0": DEBUG = True`: set per environment
 
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
@@ -172,6 +174,12 @@ class DebugEnabled(FileRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions += 1
+
+    def visit_If(self, node: cst.If) -> None:
+        self._branches += 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._branches -= 1
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._functions -= 1
@@ -222,6 +230,8 @@ class DebugEnabled(FileRule):
             return
         flagged: cst.BaseExpression | None = None
         if isinstance(value, cst.Name) and value.value == "True":
+            if self._branches:
+                return  # the other branch sets it for the other environments
             flagged = value
         else:
             flagged = _true_default(value, self.ctx)

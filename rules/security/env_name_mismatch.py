@@ -52,19 +52,20 @@ def _words(name: str) -> list[str]:
 
 def same_thing(setting: str, variable: str, project: frozenset[str] = frozenset()) -> bool:
     """Identical names, prefixed ones (`DJANGO_SECRET_KEY` for `SECRET_KEY`, `SUPERSET_HOME` for
-    `DATA_DIR` in superset), the same stem (`DATABASE_URL` from `DB_URL`), or names of different
-    kinds of value (`RATELIMIT_ENABLED` from `APP_ENV`: derived, not copied).
-
-    Only a variable of the same kind with another qualifier is another setting's value:
-    `OPENROUTER_API_KEY` from `OPENAI_API_KEY`, `S3_BUCKET` from `BACKUP_BUCKET`.
+    `DATA_DIR` in superset), the same stem (`DATABASE_URL` from `DB_URL`), the same service
+    spelled otherwise (`EMAIL_HOST_PASSWORD` from `SMTP_PASSWORD`), shared infrastructure
+    (`CELERY_BROKER_URL` from `REDIS_URL`). Not: `OPENROUTER_API_KEY` from `OPENAI_API_KEY`,
+    `POSTGRES_SERVER` from `POSTGRES_USER`.
     """
     a, b = _words(setting), _words(variable)
     while len(b) > 1 and (b[0] in _PREFIXES or b[0] in project):
         b = b[1:]
     if not a or not b or set(a) <= set(b) or set(b) <= set(a):
         return True
-    if a[-1] != b[-1] or a[-1] in _SHARED:
-        return True  # another kind of value, or infrastructure several settings share (one Redis for cache and broker)
+    if a[-1] != b[-1]:
+        return False
+    if a[-1] in _SHARED:
+        return True  # infrastructure several settings share (one Redis for cache and broker)
     mine, theirs = set(a[:-1]) - _GENERIC, set(b[:-1]) - _GENERIC
     return not mine or not theirs or bool(mine & theirs)  # the same service on both sides
 
@@ -78,9 +79,11 @@ def _project_words(path: str) -> frozenset[str]:
 class EnvNameMismatch(ModuleRule):
     """
     ## What it does
-    Finds settings that read the environment variable another setting of the same module
-    reads under its own name: `OPENROUTER_API_KEY = env("OPENAI_API_KEY")` beside
-    `OPENAI_API_KEY = env("OPENAI_API_KEY")` (also pydantic-settings `Field(alias=...)`).
+    Finds settings that read the environment variable named after another setting of the
+    same module: `OPENROUTER_API_KEY = env("OPENAI_API_KEY")` beside
+    `OPENAI_API_KEY = env("OPENAI_API_KEY")`, or names rotated by one line
+    (`POSTGRES_SERVER: str = os.getenv("POSTGRES_USER")`); also pydantic-settings
+    `Field(alias=...)`.
 
     ## Why is this bad?
     It is almost always a copy-paste slip: the setting silently gets another service's
@@ -101,7 +104,8 @@ class EnvNameMismatch(ModuleRule):
     variable.
 
     A lone differing name is a deliberate choice more often than a slip (MinIO's keys for
-    the S3 storage settings), so only a variable another setting owns is reported. Quiet on identical names, framework and project
+    the S3 storage settings), so only a variable named after another setting is reported.
+    Quiet on identical names, framework and project
     prefixes (`DJANGO_SECRET_KEY` for `SECRET_KEY`, `SUPERSET_HOME` for `DATA_DIR` in the
     `superset` package), the same stem (`DATABASE_URL` from `DB_URL`), the same service
     spelled otherwise (`EMAIL_HOST_PASSWORD` from `SMTP_PASSWORD`), shared infrastructure
@@ -219,6 +223,20 @@ class EnvNameMismatch(ModuleRule):
                 openrouter_api_key: str = Field(alias="OPENROUTER_API_KEY")
             """
         ),
+        # names rotated by one line: each setting reads its neighbour's variable
+        Invalid(
+            """
+            import os
+
+
+            class Settings(BaseSettings):
+                POSTGRES_SERVER: str = os.getenv("POSTGRES_USER")  # <- RV403
+                POSTGRES_USER: str = os.getenv("POSTGRES_PASSWORD")  # <- RV403
+                POSTGRES_PASSWORD: str = os.getenv("POSTGRES_SERVER")  # <- RV403
+                POSTGRES_DB: str = os.getenv("POSTGRES_DB")
+            """,
+            path="app/core/config.py",
+        ),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -247,13 +265,23 @@ class EnvNameMismatch(ModuleRule):
         if len(node.targets) == 1 and not self._quiet():
             target = dotted_name(node.targets[0].target)
             if target is not None:
+                self._name(target.rsplit(".", 1)[-1])
                 self._check([target.rsplit(".", 1)[-1]], node.value)
+
+    def _name(self, name: str) -> None:
+        if name.isupper() or (self._classes and self._settings_class()):
+            self.fact(Setting(name.upper()))
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         """pydantic-settings: `openrouter_api_key: str = Field(alias="OPENAI_API_KEY")`."""
-        if not isinstance(node.value, cst.Call) or not isinstance(node.target, cst.Name) or self._quiet() or not self._settings_class():
+        if not isinstance(node.target, cst.Name) or node.value is None or self._quiet():
             return
-        if (self.ctx.qualified_name(node.value.func) or "").rsplit(".", 1)[-1] != "Field":
+        self._name(node.target.value)
+        field = isinstance(node.value, cst.Call) and (self.ctx.qualified_name(node.value.func) or "").rsplit(".", 1)[-1] == "Field"
+        if not field:
+            self._check([node.target.value], node.value)  # `POSTGRES_USER: str = os.getenv("POSTGRES_PASSWORD")`
+            return
+        if not isinstance(node.value, cst.Call) or not self._settings_class():
             return
         for keyword in ("alias", "validation_alias", "env"):
             arg = get_kwarg(node.value, keyword)
@@ -303,16 +331,23 @@ class EnvNameMismatch(ModuleRule):
         `OPENROUTER_API_KEY = env("OPENAI_API_KEY")`). A lone differing name is a choice
         (MinIO's keys for the S3 storage settings), not evidence of a slip."""
         reads = [(located, located.value) for located in facts if isinstance(located.value, Read)]
-        owned = {read.key for _, read in reads if read.matches}
+        owned = {located.value.name for located in facts if isinstance(located.value, Setting)}
         for located, read in reads:
-            if read.matches or read.key not in owned:
+            if read.matches or read.key.upper() not in owned or read.key.upper() == read.setting.upper():
                 continue
             self.report(
                 read.node,
-                f"`{read.setting}` reads the variable `{read.key}`, which another setting here reads under its own name: a copy-paste slip gives it that setting's value",
+                f"`{read.setting}` reads the variable `{read.key}`, named after another setting here: a copy-paste slip gives it that setting's value",
                 fix=read.fix,
                 at=located.block,
             )
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A setting the module defines (by assignment or as a settings-class field)."""
+
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
