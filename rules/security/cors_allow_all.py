@@ -34,7 +34,8 @@ class CorsAllowAll(FileRule):
     ## Fix
     None: the allowed origins are the team's to list.
 
-    Quiet in local and development settings.
+    Quiet in local, development and test settings, and in `if`/`else` branches that set it
+    for one environment (`if DEBUG: CORS_ALLOW_ALL_ORIGINS = True`).
     """
 
     meta = RuleMeta(
@@ -44,6 +45,7 @@ class CorsAllowAll(FileRule):
     VALID = [
         Valid("CORS_ALLOW_ALL_ORIGINS = True\n", path="config/settings/dev.py"),
         Valid("CORS_ALLOW_ALL_ORIGINS = True\n", path="shop/settings_test.py"),
+        Valid("if DEBUG:\n    CORS_ALLOW_ALL_ORIGINS = True\nelse:\n    CORS_ALLOW_ALL_ORIGINS = False\n", path="config/settings.py"),
         Valid("CORS_ALLOWED_ORIGINS = ['https://shop.example.com']\n", path="config/settings.py"),
         Valid(
             "from fastapi.middleware.cors import CORSMiddleware\n\napp.add_middleware(CORSMiddleware, allow_origins=['*'], allow_credentials=False)\n"
@@ -66,9 +68,19 @@ class CorsAllowAll(FileRule):
         ),
     ]
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._branches = 0
+
+    def visit_If(self, node: cst.If) -> None:
+        self._branches += 1
+
+    def leave_If(self, original_node: cst.If) -> None:
+        self._branches -= 1
+
     def visit_Assign(self, node: cst.Assign) -> None:
-        if not self.ctx.is_production_settings() or local_variant(self.ctx):
-            return
+        if not self.ctx.is_production_settings() or local_variant(self.ctx) or self._branches:
+            return  # `if DEBUG: CORS_ALLOW_ALL_ORIGINS = True`: only for one environment
         if len(node.targets) == 1 and dotted_name(node.targets[0].target) in _ALLOW_ALL and m.matches(node.value, m.Name("True")):
             name = dotted_name(node.targets[0].target)
             self.report(node.targets[0].target, f"`{name} = True` lets any website call the API from its users' browsers")
