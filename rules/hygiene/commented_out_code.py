@@ -11,7 +11,11 @@ import libcst as cst
 
 from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid
 
-_PRAGMA = re.compile(r"#\s*(?:type:|noqa|pragma|pylint:|fmt:|isort:|reviewls:|nosec|mypy:|pyright:|ruff:|-\*-|!)", re.I)
+_PRAGMA = re.compile(
+    r"#\s*(?:type:|noqa|pragma|pylint:|fmt:|isort:|reviewls:|nosec|mypy:|pyright:|ruff:|-\*-|!|(?:vim?:.*)?(?:en)?coding[:=])", re.I
+)
+# `# import charts` above `charts = []`: a step heading, not an import (the name is bound right after)
+_IMPORT_HEADING = re.compile(r"\s*import\s+(\w+)\s*$")
 _LICENCE = re.compile(r"copyright|licen[cs]e|spdx|all rights reserved", re.I)
 _CODE_STATEMENTS = (
     ast.Assign,
@@ -44,8 +48,15 @@ def looks_like_code(lines: Sequence[str]) -> bool:
         return False
     if not tree.body:
         return False
+    rows = text.splitlines()
     for stmt in tree.body:
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, (ast.Call, ast.Await)):
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            func = stmt.value.func
+            row = rows[func.end_lineno - 1] if func.end_lineno is not None else ""
+            if func.end_col_offset is not None and row[func.end_col_offset : func.end_col_offset + 1].isspace():
+                return False  # `Pooling (MariaDB-Vector)`: a heading with a parenthesis, not a call
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Await):
             continue
         if isinstance(stmt, ast.Return) and stmt.value is None:
             return False
@@ -104,6 +115,19 @@ def code_segments(bodies: Sequence[str], split: bool = True) -> list[tuple[int, 
             prose.append(bodies[start].strip())
         start += 1
     return found
+
+
+def _bound_names(stmt: cst.CSTNode) -> frozenset[str]:
+    """Names a simple statement assigns (`charts = []` binds `charts`)."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return frozenset()
+    names: set[str] = set()
+    for small in stmt.body:
+        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else []
+        if isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+            targets = [small.target]
+        names.update(t.value for t in targets if isinstance(t, cst.Name))
+    return frozenset(names)
 
 
 def _sequences(stmt: cst.CSTNode) -> Iterator[Sequence[cst.EmptyLine]]:
@@ -174,7 +198,8 @@ class CommentedOutCode(FileRule):
     modules, whose commented examples document the options, only runs that are code
     throughout are reported.
 
-    Quiet on prose, type comments, pragma comments (`# noqa`, `# pragma: no cover`, ...) and
+    Quiet on prose (also a heading that happens to parse: `# Pooling (MariaDB-Vector)`, or
+    `# import charts` right above `charts = []`), encoding declarations, type comments, pragma comments (`# noqa`, `# pragma: no cover`, ...) and
     licence headers.
     """
 
@@ -207,6 +232,24 @@ class CommentedOutCode(FileRule):
                 return query
             """,
             path="superset/config.py",
+        ),
+        Valid(
+            """
+            # coding=utf-8
+            import os
+
+            # Pooling (MariaDB-Vector)
+            POOL_SIZE = os.getenv("POOL_SIZE")
+
+
+            def import_assets(configs):
+                # import charts
+                charts = []
+                for name in configs:
+                    charts.append(name)
+                return charts
+            """,
+            path="app/assets.py",
         ),
     ]
     INVALID = [
@@ -276,14 +319,18 @@ class CommentedOutCode(FileRule):
         for stmt in body:
             if self.is_wrapper(stmt):
                 continue
+            binds = _bound_names(stmt)
             for lines in _sequences(stmt):
-                self._check(lines)
+                self._check(lines, binds)
 
-    def _check(self, lines: Sequence[cst.EmptyLine]) -> None:
+    def _check(self, lines: Sequence[cst.EmptyLine], binds: frozenset[str] = frozenset()) -> None:
         for whole in _runs(lines):
             bodies = [line.comment.value[1:] for line in whole if line.comment is not None]
             # a settings module documents its options with commented examples: judge runs whole
             for start, end in code_segments(bodies, split=not self.ctx.has_role(Role.SETTINGS)):
+                heading = _IMPORT_HEADING.match(bodies[start]) if end - start == 1 else None
+                if heading is not None and heading.group(1) in binds:
+                    continue
                 self._report(whole[start:end])
 
     def _report(self, run: list[cst.EmptyLine]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ _REGISTERING = frozenset(
         "exception_handler", "errorhandler", "before_request", "after_request", "command", "tool",
     )
 )
+_REDEFINITION_NOQA = re.compile(r"#\s*noqa:[^#]*\bF811\b|#\s*pylint:\s*disable=[^#]*function-redefined", re.I)
 _COMPOUND = (cst.If, cst.Try, cst.TryStar, cst.For, cst.While, cst.With, cst.Match)
 
 
@@ -71,7 +73,8 @@ class DuplicateDefinition(ModuleRule):
     `.register` functions, any redefinition decorated with the previous one (`@name.attr`),
     definitions read before they are redefined, functions outside classes that a decorator
     registers at import time (`@router.get(...)`, `@app.task()`, `@receiver(...)`: both
-    still run), and alternatives under `if`/`else` or
+    still run), redefinitions the project's linter was told about (`# noqa: F811`,
+    `# pylint: disable=function-redefined`), and alternatives under `if`/`else` or
     `try`/`except` (also the methods of a class defined once per branch).
     """
 
@@ -248,6 +251,19 @@ class DuplicateDefinition(ModuleRule):
             """,
             path="app/routers/functions.py",
         ),
+        Valid(
+            """
+            class UserWorks:
+                @task(5)
+                def expert_page(self):
+                    return 1
+
+                @task(5)
+                def expert_page(self):  # noqa: F811
+                    return 1
+            """,
+            path="tests/loadtests/locustfile.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -351,6 +367,10 @@ class DuplicateDefinition(ModuleRule):
             name.rsplit(".", 1)[-1] in _EXEMPT_LAST or name.split(".", 1)[0] == node.name.value
             for name in decorator_names(node)
         )
+        # `def x():  # noqa: F811`: the project's linter was told this redefinition is meant
+        header = node.body.header.comment if isinstance(node.body, cst.IndentedBlock) else None
+        if header is not None and _REDEFINITION_NOQA.search(header.value):
+            exempt = True
         in_class = bool(self._kinds) and self._kinds[-1] == "class"
         if not in_class and any(
             isinstance(d.decorator, cst.Call) and (dotted_name(d.decorator.func) or "").rsplit(".", 1)[-1] in _REGISTERING

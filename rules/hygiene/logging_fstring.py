@@ -10,6 +10,8 @@ from rules.api import (
     FileRule,
     FixBuilder,
     Invalid,
+    ModuleContext,
+    Role,
     RuleMeta,
     Safety,
     Scope,
@@ -100,7 +102,8 @@ class LoggingFstring(FileRule):
     renders the same text, only later. Offered when the conversion is exact (no format
     specs, `{}` fields only, a literal tuple or dict after `%`).
 
-    Quiet on lazy `%s` arguments.
+    Quiet on lazy `%s` arguments, and in tests and their helpers: their log lines are never
+    aggregated or filtered by level in production.
     """
 
     meta = RuleMeta(
@@ -113,6 +116,11 @@ class LoggingFstring(FileRule):
         Valid("import math\nx = math.log(f'{1}')\n"),
         Valid("def report(out):\n    out.info(f'not a logger: {out}')\n"),
         Valid("import logging\nlog = logging.getLogger(__name__)\nlog.info('%(user)s logged in', {'user': name})\n"),
+        Valid(
+            "import logging\nlogger = logging.getLogger(__name__)\n\n\nclass DummyBlob:\n    def download(self):\n"
+            "        logger.info(f'DummyBlob.download key={self.key}')\n",
+            path="app/tests/utils.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -153,6 +161,10 @@ class LoggingFstring(FileRule):
             """,
         ),
     ]
+
+    @classmethod
+    def applies_to(cls, ctx: ModuleContext) -> bool:
+        return not ctx.has_role(Role.TEST)
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -9,7 +9,9 @@ import libcst as cst
 from rules.api import FileRule, Invalid, RuleMeta, Scope, Severity, Valid
 
 _UPPER = re.compile(r"\b(TODO|FIXME|XXX|HACK)\b")
-_LEADING = re.compile(r"^#+\s*(todo|fixme|xxx|hack)\b", re.I)
+# lower-case tags open the comment; "hack"/"xxx" only as a tag (`# hack: ...`), since
+# `# hack around DRF's validation order` explains a workaround rather than scheduling work
+_LEADING = re.compile(r"^#+\s*(?:(todo|fixme)\b|(hack|xxx)\s*[:(\-])", re.I)
 
 
 class TodoComment(FileRule):
@@ -33,6 +35,10 @@ class TodoComment(FileRule):
 
     ## Fix
     None: only a person can decide whether to do the work or file it.
+
+    Upper-case tags count anywhere in a comment; lower-case ones only where they open it as a
+    tag (`# todo ...`, `# hack: ...`), so prose such as `# hack around DRF's validation
+    order` stays quiet. The words inside strings are never findings.
     """
 
     meta = RuleMeta(code="RV102", name="todo-comment", family="hygiene", severity=Severity.INFORMATION, scope=Scope.FILE)
@@ -42,6 +48,7 @@ class TodoComment(FileRule):
         Valid("# Partial refunds follow the policy in docs/refunds.md\nx = 1\n"),
         Valid("def f():\n    return 'FIXME'  # returns the word, no tag here\n"),
         Valid("# the todos table holds user tasks\nTODOS_TABLE = 'todos'\n"),
+        Valid("def validate_position(self, value):\n    self.instance = value  # hack around DRF's validation order\n    return value\n"),
     ]
     INVALID = [
         Invalid(
@@ -69,5 +76,5 @@ class TodoComment(FileRule):
         found = _UPPER.search(text) or _LEADING.search(text)
         if found is None:
             return
-        tag = (found.group(1) or "").upper()
+        tag = next((group for group in found.groups() if group), "").upper()
         self.report(node, f"`{tag}` comment: unscheduled work hides in the code; do it or track it in an issue")
