@@ -109,19 +109,26 @@ def _target_names(target: cst.BaseExpression) -> set[str]:
     return set()
 
 
-def _assigned(stmt: cst.BaseSmallStatement | cst.BaseStatement) -> set[str] | None:
-    """Names a computing statement binds (assignments, `if` blocks of them, `return`/`continue`);
-    None when it does anything else (a call for its effect, a loop, a `with`)."""
+# adding an item to a result being collected: `tags.add(name)`, `rows.append(row)`
+_COLLECT = ("append", "add", "extend", "update", "setdefault", "insert")
+
+
+def _assigned(stmt: cst.BaseSmallStatement | cst.BaseStatement, collect: bool = False) -> set[str] | None:
+    """Names a computing statement binds (assignments, `if` blocks of them, `return`/`continue`;
+    with `collect`, adding to a collection too); None when it does anything else (a call for
+    its effect, a loop, a `with`)."""
     if isinstance(stmt, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
         targets: list[cst.BaseExpression] = [t.target for t in stmt.targets] if isinstance(stmt, cst.Assign) else [stmt.target]
         return set().union(*(_target_names(t) for t in targets))
     if isinstance(stmt, _CONTROL):
         return set()
+    if collect and m.matches(stmt, m.Expr(m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(n) for n in _COLLECT)))))):
+        return set()
     if isinstance(stmt, cst.Try):  # a nested fallback of its own
         names: set[str] = set()
         for suite in (stmt.body, *(h.body for h in stmt.handlers)):
             for inner in _small_statements(suite):
-                bound = _assigned(inner)
+                bound = _assigned(inner, collect)
                 if bound is None:
                     return None
                 names |= bound
@@ -131,7 +138,7 @@ def _assigned(stmt: cst.BaseSmallStatement | cst.BaseStatement) -> set[str] | No
         branch: cst.If | cst.Else | None = stmt
         while branch is not None:
             for inner in _small_statements(branch.body):
-                bound = _assigned(inner)
+                bound = _assigned(inner, collect)
                 if bound is None:
                     return None
                 names |= bound
@@ -140,11 +147,11 @@ def _assigned(stmt: cst.BaseSmallStatement | cst.BaseStatement) -> set[str] | No
     return None
 
 
-def _computes_only(body: cst.BaseSuite) -> tuple[set[str], bool] | None:
+def _computes_only(body: cst.BaseSuite, collect: bool = False) -> tuple[set[str], bool] | None:
     """(names bound, leaves by a control statement) when a try body only computes; None otherwise."""
     names: set[str] = set()
     for stmt in _small_statements(body):
-        bound = _assigned(stmt)
+        bound = _assigned(stmt, collect)
         if bound is None:
             return None
         names |= bound
@@ -357,6 +364,19 @@ class SilentExcept(FileRule):
                         await asyncio.to_thread(os.remove, path)
                     except Exception:
                         pass
+
+
+            def tag_names(rows):
+                tags = set()
+                for meta in rows:
+                    for tag in meta.get("tags", []):
+                        try:
+                            name = tag.get("name") if isinstance(tag, dict) else str(tag)
+                            if name:
+                                tags.add(name)
+                        except Exception:
+                            continue
+                return tags
 
 
             def registered_scorers(names):
@@ -641,6 +661,9 @@ class SilentExcept(FileRule):
             find_all(node.body, cst.Return) or (body and isinstance(body[-1], (cst.Continue, cst.Break)))
         ):
             return True  # `try: <probe>; return result` (or `continue`) then the fallback after the try
+        skips = all(isinstance(stmt, cst.Continue) for stmt in handler_body)
+        if skips and _computes_only(node.body, collect=True) is not None:
+            return True  # a loop that collects values skips the item it cannot compute
         computed = _computes_only(node.body)
         if computed is None:
             return False
