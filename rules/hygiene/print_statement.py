@@ -33,7 +33,7 @@ from rules.api import (
 
 _STDOUT = frozenset(("sys.stdout", "None"))
 # decorators from these packages, or named `.command`/`.group` (Flask `@app.cli.command`), make a terminal command
-_CLI_PACKAGES = frozenset(("click", "typer", "flask_script", "argparse", "fire"))
+_CLI_PACKAGES = frozenset(("click", "typer", "flask_script"))
 # a condition on one of these says the output is wanted: `if verbose: print(...)`
 _OUTPUT_FLAG = re.compile(r"verbos|print|quiet|silent|echo|interactive|stdout|progress", re.I)
 # the project's print linter (flake8-print/ruff T201, T20) is switched off: the print is meant
