@@ -37,6 +37,20 @@ def _explained(comments: list[cst.Comment]) -> bool:
     return any(not _NOT_AN_EXPLANATION.match(c.value) for c in comments)
 
 
+# words that, in a comment right above the `try` or the `except`, say the failure is accepted
+_INTENT = re.compile(
+    r"best[- ]effort|ignor|optional|silent|quiet|may fail|can fail|might fail|not critical|harmless|don'?t care|swallow",
+    re.I,
+)
+
+
+def _intent_above(*nodes: cst.Try | cst.ExceptHandler) -> bool:
+    """`# best-effort flush before exit` above the try: the block says its failure does not matter."""
+    return any(
+        line.comment is not None and _INTENT.search(line.comment.value) for node in nodes for line in node.leading_lines
+    )
+
+
 # a linter suppression for this very pattern on the `except` line: the team decided, and said so
 _ACKNOWLEDGED = re.compile(
     r"#\s*(?:noqa\b.*\b(?:E722|S110|S112|BLE001)|pylint:\s*disable=.*(?:broad-except|bare-except|broad-exception-caught|W0702|W0703|W0718))",
@@ -244,7 +258,8 @@ class SilentExcept(FileRule):
     Quiet on narrow clauses: naming the exception (`Model.DoesNotExist` then a fallback,
     `KeyError` around `del`, `(TypeError, ValueError)` with `else:`, `ImportError`,
     `StopIteration`) is the EAFP idiom, the author expected exactly that error. Also quiet
-    on handlers with an explanatory comment (in the handler or on its `except` line) or a
+    on handlers with an explanatory comment (in the handler or on its `except` line; above
+    the `try` when it says the failure is accepted: "best-effort", "ignore", "optional") or a
     linter suppression of this very pattern (`# noqa: S110`, `E722`, `BLE001`,
     `# pylint: disable=broad-except`), `contextlib.suppress`, and on try bodies whose failure
     has a designed outcome: `try: import ...` probes, one best-effort cleanup call
@@ -364,6 +379,16 @@ class SilentExcept(FileRule):
                         await asyncio.to_thread(os.remove, path)
                     except Exception:
                         pass
+
+
+            def finish_job(telemetry_client):
+                # best-effort flush before the job exits; the timeout avoids blocking shutdown
+                try:
+                    flusher = threading.Thread(target=telemetry_client.flush, daemon=True)
+                    flusher.start()
+                    flusher.join(timeout=5)
+                except Exception:
+                    pass
 
 
             def tag_names(rows):
@@ -695,7 +720,7 @@ class SilentExcept(FileRule):
         if _ACKNOWLEDGED.search(node.body.header.comment.value if isinstance(node.body, cst.IndentedBlock) and node.body.header.comment else ""):
             return
         current = self._tries[-1] if self._tries and node in self._tries[-1].handlers else None
-        if current is not None and self._deliberate(current, statements):
+        if current is not None and (self._deliberate(current, statements) or _intent_above(current, node)):
             return
         where = self._functions[-1] if self._functions else "module"
         fix = None
