@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 
 from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
-from rules.api.env import EnvRead, env_read, is_secret_name, mask, not_a_credential
+from rules.api.env import EnvRead, env_read, local_variant, mask, not_a_credential, secret_kind
 
 
 def without_default(read: EnvRead, os_name: str) -> cst.BaseExpression:
@@ -52,10 +54,11 @@ class InsecureDefaultSecret(FileRule):
     Drops the default (`os.getenv("X", d)` becomes `os.environ["X"]`). Unsafe: environments
     that relied on the default must now set the variable.
 
-    Quiet in test and local settings, for non-secret settings (the last word of the name
+    Also `os.environ.get("SECRET_KEY") or "hard to guess string"`, Flask's idiom. Quiet in
+    test and local settings, for non-secret settings (the last word of the name
     decides: `SECRET_KEY_FILE` is a path), and for defaults nothing can log in with: empty,
-    `None`, a sentence, a path or URL. A wrapper's finding has no fix (it may require its
-    default argument).
+    `None`, a path or URL, or (for keys of other services) a sentence. A wrapper's finding
+    has no fix (it may require its default argument).
     """
 
     meta = RuleMeta(code="RV402", name="insecure-default-secret", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE)
@@ -112,6 +115,24 @@ class InsecureDefaultSecret(FileRule):
             """,
             path="config/settings/production.py",
         ),
+        # Flask's `or` idiom: the sentence signs every session when the variable is missing
+        Invalid(
+            """
+            import os
+
+
+            class Config:
+                SECRET_KEY = os.environ.get("SECRET_KEY") or "hard to guess string"  # <- RV402
+            """,
+            fixed="""
+            import os
+
+
+            class Config:
+                SECRET_KEY = os.environ["SECRET_KEY"]
+            """,
+            path="app/config.py",
+        ),
         # the project's own env wrapper, and a default database password in a settings dict
         Invalid(
             """
@@ -135,22 +156,28 @@ class InsecureDefaultSecret(FileRule):
     ]
 
     def _check(self, node: cst.CSTNode, target: str | None) -> None:
-        if self.ctx.has_role(Role.TEST, Role.LOCAL_SETTINGS):
+        if local_variant(self.ctx):
             return
-        read = env_read(node, self.ctx)
+        whole: cst.CSTNode = node
+        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or) and isinstance(node.right, cst.SimpleString):
+            left = env_read(node.left, self.ctx)  # `os.environ.get("SECRET_KEY") or "hard to guess string"`
+            read = dataclasses.replace(left, default=node.right) if left is not None and left.default is None else None
+        else:
+            read = env_read(node, self.ctx)
         if read is None or read.default is None:
             return
-        if not any(name is not None and is_secret_name(name) for name in (read.key, target)):
+        kinds = [secret_kind(name) for name in (read.key, target) if name is not None]
+        if not any(kinds):
             return
         default = string_value(read.default)
-        if not default or not usable_default(default):
+        if not default or not usable_default(default, "password" if "password" in kinds else "token"):
             return  # None, "", not a literal, or a value no login accepts: nothing usable
         label = read.key or target or "secret"
-        found_read: EnvRead = read
+        found_read: EnvRead = dataclasses.replace(read, default=None) if whole is not read.node else read
 
-        def build(builder: FixBuilder, found: EnvRead = found_read) -> None:
+        def build(builder: FixBuilder, found: EnvRead = found_read, old: cst.CSTNode = whole) -> None:
             os_name = builder.ensure_import("os") if found.reader in ("getenv", "environ.get") else "os"
-            builder.replace(found.node, without_default(found, os_name))
+            builder.replace(old, without_default(found, os_name))
 
         self.report(
             read.default,
@@ -174,7 +201,11 @@ class InsecureDefaultSecret(FileRule):
             self._check(node.value, key)  # DATABASES = {"default": {"PASSWORD": os.getenv("DB_PASS", "postgres")}}
 
 
-def usable_default(value: str) -> bool:
-    """A default a login would accept: any short word counts (`"postgres"`, `"---"`), prose,
-    paths and URLs without a password do not (`"Set me in .env"`, `"/run/secrets/key"`)."""
-    return not_a_credential(value) in (None, "too short", "a placeholder", "an identifier")
+def usable_default(value: str, kind: str) -> bool:
+    """A default that works: any text signs sessions or logs in (`"postgres"`, `"---"`,
+    `"hard to guess string"`); a key for another service is only one when it looks like one
+    (`"set API_TOKEN in your .env"`, `"/run/secrets/key"` are not)."""
+    reason = not_a_credential(value)
+    if kind == "password":
+        return reason != "a URL or path"
+    return reason in (None, "too short", "a placeholder", "an identifier")
