@@ -31,8 +31,9 @@ def test_demo_reports_every_rule() -> None:
     assert result.returncode == 1, result.stderr
     codes = {line.split(": ")[1].split()[0] for line in result.stdout.splitlines() if line.startswith("examples/")}
     assert codes == ALL
-    assert "examples/shop/shop/services/payments.py:16:9: RV101 [*] [warning] `print()` in application code" in result.stdout
-    assert result.stdout.rstrip().endswith("[*] 9 fixable with `reviewls --check --fix`.")
+    # RV101's fix is unsafe (an info record is dropped at the default WARNING level): no [*]
+    assert "examples/shop/shop/services/payments.py:16:9: RV101 [warning] `print()` in application code" in result.stdout
+    assert result.stdout.rstrip().endswith("[*] 7 fixable with `reviewls --check --fix`.")
 
 
 def test_json_output_follows_the_contract() -> None:
@@ -54,15 +55,15 @@ def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     demo = tmp_path / "shop"
     shutil.copytree(DEMO, demo)
     result = reviewls("--check", "--fix", str(demo))
-    assert "Fixed 9 findings." in result.stdout
+    assert "Fixed 7 findings." in result.stdout
     for path in demo.rglob("*.py"):
         ast.parse(path.read_text())
     payments = (demo / "shop" / "services" / "payments.py").read_text()
-    assert 'logger.info("charging order %s for %s", order_id, amount)' in payments
+    assert 'print(f"charging order {order_id} for {amount}")' in payments  # RV101's fix is unsafe: --fix leaves it
     assert "http.post(WAREHOUSE_HOOK, json={\"order\": order_id}, timeout=10)" in payments
     again = json.loads(reviewls("--check", str(demo), "--format", "json").stdout)
     assert [d for d in again["diagnostics"] if d["fix"] and d["fix"]["safety"] == "safe"] == []
-    assert {d["code"] for d in again["diagnostics"]} == ALL - {"RV101", "RV301", "RV106", "RV701", "RV404", "RV501"}
+    assert {d["code"] for d in again["diagnostics"]} == ALL - {"RV301", "RV106", "RV701", "RV404", "RV501"}
     accounts = (demo / "shop" / "api" / "accounts.py").read_text()
     assert accounts.index('@router.get("/summary")') < accounts.index('@router.post("/login")') < accounts.index('@router.get("/{account_id}")')
     assert '# totals for the dashboard\n@router.get("/summary")' in accounts
