@@ -236,9 +236,9 @@ async def test_fix_all_and_ignore(client: LanguageClient) -> None:
     if action.edit is None:
         action = await client.code_action_resolve_async(action)
     fixed = apply(SERVICE, action.edit)  # type: ignore[arg-type]
-    assert fixed == (
-        "import requests\nimport logging\n\nlogger = logging.getLogger(__name__)\n\n\n"
-        'def charge(order):\n    logger.info("charging %s", order.id)\n'
+    assert fixed == (  # RV101's fix is unsafe: fix-all leaves the print to its quick fix
+        "import requests\n\n\n"
+        'def charge(order):\n    print("charging", order.id)\n'
         "    return requests.post(URL, json=order.payload, timeout=10)\n\n\ndef refund(order):\n    return order\n"
     )
     # the ignore action on the print
@@ -538,7 +538,7 @@ async def test_apply_fix_all_command(client: LanguageClient) -> None:
     applied = client.applied  # type: ignore[attr-defined]
     assert len(applied) == 1 and applied[0].label == "reviewls: fix all"
     fixed = apply(SERVICE, applied[0].edit)
-    assert 'logger.info("charging %s", order.id)' in fixed and "timeout=10" in fixed
+    assert 'print("charging", order.id)' in fixed and "timeout=10" in fixed  # RV101's fix is unsafe: not in fix-all
 
 
 EXPORT = '''def export_{name}(status):
