@@ -251,6 +251,32 @@ def _is_endless(node: cst.While) -> bool:
     return True
 
 
+# a name that holds one slice of a larger set: `chunk`, `batch_ids`, `metric_key_batches`, `page`
+_CHUNK = re.compile(r"(?:.*_)?(?:chunk|batch|page|segment|slice|window)(?:e?s)?(?:_.*)?", re.IGNORECASE)
+# helpers that split an iterable into slices (itertools.batched, more_itertools.chunked, Paginator)
+_CHUNKERS = re.compile(r"(?:.*_)?(?:chunk|chunked|chunks|batch|batched|batches|paginate|pages|grouper|split_every|windowed)(?:_.*)?", re.IGNORECASE)
+
+
+def is_chunked(node: Loop) -> bool:
+    """A loop over slices of a larger set (`for batch in chunked(ids, 500)`, `range(0, n, size)`):
+    one statement per slice is how the code batches, not an N+1."""
+    if isinstance(node, cst.While):
+        return False
+    iterable = loop_iterable(node)
+    targets = loop_targets(node)
+    if any(_CHUNK.fullmatch(t) for t in targets):
+        return True
+    while isinstance(iterable, cst.Call) and (dotted_name(iterable.func) or "") in _WRAPPERS and iterable.args:
+        iterable = iterable.args[0].value
+    if isinstance(iterable, cst.Call):
+        callee = (dotted_name(iterable.func) or "").rsplit(".", 1)[-1]
+        if callee == "range" and len(iterable.args) == 3:
+            return True  # `range(0, len(ids), size)`: the body slices one chunk
+        return bool(_CHUNKERS.fullmatch(callee))
+    held = dotted_name(iterable) if iterable is not None else None
+    return held is not None and bool(_CHUNK.fullmatch(held.rsplit(".", 1)[-1]))
+
+
 def loop_iterable(node: Loop) -> cst.BaseExpression | None:
     if isinstance(node, cst.For):
         return node.iter
@@ -302,10 +328,20 @@ def is_schema_migration(path: str) -> bool:
     return any(p in ("alembic", "_migrations", "migrations") for p in parts) and "versions" in parts
 
 
+_MIGRATES = re.compile(r"(?:.*_)?(?:migrate|migrates|migration|migrations|backfill)(?:_.*)?", re.IGNORECASE)
+
+
+def is_data_migration(fn: cst.FunctionDef) -> bool:
+    """A function that says it migrates data (`_migrate_tabs`, `backfill_x`, a `migration_name`
+    parameter): a one-off script like a Django data migration, outside `migrations/`."""
+    params = (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params)
+    return bool(_MIGRATES.fullmatch(fn.name.value)) or any(_MIGRATES.fullmatch(p.name.value) for p in params)
+
+
 class LoopScope:
     """One loop being visited: its per-iteration calls and what the function says about them."""
 
-    __slots__ = ("node", "targets", "calls", "outer", "evaluated", "fixed", "rows", "iterable")
+    __slots__ = ("node", "targets", "calls", "outer", "evaluated", "fixed", "rows", "iterable", "chunked")
 
     def __init__(self, node: Loop, assigned: dict[str, list[cst.BaseExpression]]) -> None:
         self.node = node
@@ -324,6 +360,8 @@ class LoopScope:
         else:
             self.fixed = is_fixed_collection(self.iterable, assigned)
             self.rows = is_queryset(self.iterable, assigned)
+        # rows of a model named like a slice (`for page in Page.objects.all()`) are still rows
+        self.chunked = not self.rows and is_chunked(node)
 
 
 class PerIterationRule(FileRule):
@@ -331,8 +369,10 @@ class PerIterationRule(FileRule):
 
     A call is judged once, against the innermost loop that runs it on every iteration, and
     only as the outermost call of its method chain (`X.objects.filter(...).update()` is one
-    write, not a read plus a write). Loops over fixed collections (literals, constants,
-    `settings.X`, enums) and `while True:` retry loops do not count, nor do one-off code
+    write, not a read plus a write). Functions that migrate data (`_migrate_tabs`) are
+    one-off scripts like migrations. Loops over fixed collections (literals, constants,
+    `settings.X`, enums), loops over chunks/batches/pages (one statement per chunk is the
+    batching) and `while True:` retry loops do not count, nor do one-off code
     (migrations, management commands) and tests.
     """
 
@@ -340,6 +380,7 @@ class PerIterationRule(FileRule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._loops: list[LoopScope] = []
         self._functions: list[dict[str, list[cst.BaseExpression]]] = []
+        self._one_off: list[bool] = []
         self._quiet = self.ctx.has_role(Role.TEST, Role.MIGRATION, Role.MANAGEMENT_COMMAND) or is_schema_migration(self.ctx.path)
 
     def classify(self, call: cst.Call, loop: LoopScope, loops: list[LoopScope]) -> str | None:
@@ -351,12 +392,14 @@ class PerIterationRule(FileRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions.append(_own_assignments(node))
+        self._one_off.append(is_data_migration(node))
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions.pop()
+        self._one_off.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._quiet:
+        if self._quiet or any(self._one_off):
             return
         key = id(node)
         for depth in range(len(self._loops) - 1, -1, -1):
@@ -366,8 +409,8 @@ class PerIterationRule(FileRule):
             if key not in loop.outer:
                 return
             enclosing = self._loops[: depth + 1]
-            if all(scope.fixed for scope in enclosing):
-                return
+            if all(scope.fixed for scope in enclosing) or loop.chunked:
+                return  # a fixed collection, or one statement per chunk: the batching itself
             message = self.classify(node, loop, enclosing)
             if message is not None:
                 self.report(node.func, message)
@@ -416,25 +459,113 @@ class PerIterationRule(FileRule):
         self._pop(original_node)
 
 
+ANY_RELATION = "*"  # a collection loaded with its relations (`self.cached_groups`): every read is cached
+# a property/attribute that says it holds loaded rows: Django code names its prefetched querysets so
+_CACHED_ATTR = re.compile(r"_*(?:cached|prefetched)_\w+")
+
+
+def _expand(lookup: str) -> set[str]:
+    """`"a__b__c"` -> {a, a__b, a__b__c}: a nested lookup prefetches every step of its path."""
+    parts = lookup.split("__")
+    return {"__".join(parts[: i + 1]) for i in range(len(parts))}
+
+
+def _lookup_paths(value: cst.BaseExpression, assigned: dict[str, list[cst.BaseExpression]], depth: int) -> set[str]:
+    """Paths one `prefetch_related` argument caches: a lookup string or `Prefetch(lookup, queryset=...)`."""
+    if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+        return _expand(value.evaluated_value)
+    if isinstance(value, cst.Call) and (dotted_name(value.func) or "").endswith("Prefetch") and value.args:
+        first = value.args[0].value
+        if not (isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str)):
+            return set()
+        lookup = first.evaluated_value
+        queryset = next((a.value for a in value.args if a.keyword is not None and a.keyword.value == "queryset"), None)
+        if queryset is None and len(value.args) > 1 and value.args[1].keyword is None:
+            queryset = value.args[1].value
+        paths = _expand(lookup)
+        paths |= {f"{lookup}__{p}" for p in prefetched(queryset, assigned, depth + 1) if p != ANY_RELATION}
+        return paths
+    return set()
+
+
 def prefetched(expr: cst.BaseExpression | None, assigned: dict[str, list[cst.BaseExpression]], depth: int = 0) -> set[str]:
-    """Relation names a queryset prefetches: `prefetch_related("lines__product", Prefetch("tags"))` -> {lines, tags}."""
-    names: set[str] = set()
-    if expr is None or depth > 3:
-        return names
-    for call in find_all(expr, cst.Call):
-        assert isinstance(call, cst.Call)
-        func = call.func
-        last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-        args = call.args if last == "prefetch_related" else call.args[:1] if last == "Prefetch" else ()
-        for arg in args:
-            value = arg.value
-            if isinstance(value, cst.Call) and (dotted_name(value.func) or "").endswith("Prefetch") and value.args:
-                value = value.args[0].value
-            if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
-                names.add(value.evaluated_value.split("__")[0])
-    for node in find_all(expr, cst.Name):
-        assert isinstance(node, cst.Name)
-        for value in assigned.get(node.value, ()):
-            if value is not expr:
-                names |= prefetched(value, assigned, depth + 1)
-    return names
+    """Relation paths a queryset prefetches, nested ones included:
+    `prefetch_related("lines__product", Prefetch("tags", queryset=Tag.objects.prefetch_related("owner")))`
+    -> {lines, lines__product, tags, tags__owner}. Follows names assigned in the function."""
+    paths: set[str] = set()
+    node: cst.BaseExpression | None = expr
+    while node is not None and depth <= 3:
+        if isinstance(node, cst.Call):
+            func = node.func
+            if (dotted_name(func) or "") in _WRAPPERS and node.args:
+                node = node.args[0].value
+                continue
+            if isinstance(func, cst.Attribute):
+                if func.attr.value == "prefetch_related":
+                    for arg in node.args:
+                        paths |= _lookup_paths(arg.value, assigned, depth)
+                node = func.value
+                continue
+            return paths
+        if isinstance(node, cst.Attribute):
+            if _CACHED_ATTR.fullmatch(node.attr.value):
+                paths.add(ANY_RELATION)
+            node = node.value
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, (cst.BooleanOperation, cst.IfExp)):  # `kwargs.pop("items", None) or qs.prefetch_related(...)`
+            sides = (node.left, node.right) if isinstance(node, cst.BooleanOperation) else (node.body, node.orelse)
+            for side in sides:
+                paths |= prefetched(side, assigned, depth + 1)
+            return paths
+        elif isinstance(node, cst.Name):
+            for value in assigned.get(node.value, ()):
+                if value is not expr:
+                    paths |= prefetched(value, assigned, depth + 1)
+            return paths
+        else:
+            return paths
+    return paths
+
+
+def _relation_base(expr: cst.BaseExpression) -> tuple[str, str] | None:
+    """`order.lines.all().filter(x)` -> ("order", "lines"): the row and the relation a queryset starts from."""
+    node = expr
+    while True:
+        if isinstance(node, cst.Call):
+            if (dotted_name(node.func) or "") in _WRAPPERS and node.args:
+                node = node.args[0].value
+                continue
+            node = node.func
+        elif isinstance(node, cst.Attribute):
+            if isinstance(node.value, cst.Name):
+                return node.value.value, node.attr.value
+            node = node.value
+        else:
+            return None
+
+
+def row_prefetches(
+    owner: str, loops: list[LoopScope], assigned: dict[str, list[cst.BaseExpression]], depth: int = 0
+) -> set[str]:
+    """Relation paths cached on the rows a loop variable walks: the loop's own `prefetch_related`,
+    plus what an outer loop prefetched below the relation this loop walks
+    (`for o in orders.prefetch_related("lines__product")` / `for line in o.lines.all()` -> {product})."""
+    index = next((i for i in range(len(loops) - 1, -1, -1) if owner in loops[i].targets), None)
+    if index is None or depth > 4:
+        return set()
+    source = loops[index].iterable
+    candidates: list[cst.BaseExpression] = [source] if source is not None else []
+    if isinstance(source, cst.Name):
+        candidates.extend(assigned.get(source.value, ()))
+    paths: set[str] = set()
+    for expr in candidates:
+        paths |= prefetched(expr, assigned)
+        base = _relation_base(expr)
+        if base is not None and base[0] != owner:
+            parent = row_prefetches(base[0], loops[:index], assigned, depth + 1)
+            if ANY_RELATION in parent:
+                paths.add(ANY_RELATION)
+            prefix = base[1] + "__"
+            paths |= {p[len(prefix):] for p in parent if p.startswith(prefix)}
+    return paths

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
 from rules.api import dotted_name
 from rules.api.orm import (
+    ANY_RELATION,
     CACHED_READS,
     DJANGO_READS,
     LAZY,
@@ -18,7 +21,7 @@ from rules.api.orm import (
     chain_calls,
     is_django_manager_call,
     method_name,
-    prefetched,
+    row_prefetches,
     receiver_chain,
     related_manager,
     session_receiver,
@@ -54,11 +57,19 @@ class QueryInLoop(PerIterationRule):
 
     A queryset is lazy: `Model.objects.filter(...)` counts only where it runs in the loop
     (iterated, `list()`/`len()`, `[0]`, a test, or a terminal call such as `get`/`exists`),
-    not when it is built as a subquery. Quiet on queries before the loop, on a single bulk
-    `__in` / `in_()` lookup, on related `.all()`/`.count()`/`.exists()` that the loop's
-    queryset prefetches, on writes (RV602 reports those), on loops over fixed collections
-    (literals, constants, `settings.LANGUAGES`, enums) and `while True:` retry loops, and in
-    tests, migrations and management commands (one-off scripts).
+    not when it is built as a subquery (Django, or SQLAlchemy `.subquery()`/`.cte()`/`.exists()`).
+    Quiet on queries before the loop, on a single bulk `__in` / `in_()` lookup, on related
+    `.all()`/`.count()`/`.exists()` that the loop's queryset prefetches (nested paths too:
+    `prefetch_related("variations__limit_sales_channels")` covers `v.limit_sales_channels` in a
+    loop over `item.variations.all()`, and `Prefetch(..., queryset=...)` likewise), on rows of a
+    property that says it holds them loaded (`self.cached_groups`), on writes (RV602 reports
+    those: `query(...).update()`, `execute(insert_stmt, rows)`), on loops over chunks, batches,
+    pages or segments (`range(0, n, size)`, `chunked(ids, 500)`, `for batch in batches`: one
+    query per chunk is the batching), on loops over fixed collections (literals, constants,
+    `settings.LANGUAGES`, enums) and `while True:` retry loops, on loops over model classes
+    (`model.objects.count()`: another table each time), on HTTP clients' `session.get(url)`,
+    and in tests, migrations, management commands and functions that
+    migrate data (`_migrate_tabs(...)`, a `migration_name` parameter): one-off scripts.
     """
 
     meta = RuleMeta(
@@ -130,6 +141,52 @@ class QueryInLoop(PerIterationRule):
             "        e.invoices.all().update(prefix=e.slug)\n        print(Order.objects.filter(event=e).count())\n",
             path="shop/migrations/0042_prefix.py",
         ),
+        # one query per chunk/batch/page is the batching; nested prefetches; a prefetched property
+        Valid(
+            """
+            def scorer_ids(session, experiment_ids, size):
+                out = []
+                for start in range(0, len(experiment_ids), size):
+                    chunk = experiment_ids[start : start + size]
+                    out.extend(session.query(Scorer.id).filter(Scorer.experiment_id.in_(chunk)).all())
+                for batch in chunked(experiment_ids, 500):
+                    out.append(Run.objects.filter(experiment__in=batch).count())
+                return out
+
+
+            def channels(event):
+                rows = []
+                for item in event.items.prefetch_related("variations__limit_sales_channels"):
+                    for v in item.variations.all():
+                        rows.append(list(v.limit_sales_channels.all()))
+                for order in event.orders.prefetch_related(Prefetch("positions", queryset=Position.objects.prefetch_related("answers"))):
+                    rows.extend([a.pk for a in p.answers.all()] for p in order.positions.all())
+                return rows
+
+
+            class User:
+                def languages(self):
+                    return [set(group.languages.all()) for group in self.cached_groups]
+            """
+        ),
+        # statements built for later, bulk writes, an HTTP client's session, one table per model class
+        Valid(
+            """
+            def filters(session, comparisons, rows, urls):
+                subqueries = [session.query(Tag).filter(Tag.key == c.key).subquery() for c in comparisons]
+                for trace_id in {r.trace_id for r in rows}:
+                    session.query(Trace).filter(Trace.id == trace_id).update({Trace.seen: True})
+                for group in rows:
+                    session.execute(upsert_statement, group.values)
+                for url in urls:
+                    session.get(url, **options)
+                return subqueries
+
+
+            def metrics(registry):
+                return {model: model.objects.count() for model in registry.get_models()}
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -179,6 +236,19 @@ class QueryInLoop(PerIterationRule):
                 return [session.query(User).filter(User.id == pk).first() for pk in ids]  # <- RV601
             """
         ),
+        # rows of a model named like a slice are still rows; a prefetch that stops one level short
+        Invalid(
+            """
+            def menu(event):
+                out = []
+                for page in Page.objects.filter(event=event):
+                    out.append(page.children.count())  # <- RV601
+                for item in event.items.prefetch_related("variations"):
+                    for v in item.variations.all():
+                        out.append(list(v.limit_sales_channels.all()))  # <- RV601
+                return out
+            """
+        ),
     ]
 
     def classify(self, call: cst.Call, loop: LoopScope, loops: list[LoopScope]) -> str | None:
@@ -191,6 +261,8 @@ class QueryInLoop(PerIterationRule):
         if is_django_manager_call(call):
             if lazy_unused or (method not in LAZY and method not in DJANGO_READS):
                 return None
+            if loop.targets & {receiver_chain(call)[-1]}:
+                return None  # `for model in models: model.objects.count()`: another table each time, nothing to combine
             return f"`{call_text(call)}` runs a query on every iteration (N+1): load the rows once before the loop (`pk__in=`, `select_related`)"
         targets = set().union(*(scope.targets for scope in loops))
         chain = [call, *chain_calls(call)]
@@ -199,38 +271,79 @@ class QueryInLoop(PerIterationRule):
             if lazy_unused or (method not in LAZY and method not in DJANGO_READS):  # a write: RV602's
                 return None
             owner = receiver_chain(call)[-1]
-            source = next((scope for scope in reversed(loops) if owner in scope.targets), None)
             cached = all(method_name(c) in CACHED_READS for c in chain)
-            if source is not None and cached and related in prefetched(source.iterable, self.assigned):
-                return None  # answered from the prefetch cache
+            if cached:
+                paths = row_prefetches(owner, loops, self.assigned)
+                if related in paths or ANY_RELATION in paths:
+                    return None  # answered from the prefetch cache
             return f"`{call_text(call)}` queries on every iteration (N+1): add `prefetch_related(\"{related}\")` to the loop's queryset"
         base = chain[-1]
-        if method_name(base) in SQLALCHEMY_READS and session_receiver(base) is not None and _is_sql_call(base) and not _is_write(base):
-            if method in SQLALCHEMY_LAZY and id(call) not in loop.evaluated:
-                return None
+        if method_name(base) in SQLALCHEMY_READS and session_receiver(base) is not None and _is_sql_call(base):
+            if _is_write(base, self.assigned) or method in _SQLALCHEMY_WRITES:
+                return None  # a write: RV602's
+            if method in (SQLALCHEMY_LAZY | _SQLALCHEMY_CONSTRUCTS) and id(call) not in loop.evaluated:
+                return None  # a statement built for later (a subquery, a filter list): nothing runs here
             return f"`{call_text(call)}` runs a query on every iteration (N+1): load the rows in one query (`in_()`, `selectinload`)"
         return None
 
 
-def _is_write(call: cst.Call) -> bool:
-    """`session.execute(update(...))`/`insert`/`delete`: a write, not an N+1 read."""
-    first = call.args[0].value if call.args else None
+# `session.query(X).filter(...).update(...)`: a bulk write through the query
+_SQLALCHEMY_WRITES = frozenset(("update", "delete", "insert"))
+# methods that turn a query into an SQL construct for another statement instead of running it
+_SQLALCHEMY_CONSTRUCTS = frozenset(("subquery", "cte", "scalar_subquery", "as_scalar", "exists", "label", "alias", "correlate", "statement", "union", "union_all", "having", "params"))
+# parameters of an executemany: a list of rows
+_ROWS_NAME = re.compile(r"(?:.*_)?(?:rows|records|to_insert|to_update|batch)", re.IGNORECASE)
+# names a statement is given when it writes: `upsert_statement`, `event_insert`, `base_table_upd`
+_WRITE_NAME = re.compile(r"(?:.*_)?(?:insert|update|upsert|delete|upd|ins|del)(?:_.*)?", re.IGNORECASE)
+
+
+def _is_write(call: cst.Call, assigned: dict[str, list[cst.BaseExpression]]) -> bool:
+    """`session.execute(update(...))`/`insert`/`delete`, a statement named or built as one
+    (`session.execute(upsert_stmt)`), or rows handed over for an executemany
+    (`session.execute(insert_stmt, rows)`): a write, not an N+1 read."""
+    if not call.args:
+        return False
+    first = call.args[0].value
+    if method_name(call) in ("execute", "exec") and len(call.args) > 1 and call.args[1].keyword is None:
+        params = call.args[1].value
+        if isinstance(params, cst.Name):
+            rows = assigned.get(params.value, ())
+            if _ROWS_NAME.fullmatch(params.value) or any(isinstance(v, (cst.List, cst.ListComp)) for v in rows):
+                return True  # `execute(stmt, rows)`: one executemany over many rows
+        elif isinstance(params, (cst.List, cst.ListComp)):
+            return True
+    if isinstance(first, cst.Name):
+        if _WRITE_NAME.fullmatch(first.value):
+            return True
+        return any(_builds_write(v) for v in assigned.get(first.value, ()))
+    return _builds_write(first)
+
+
+def _builds_write(first: cst.BaseExpression) -> bool:
     while isinstance(first, cst.Call):
         name = first.func.attr.value if isinstance(first.func, cst.Attribute) else dotted_name(first.func) or ""
         if name.rsplit(".", 1)[-1] in ("update", "insert", "delete", "upsert"):
             return True
         if not isinstance(first.func, cst.Attribute):
             break
-        first = first.func.value if isinstance(first.func.value, cst.Call) else None
+        first = first.func.value
     return False
 
 
 def _is_sql_call(call: cst.Call) -> bool:
-    """`session.get(User, pk)`, not `request.session.get("key", default)` (a dict-like store)."""
+    """`session.get(User, pk)`, not `request.session.get("key", default)` (a dict-like store) nor
+    an HTTP client's `session.get(url, **options)`: the first argument of a lookup is a model class."""
     method = method_name(call)
     if not call.args:
         return False
     first = call.args[0].value
     if method in ("get", "get_one"):
-        return len(call.args) >= 2 and dotted_name(first) is not None and not isinstance(first, cst.SimpleString)
+        name = dotted_name(first)
+        return (
+            len(call.args) >= 2
+            and call.args[1].keyword is None
+            and not call.args[1].star
+            and name is not None
+            and name.rsplit(".", 1)[-1][:1].isupper()
+        )
     return not isinstance(first, (cst.Integer, cst.Dict)) and not (method == "query" and isinstance(first, cst.SimpleString))

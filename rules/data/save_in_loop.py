@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
-from rules.api import Invalid, RuleMeta, Scope, Severity, Valid, dotted_name, find_all, get_kwarg, is_logger
-from rules.api.orm import LoopScope, PerIterationRule, call_text, chain_calls, is_django_manager_call, method_name, session_receiver
+from rules.api import Invalid, RuleMeta, Scope, Severity, Valid, caught_names, dotted_name, find_all, get_kwarg, is_logger
+from rules.api.orm import LoopScope, PerIterationRule, call_text, chain_calls, is_django_manager_call, method_name, receiver_chain, session_receiver
 
 _WRITES = frozenset(("save", "create", "update", "delete", "get_or_create", "update_or_create", "commit", "add", "flush", "merge"))
 # `get_or_create`/`update_or_create` read before they write: no bulk form does the same
 _MANAGER_WRITES = frozenset(("create", "update", "delete"))
 # per-item calls that only collect or report: they do not make a loop per-item processing
 _HARMLESS = frozenset(("append", "extend", "insert", "setdefault", "pop", "remove", "discard", "clear", "bulk_create", "bulk_update", "refresh_from_db", "full_clean", "set", "clean"))
+
+
+# what a failed lookup raises: the handler creates what was missing
+_MISSING = frozenset(("KeyError", "DoesNotExist", "ObjectDoesNotExist", "IndexError", "LookupError", "NoResultFound"))
+# attributes that hold a Django FieldFile (`obj.file.delete()` removes the stored file)
+_FILE_FIELD = re.compile(r"(?:\w+_)?(?:file|image|picture|photo|avatar|logo|attachment|thumbnail|document|pdf|upload)", re.IGNORECASE)
 
 
 class SaveInLoop(PerIterationRule):
@@ -47,10 +55,14 @@ class SaveInLoop(PerIterationRule):
     (flushed together), and on writes made once after the loop; on loops that also do other
     work per item (send mail, log an action, schedule a task, call a service), since they
     process items one by one on purpose; on rows whose key the loop uses right after the
-    write; on receivers that are not model instances as far as the module shows
-    (`pdf.save(path)`, `form.save()`); on loops over fixed collections (literals, constants,
-    `settings.LANGUAGES`, enums) and `while True:`; and in tests, migrations and management
-    commands (one-off scripts).
+    write; on rows created only in an `except KeyError`/`DoesNotExist` handler (the ones a
+    lookup did not find, as `get_or_create` would); on receivers that are not model instances
+    as far as the module shows (`pdf.save(path)`, `form.save()`, a FieldFile's
+    `obj.file.delete()`, a client's `indices.delete(index=...)`); on loops over chunks or
+    batches (a commit per batch is how a long purge stays safe); on loops over fixed
+    collections (literals, constants, `settings.LANGUAGES`, enums) and `while True:`; and in
+    tests, migrations, management commands and functions that
+    migrate data (`_migrate_tabs(...)`, a `migration_name` parameter): one-off scripts.
     """
 
     meta = RuleMeta(
@@ -127,6 +139,28 @@ class SaveInLoop(PerIterationRule):
                     through.extend(Through(list_id=cl.pk, item_id=i.pk) for i in items)
             """
         ),
+        # a one-off data migration outside `migrations/`
+        Valid(
+            "def _migrate_tabs(project, tabs):\n    for tab in tabs:\n        View.objects.create(project=project, data=tab)\n"
+        ),
+        # a stored file, a search index, rows created only when missing, a commit per batch
+        Valid(
+            """
+            def cleanup(exports, client, indexes, permissions, existing, session, ids, size):
+                for export in exports:
+                    export.file.delete()
+                for index in indexes:
+                    client.indices.delete(index=index)
+                for code, name in permissions:
+                    try:
+                        instance = existing[code]
+                    except KeyError:
+                        instance = Permission.objects.create(codename=code, name=name)
+                for i in range(0, len(ids), size):
+                    session.execute(sa.delete(Log).where(Log.id.in_(ids[i : i + size])))
+                    session.commit()
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -174,7 +208,7 @@ class SaveInLoop(PerIterationRule):
 
     def classify(self, call: cst.Call, loop: LoopScope, loops: list[LoopScope]) -> str | None:
         method = method_name(call)
-        if method not in _WRITES:
+        if method not in _WRITES or _creates_missing(loop.node, call):
             return None
         label = call_text(call)
         manager = is_django_manager_call(call)
@@ -185,15 +219,21 @@ class SaveInLoop(PerIterationRule):
         if manager:
             if method not in _MANAGER_WRITES or not self._batchable(loop, call, None):
                 return None
+            if loop.targets & {receiver_chain(call)[-1]}:
+                return None  # `for model in models: model.objects.create()`: another table each time
             if any(a.keyword is not None and a.keyword.value.endswith("__in") for c in chain_calls(call) for a in c.args):
                 return None  # already one statement per group of rows
             remedy = "`bulk_create`" if method == "create" else "one `update()`/`delete()` over `filter(pk__in=...)`"
             return f"`{label}` writes once per iteration: use {remedy} after the loop"
         if method not in ("save", "delete") or any(arg.keyword is None for arg in call.args):
             return None  # `Model.save()`/`.delete()` take keywords only: `pdf.save(path)`, `cache.delete(key)` are not rows
+        if method == "delete" and any(arg.keyword is not None and arg.keyword.value not in ("using", "keep_parents") for arg in call.args):
+            return None  # `client.indices.delete(index=...)`, `index.delete(ids=...)`: not `Model.delete()`
         if not isinstance(call.func, cst.Attribute) or session_receiver(call) is not None:
             return None
         receiver = call.func.value
+        if isinstance(receiver, cst.Attribute) and _FILE_FIELD.fullmatch(receiver.attr.value):
+            return None  # `obj.file.delete()`: a FieldFile removes a stored file, not a row
         if not self._is_model(receiver, call, loops) or not self._batchable(loop, call, receiver):
             return None
         if method == "save":
@@ -249,6 +289,17 @@ class SaveInLoop(PerIterationRule):
                 if attr.attr.value in ("pk", "id") and id(attr) not in targets and dotted_name(attr.value) == own:
                     return False  # the saved row's key is used: the loop needs each row written now
         return True
+
+
+def _creates_missing(loop: cst.CSTNode, write: cst.Call) -> bool:
+    """The write runs in an `except KeyError`/`DoesNotExist` handler: it creates only the rows a
+    lookup did not find, as `get_or_create` would, and usually none at all."""
+    for handler in find_all(loop, cst.ExceptHandler):
+        assert isinstance(handler, cst.ExceptHandler)
+        caught = caught_names(handler) or []
+        if any(name.rsplit(".", 1)[-1] in _MISSING for name in caught) and any(c is write for c in find_all(handler.body, cst.Call)):
+            return True
+    return False
 
 
 def _model_factory(value: cst.Call, qualified: str) -> bool:
