@@ -12,6 +12,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from rules.precision import is_preview
+from rules.registry import all_rules
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "shop"
 EIGHT = {"RV101", "RV102", "RV105", "RV201", "RV203", "RV204", "RV301", "RV801", "RV802"}
@@ -26,10 +29,21 @@ def reviewls(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "server", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def test_demo_reports_every_rule() -> None:
+def _codes(stdout: str) -> set[str]:
+    return {line.split(": ")[1].split()[0] for line in stdout.splitlines() if line.startswith("examples/")}
+
+
+def test_demo_shows_every_stable_rule_by_default() -> None:
     result = reviewls("--check", "examples/shop")
+    stable = {rule.meta.code for rule in all_rules() if not is_preview(rule.meta.code)}
+    assert stable, "no stable rule"
+    assert _codes(result.stdout) == stable, "the demo shows every stable rule and no preview rule"
+
+
+def test_demo_reports_every_rule_with_preview() -> None:
+    result = reviewls("--check", "examples/shop", "--preview")
     assert result.returncode == 1, result.stderr
-    codes = {line.split(": ")[1].split()[0] for line in result.stdout.splitlines() if line.startswith("examples/")}
+    codes = _codes(result.stdout)
     assert codes == ALL
     # RV101's fix is unsafe (an info record is dropped at the default WARNING level): no [*]
     assert "examples/shop/shop/services/payments.py:16:9: RV101 [warning] `print()` in application code" in result.stdout
@@ -37,7 +51,7 @@ def test_demo_reports_every_rule() -> None:
 
 
 def test_json_output_follows_the_contract() -> None:
-    result = reviewls("--check", "examples/shop", "--format", "json")
+    result = reviewls("--check", "examples/shop", "--format", "json", "--preview")
     document = json.loads(result.stdout)
     schema = json.loads((ROOT / "docs" / "check-output.schema.json").read_text())
     jsonschema.validate(document, schema)
@@ -54,14 +68,14 @@ def test_json_output_follows_the_contract() -> None:
 def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     demo = tmp_path / "shop"
     shutil.copytree(DEMO, demo)
-    result = reviewls("--check", "--fix", str(demo))
+    result = reviewls("--check", "--fix", "--preview", str(demo))
     assert "Fixed 7 findings." in result.stdout
     for path in demo.rglob("*.py"):
         ast.parse(path.read_text())
     payments = (demo / "shop" / "services" / "payments.py").read_text()
     assert 'print(f"charging order {order_id} for {amount}")' in payments  # RV101's fix is unsafe: --fix leaves it
     assert "http.post(WAREHOUSE_HOOK, json={\"order\": order_id}, timeout=10)" in payments
-    again = json.loads(reviewls("--check", str(demo), "--format", "json").stdout)
+    again = json.loads(reviewls("--check", str(demo), "--format", "json", "--preview").stdout)
     assert [d for d in again["diagnostics"] if d["fix"] and d["fix"]["safety"] == "safe"] == []
     assert {d["code"] for d in again["diagnostics"]} == ALL - {"RV301", "RV106", "RV701", "RV404", "RV501"}
     accounts = (demo / "shop" / "api" / "accounts.py").read_text()
@@ -78,7 +92,7 @@ def test_select_ignore_and_fail_on() -> None:
     assert {line.split(": ")[1].split()[0] for line in only.stdout.splitlines() if line.startswith("examples/")} == {"RV301"}
     assert reviewls("--check", "examples/shop", "--select", "RV102").returncode == 0  # information < warning
     assert reviewls("--check", "examples/shop", "--select", "RV102", "--fail-on", "information").returncode == 1
-    assert reviewls("--check", "examples/shop", "--ignore", "RV").returncode == 0
+    assert reviewls("--check", "examples/shop", "--ignore", "RV", "--preview").returncode == 0
 
 
 def test_bad_paths_config_and_files(tmp_path: Path) -> None:
@@ -101,7 +115,7 @@ def test_bad_paths_config_and_files(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\n")
     (tmp_path / "latin1.py").write_bytes(b"name = '\xe9'\nprint(name)\n")
     (tmp_path / "svc.py").write_text("print('x')\n")
-    mixed = reviewls("--check", ".", cwd=tmp_path)
+    mixed = reviewls("--check", ".", "--select", "RV101", cwd=tmp_path)
     assert mixed.returncode == 1
     assert "reviewls: latin1.py: not valid UTF-8 (byte 0xe9 at offset 8); file skipped" in mixed.stderr
     assert "svc.py:1:1: RV101" in mixed.stdout
@@ -109,7 +123,7 @@ def test_bad_paths_config_and_files(tmp_path: Path) -> None:
 
 def test_broken_python_is_reported_not_fatal(tmp_path: Path) -> None:
     (tmp_path / "half.py").write_text("def a():\n    print(1)\n\ndef b(:\n    pass\n")
-    result = reviewls("--check", str(tmp_path / "half.py"))
+    result = reviewls("--check", str(tmp_path / "half.py"), "--select", "RV101")
     assert result.returncode == 1
     assert "half.py:2:5: RV101" in result.stdout
 

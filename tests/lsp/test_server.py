@@ -71,7 +71,8 @@ def make_client() -> LanguageClient:
     params=["neovim@v0.7.0", "neovim@v0.11.0", "visual_studio_code"],
 )
 async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient, tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\n")
+    # every rule, preview ones too: these tests are about the server, not about which rules are stable
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\npreview = true\n")
     await lsp_client.initialize_session(
         lsp.InitializeParams(
             capabilities=client_capabilities(request.param),
