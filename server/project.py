@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from rules.api.configdata import FileKind
+from rules.api.context import Role, roles_for_path
 from rules.api.types import Span
 from rules.api.project import CLONE_MIN_LINES, CLONES, CloneWindow, EnvExample, EnvUse, ProjectFacts
 from server.configfiles import kind_of, read_dotenv
@@ -74,8 +75,9 @@ def _declarative(stmt: ast.stmt) -> bool:
     return isinstance(stmt, _DECLARATIVE) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
 
 
-def _line_shapes(text: str) -> dict[int, int]:
-    """Line number -> hash of its tokens with names and literals erased (attribute names kept)."""
+def _line_shapes(text: str, *, coarse: bool = False) -> dict[int, int]:
+    """Line number -> hash of its tokens with names and literals erased (attribute names kept;
+    `coarse` erases those too and does not tell names from literals: rows of one table)."""
     shapes: dict[int, list[str]] = {}
     previous = ""
     try:
@@ -84,14 +86,31 @@ def _line_shapes(text: str) -> dict[int, int]:
             if kind in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
                 continue
             if kind in (tokenize.NUMBER, tokenize.STRING) or value in ("True", "False", "None"):
-                value = "L"
-            elif kind == tokenize.NAME and not keyword.iskeyword(value) and previous != ".":
+                value = "_" if coarse else "L"
+            elif kind == tokenize.NAME and not keyword.iskeyword(value) and (coarse or previous != "."):
                 value = "_"
             shapes.setdefault(token.start[0], []).append(value)
             previous = token.string
     except (tokenize.TokenError, SyntaxError):
         return {}
     return {line: int.from_bytes(hashlib.sha1(" ".join(parts).encode()).digest()[:7], "big") for line, parts in shapes.items()}
+
+
+CLONE_ALGORITHM = "w2"  # bump when clone_windows() changes: cached windows of an older one are stale
+DEFINITION_MARK = "+def"  # ends the digest of a window that is one whole def/class (RV902 reads it)
+
+
+def _first_line(stmt: ast.stmt) -> int:
+    decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
+    return min([stmt.lineno, *(d.lineno for d in decorators)])
+
+
+def _periodic(shapes: list[int]) -> bool:
+    """The run repeats one short pattern of statements (a row of `registry.register(...)` calls, a
+    chain of `if x is not None: kwargs["x"] = x`, draw-label/draw-value pairs): a table written as
+    code, which matches itself shifted by a row. Its copies are rows of a table, not copied logic."""
+    n = len(shapes)
+    return n > 1 and any(all(shapes[i] == shapes[i + period] for i in range(n - period)) for period in range(1, n // 2 + 1))
 
 
 def clone_windows(path: str, text: str) -> tuple[CloneWindow, ...]:
@@ -103,6 +122,11 @@ def clone_windows(path: str, text: str) -> tuple[CloneWindow, ...]:
     except (SyntaxError, ValueError):
         return ()
     lines = _line_shapes(text)
+    coarse = _line_shapes(text, coarse=True)
+
+    def row(stmt: ast.stmt) -> int:
+        return hash(tuple(coarse.get(n) for n in range(_first_line(stmt), (stmt.end_lineno or stmt.lineno) + 1)))
+
     order = sorted(lines)
     position = {line: index for index, line in enumerate(order)}
     prefix = [0]
@@ -125,6 +149,7 @@ def clone_windows(path: str, text: str) -> tuple[CloneWindow, ...]:
     out: list[CloneWindow] = []
     for statements in lists:
         sizes = [logical[id(s)] for s in statements]
+        shapes = [row(s) for s in statements]
         for start in range(len(statements)):
             total, end = 0, start
             while end < len(statements) and total < CLONE_MIN_LINES:
@@ -137,11 +162,17 @@ def clone_windows(path: str, text: str) -> tuple[CloneWindow, ...]:
                 continue
             if len(window) > 1 and any(isinstance(s, _DEFINITIONS) for s in window):
                 continue  # a run of small definitions (properties, tiny views) is a pattern, not a copied block
+            rows = shapes[start:end]
+            if len(window) == 1 and not getattr(window[0], "orelse", None) and not getattr(window[0], "handlers", None):
+                rows = [row(s) for s in getattr(window[0], "body", ())]
+            if _periodic(rows):
+                continue  # a table written as statements (`registry.register(...)` rows, `if x: kw["x"] = x` chains)
             first, last = window[0], window[-1]
-            first_line = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", []))])
-            shape = digest(first_line, last.end_lineno or last.lineno)
+            shape = digest(_first_line(first), last.end_lineno or last.lineno)
             if shape is None:
                 continue
+            if len(window) == 1 and isinstance(first, _DEFINITIONS):
+                shape += DEFINITION_MARK  # a whole definition: same group, but known not to be a fragment
             span = Span(first.lineno, first.col_offset, last.end_lineno or last.lineno, last.end_col_offset or 0)
             out.append(CloneWindow(path, span, shape, total))
     return tuple(out)
@@ -290,7 +321,7 @@ class ProjectIndex:
     def _clone_windows(self, rel: str, text: str, digest: str) -> tuple[CloneWindow, ...]:
         if self.cache_dir is None:
             return clone_windows(rel, text)
-        entry = self.cache_dir / f"{digest[:40]}.json"
+        entry = self.cache_dir / f"{digest[:40]}-{CLONE_ALGORITHM}.json"
         try:
             rows = json.loads(entry.read_text())
             return tuple(CloneWindow(rel, Span(*row[:4]), row[4], row[5]) for row in rows)
@@ -335,16 +366,120 @@ _ENTRY_POINTS = frozenset(("manage.py", "wsgi.py", "asgi.py", "celery.py", "conf
 
 
 _DRF_DEFAULT = re.compile(r"""["'](DEFAULT_(?:THROTTLE_CLASSES|PAGINATION_CLASS))["']\s*:\s*(?!\s|None\b|\[\s*\]|\(\s*\))""")
+# a class whose own code counts attempts: `check_rate_limit(...)`, `rate_limit(...)`, `throttle.allow()`
+_LIMIT_CALL = re.compile(r"(?i)(rate_?limit|ratelimited|throttl|limiter)")
+LIMITED_PREFIX = "rate-limited:"  # `rate-limited:pkg.forms.LoginForm`: the project's class that limits attempts
+LIMITS_SCANNED = "rate-limited-scan"  # the project's classes were read: a class not listed does not limit
+
+
+def _is_settings_module(path: Path) -> bool:
+    """`settings.py`, `settings/*.py` and the variants a project ships beside them (`settings_example.py`,
+    `settings_docker.py`, `docker_settings.py`): a deployment copies one of them."""
+    stem = path.stem
+    return path.suffix == ".py" and (stem == "settings" or stem.startswith("settings_") or stem.endswith("_settings") or path.parent.name == "settings")
+
+
+def _module_file(root: Path, here: Path, module: str | None, level: int) -> Path | None:
+    """The file an import names, inside the project (`from pkg.api import f` -> root/pkg/api.py)."""
+    base = here.parent
+    for _ in range(max(level - 1, 0)):
+        base = base.parent
+    start = base if level else root
+    parts = module.split(".") if module else []
+    for candidate in (start.joinpath(*parts).with_suffix(".py") if parts else None, start.joinpath(*parts, "__init__.py")):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
+
+
+def _function_source(path: Path, name: str) -> str:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        tree = ast.parse(text)
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return ""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return ast.get_source_segment(text, node) or ""
+    return ""
+
+
+def _built_settings(root: Path, path: Path, text: str) -> str:
+    """`REST_FRAMEWORK = get_drf_settings(...)`: the source of the function that builds the dict,
+    defined in the settings module or imported from the project."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return ""
+    sources: list[str] = []
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "REST_FRAMEWORK" for t in node.targets)):
+            continue
+        if not (isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)):
+            continue
+        name = node.value.func.id
+        for other in tree.body:
+            if isinstance(other, (ast.FunctionDef, ast.AsyncFunctionDef)) and other.name == name:
+                sources.append(ast.get_source_segment(text, other) or "")
+            elif isinstance(other, ast.ImportFrom):
+                for alias in other.names:
+                    if (alias.asname or alias.name) == name and (module := _module_file(root, path, other.module, other.level)) is not None:
+                        sources.append(_function_source(module, alias.name))
+    return "\n".join(sources)
+
+
+def _limiting_classes(root: Path, files: Iterable[Path]) -> set[str]:
+    """Qualified names of the project's classes that limit attempts in their own code (a form calling
+    `check_rate_limit`, an auth backend counting failures), and of their subclasses."""
+    limits: dict[str, bool] = {}
+    bases: dict[str, list[str]] = {}
+    for path in files:
+        if path.suffix != ".py" or Role.TEST in roles_for_path(path.as_posix()):
+            continue
+        full = path if path.is_absolute() else root / path
+        try:
+            text = full.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "class " not in text or "Form" not in text and "Backend" not in text:
+            continue
+        try:
+            tree = ast.parse(text)
+            relative = full.resolve().relative_to(root.resolve())
+        except (SyntaxError, ValueError):
+            continue
+        module = ".".join(relative.with_suffix("").parts).removesuffix(".__init__")
+        imported = {alias.asname or alias.name: f"{node.module}.{alias.name}" for node in tree.body if isinstance(node, ast.ImportFrom) and node.module and not node.level for alias in node.names}
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                qualified = f"{module}.{node.name}"
+                limits[qualified] = any(
+                    isinstance(call, ast.Call) and _LIMIT_CALL.search((_dotted(call.func) or "").rsplit(".", 1)[-1]) is not None for call in ast.walk(node)
+                )
+                names = [_dotted(b) or "" for b in node.bases]
+                bases[qualified] = [imported.get(n, f"{module}.{n}" if "." not in n else n) for n in names]
+    changed = True
+    while changed:
+        changed = False
+        for name, parents in bases.items():
+            if not limits[name] and any(limits.get(parent, False) for parent in parents):
+                limits[name] = changed = True
+    return {name for name, limited in limits.items() if limited}
 
 
 def project_defaults(root: Path, targets: Iterable[str], files: Iterable[Path] = ()) -> tuple[str, ...]:
-    """DRF defaults the settings configure (`DEFAULT_THROTTLE_CLASSES`, `DEFAULT_PAGINATION_CLASS`).
+    """What the project configures around its endpoints, out of a module rule's sight: the DRF
+    defaults its settings set (`DEFAULT_THROTTLE_CLASSES`, `DEFAULT_PAGINATION_CLASS`) and, when
+    the project's Python files are given, which of its classes limit attempts (`rate-limited:<class>`).
 
-    Read from the modules DJANGO_SETTINGS_MODULE names and any `settings.py`/`settings/*.py`
-    among `files`: a regex over a few files, cheap enough for the edit tier's context.
+    DRF defaults are read from the modules DJANGO_SETTINGS_MODULE names and any settings module
+    among `files` (`settings.py`, `settings/*.py`, `settings_docker.py`), following
+    `REST_FRAMEWORK = build(...)` into the function that builds the dict: a regex over a few
+    files, cheap enough for the edit tier's context.
     """
+    files = list(files)
     paths = {root / target for target in targets}
-    paths.update(p for p in files if p.suffix == ".py" and (p.name == "settings.py" or p.parent.name == "settings"))
+    paths.update(p for p in files if _is_settings_module(p))
     found: set[str] = set()
     for path in sorted(paths):
         try:
@@ -352,6 +487,12 @@ def project_defaults(root: Path, targets: Iterable[str], files: Iterable[Path] =
         except (OSError, UnicodeDecodeError):
             continue  # an unreadable settings module configures nothing we can see
         found.update(_DRF_DEFAULT.findall(text))
+        if "REST_FRAMEWORK" in text:
+            found.update(_DRF_DEFAULT.findall(_built_settings(root, path if path.is_absolute() else root / path, text)))
+    python = [p for p in files if p.suffix == ".py"]
+    if len(python) > len(paths):  # the project's modules, not only its settings
+        found.add(LIMITS_SCANNED)
+        found.update(LIMITED_PREFIX + name for name in _limiting_classes(root, python))
     return tuple(sorted(found))
 
 

@@ -36,13 +36,15 @@ _REVISION = re.compile(r"^(?:down_revision\b|from alembic import|import alembic\
 
 
 def _alembic_versions(root: str, path: str, files: frozenset[str]) -> bool:
-    """An Alembic revision: `versions/*.py` beside the script folder's `env.py`, or importing alembic or
+    """An Alembic revision: `versions/*.py` (or `versions/<dialect>/*.py`) beside the script folder's `env.py`, or importing alembic or
     `down_revision`. Revisions are generated and a downgrade mirrors its upgrade by design,
     like Django's `migrations/`."""
     posix = PurePosixPath(path)
-    if posix.parent.name != "versions":
+    # `versions/` itself or one level of it per dialect (`versions/postgresql/`, `versions/sqlite/`)
+    versions = next((folder for folder in (posix.parent, posix.parent.parent) if folder.name == "versions"), None)
+    if versions is None:
         return False
-    if (posix.parent.parent / "env.py").as_posix() in files:
+    if (versions.parent / "env.py").as_posix() in files:
         return True
     try:  # the index keeps shapes, not text: read the header of this one candidate
         head = (Path(root) / path).read_text(encoding="utf-8", errors="replace")[:4000]
@@ -57,6 +59,43 @@ def _skipped(root: str, path: str, include_tests: bool, files: frozenset[str]) -
     if "migrations" in parts or Role.SETTINGS in roles or _alembic_versions(root, path, files):
         return True  # generated, or configuration whose per-provider blocks repeat by design
     return not include_tests and (Role.TEST in roles or any(part in _TEST_SUPPORT for part in parts[:-1]))
+
+
+# the index marks the digest of a window that is one whole def/class (server.project.DEFINITION_MARK)
+_DEFINITION = "+def"
+# a fragment the project writes this often, in this many modules, is one of its idioms
+_IDIOM_COPIES = 5
+_IDIOM_FILES = 3
+
+
+def _idiom(windows: list[CloneWindow]) -> bool:
+    """A few statements inside otherwise different functions that the project writes in many modules
+    (the `offset`/`limit`/`execute` tail of every list query, the count-then-page head): its
+    convention, written out on purpose, not a block copied from one place. A whole definition
+    copied that often is still a copy (one engine spec's method pasted into five)."""
+    return (
+        len(windows) >= _IDIOM_COPIES
+        and len({w.path for w in windows}) >= _IDIOM_FILES
+        and not any(w.digest.endswith(_DEFINITION) for w in windows)
+    )
+
+
+# the tail of a project's list queries (example of an idiom): each function builds its own query
+_LIST_HEADS = (
+    "    stmt = select(Chat).where(Chat.user_id == user_id)\n",
+    "    stmt = select(Note)\n    for word in filter.get('words', []):\n        stmt = stmt.where(Note.title.contains(word))\n",
+    "    if not user_id:\n        return []\n    stmt = select(User).order_by(User.created_at.desc())\n",
+    "    stmt = select(Prompt).join(Tag)\n    stmt = stmt.where(Tag.name.in_(filter['tags']))\n    log.debug('prompts %s', user_id)\n",
+    "    groups = await Groups.of(user_id)\n    stmt = select(Skill).where(Skill.group_id.in_([g.id for g in groups]))\n",
+)
+_LIST_TAIL = (
+    "    if skip is not None:\n        stmt = stmt.offset(skip)\n    if limit is not None:\n        stmt = stmt.limit(limit)\n"
+    "    result = await db.execute(stmt)\n    rows = result.scalars().all()\n    return [Model.model_validate(row) for row in rows]\n"
+)
+
+
+def _list_query(index: int) -> str:
+    return f"async def search(db, user_id, filter, skip=None, limit=None):\n{_LIST_HEADS[index]}{_LIST_TAIL}"
 
 
 class DuplicatedBlock(ProjectRule):
@@ -83,12 +122,18 @@ class DuplicatedBlock(ProjectRule):
     ## Fix
     None: choosing the shared helper's name, home and parameters is design work.
 
-    Quiet on migrations (Django `migrations/`, Alembic `versions/` beside `env.py`), settings
-    modules (one block per auth provider or backend is how settings read), tests and test
-    support folders (`testutils/`, `fixtures/`, `factories/`; option `include-tests`), runs of imports, assignments and
-    docstrings only, classes made of those (settings, models, dataclasses: field lists repeat
-    by design), and runs of several small definitions (a row of properties is a pattern). The threshold is the
-    option `min-lines` (at least 6).
+    Quiet on migrations (Django `migrations/`, Alembic `versions/` or `versions/<dialect>/`
+    beside `env.py`), settings modules (one block per auth provider or backend is how settings
+    read), tests and test support folders (`testutils/`, `fixtures/`, `factories/`; option
+    `include-tests`), runs of imports, assignments and docstrings only, classes made of those
+    (settings, models, dataclasses: field lists repeat by design), runs of several small
+    definitions (a row of properties is a pattern), tables written as statements (a run that
+    repeats one short pattern once names, literals and attributes are erased: rows of
+    `registry.register(...)`, chains of `if x is not None: kwargs["x"] = x`), and the project's
+    idioms: a few statements inside otherwise different functions that it writes in five places
+    or more across three modules or more (the `offset`/`limit`/`execute` tail of every list
+    query). A whole function copied that often is still reported. The threshold is the option
+    `min-lines` (at least 6).
     """
 
     meta = RuleMeta(code="RV902", name="duplicated-block", family="project", severity=Severity.WARNING, scope=Scope.PROJECT)
@@ -128,6 +173,24 @@ class DuplicatedBlock(ProjectRule):
             path="config/settings/prod.py",
             files={"config/settings/staging.py": "DEBUG = True\nALLOWED_HOSTS = ['x']\nTIME_ZONE = 'UTC'\nUSE_TZ = True\nLANGUAGE_CODE = 'de'\nSITE_ID = 2\n"},
         ),
+        # tables written as statements: rows of `registry.register(...)`, chains of `if x: kwargs["x"] = x`
+        Valid(
+            "def register_defaults(registry):\n"
+            + "".join(f"    registry.register('{s}', {c}Repository)\n" for s, c in (("s3", "S3"), ("gs", "GCS"), ("hdfs", "HDFS"), ("ftp", "FTP"), ("file", "Local"), ("dbfs", "Dbfs"), ("r2", "R2")))
+            + "\n\ndef build(auth=None, tools=None, tags=None, lifespan=None):\n    kwargs = {}\n"
+            + "".join(f"    if {n} is not None:\n        kwargs['{n}'] = {n}\n" for n in ("auth", "tools", "tags", "lifespan"))
+            + "    return kwargs\n",
+            path="store/registry.py",
+            files={"store/other.py": "def register_more(registry):\n" + "".join(f"    registry.register('{s}', {s.upper()}Repo)\n" for s in ("a", "b", "c", "d", "e", "f", "g"))},
+        ),
+        # the offset/limit/execute tail every list query of the project ends with: its idiom, not a copy
+        Valid(
+            _list_query(0),
+            path="models/chats.py",
+            files={f"models/{name}s.py": _list_query(index) for index, name in enumerate(("note", "user", "prompt", "skill"), start=1)},
+        ),
+        # Alembic revisions per dialect (`versions/postgresql/`, `versions/sqlite/`)
+        Valid(_BODY, path="db/migrations/versions/postgresql/0002_export.py", files={"db/migrations/env.py": "", "db/migrations/versions/sqlite/0002_export.py": _BODY}),
     ]
     INVALID = [
         Invalid(
@@ -175,7 +238,9 @@ class DuplicatedBlock(ProjectRule):
         files = frozenset(facts.python_files)
         for window in facts.clones:
             if not _skipped(facts.root, window.path, options.include_tests, files):
-                groups.setdefault(window.digest, []).append(window)
+                groups.setdefault(window.digest.removesuffix(_DEFINITION), []).append(window)
+        for idiom in [digest for digest, windows in groups.items() if _idiom(windows)]:
+            del groups[idiom]
         # every copy pairs with the first one (k copies give k-1 pairs, not k^2)
         pairs: dict[tuple[str, str], list[tuple[CloneWindow, CloneWindow]]] = {}
         for windows in groups.values():

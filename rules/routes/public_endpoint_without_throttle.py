@@ -63,14 +63,31 @@ _USER_DEPENDENCY = re.compile(r"(?i)Depends\(\s*(get_\w*user|require_\w+|current
 _AUTHENTICATED_DECORATORS = frozenset(("login_required", "permission_required", "staff_member_required", "user_passes_test", "superuser_required"))
 # where a Django-style view reads what the client submitted
 _SUBMISSION_ATTRS = frozenset(("POST", "data", "body", "json", "form", "FILES", "get_json"))
+# where to go after the login is a redirect target, not a credential
+_REDIRECT_FIELDS = frozenset(("next", "redirect", "redirect_to", "redirect_url", "return_to", "return_url", "success_url"))
+# calls that check what was submitted: a form, a serializer, the auth backends, `super().post()`
+_CHECKS_SUBMISSION = re.compile(r"(Form|Serializer|^authenticate|^check_password|^login|^get_form|^is_valid|^post|^put|^patch|^create)$")
+# what the project's settings reader found (server.project.project_defaults): which of the project's
+# classes limit attempts in their own code, and whether the project's modules were read at all
+LIMITED_PREFIX = "rate-limited:"
+LIMITS_SCANNED = "rate-limited-scan"
 
 
 def snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
+# the step after the emailed link: the user is already identified by an unguessable token or the
+# session it set (Django's `password_reset_confirm`/`_complete`/`_done`), nothing is left to guess
+_AFTER_RESET = re.compile(r"(password_reset|reset_password)_(set|confirm|complete|done)")
+# an account picked by URL (`SingleObjectMixin`): staff acting on that user, not self-service sign-in
+_OBJECT_BASES = frozenset(("SingleObjectMixin", "DetailView", "UpdateView", "DeleteView"))
+
+
 def _is_auth_name(name: str) -> bool:
     snaked = snake(name).strip("_")
+    if _AFTER_RESET.search(snaked):
+        return False
     return _AUTH_WORDS.search(snaked) is not None or _TOKEN_ENDPOINT.match(snaked) is not None or _REGISTER.match(snaked) is not None
 
 
@@ -104,6 +121,51 @@ def _reads_submission(body: cst.CSTNode) -> bool:
     return False
 
 
+def _checks_credentials(body: cst.CSTNode) -> bool:
+    """A handler that takes credentials: hands the submission to a form, a serializer or the auth
+    backends, or reads a submitted field other than the redirect target (`request.POST.get("next")`)."""
+    reads = redirects = 0
+    for node in find_all(body, (cst.Attribute, cst.Call)):
+        if isinstance(node, cst.Call):
+            name = (dotted_name(node.func) or "").rsplit(".", 1)[-1]
+            if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call) and dotted_name(node.func.value.func) == "super":
+                name = node.func.attr.value
+            if _CHECKS_SUBMISSION.search(name):
+                return True
+            if (
+                isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "get"
+                and _is_submission(node.func.value)
+                and node.args
+                and string_value(node.args[0].value) in _REDIRECT_FIELDS
+            ):
+                redirects += 1
+        elif _is_submission(node):
+            reads += 1
+    return reads > redirects
+
+
+def _is_submission(node: cst.CSTNode) -> bool:
+    return (
+        isinstance(node, cst.Attribute)
+        and node.attr.value in _SUBMISSION_ATTRS
+        and (dotted_name(node.value) or "").rsplit(".", 1)[-1] == "request"
+    )
+
+
+# what a view touches when it serves the project's data: a public page of constants has nothing to scrape
+_DATA_ACCESS = frozenset(("objects", "query", "get_queryset", "queryset", "get_object", "filter", "execute", "paginate_queryset"))
+
+
+def _reads_data(body: cst.CSTNode) -> bool:
+    for node in find_all(body, (cst.Attribute, cst.Call)):
+        if isinstance(node, cst.Attribute) and node.attr.value in _DATA_ACCESS:
+            return True
+        if isinstance(node, cst.Call) and (dotted_name(node.func) or "").endswith(("Serializer", "get_object_or_404", "get_list_or_404")):
+            return True
+    return False
+
+
 def _allows_any(ctx: ModuleContext, value: cst.BaseExpression) -> bool:
     if not isinstance(value, (cst.List, cst.Tuple)):
         return False
@@ -119,6 +181,8 @@ class ClassHeader:
     drf: bool = False  # a DRF view: its limit is `throttle_classes`
     authenticated: bool = False  # a login/permission-required mixin turns anonymous callers away
     plain: bool = False  # only generic display bases (View, TemplateView...): a page unless a member takes input
+    bases: tuple[str, ...] = ()  # the bases as written: a class another class here extends is a base, not the endpoint
+    on_object: bool = False  # acts on one stored object picked by URL (`SingleObjectMixin`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +193,9 @@ class ClassAttr:
     statement: cst.SimpleStatementLine
     limited: bool = False  # a throttle/ratelimit decorator on a method of the class, or a method that limits itself
     takes_input: bool = False  # `post`/`form_valid`/`form_class`...: the class processes what the client submits
-    own_form: bool = False  # `form_class` is the project's own form: that is where Django projects check and limit
+    own_form: bool = False  # `form_class` is the project's own form that limits attempts (or, unread, may)
+    reads_data: bool = False  # a method or attribute reaches the project's data (queryset, serializer, ORM)
+    hollow: bool = False  # a Django `post()` that checks no credentials (stores a nonce, redirects)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,15 +256,23 @@ class PublicEndpointWithoutThrottle(ModuleRule):
     Adds `throttle_classes = [AnonRateThrottle]` under `permission_classes` (unsafe: the
     anon rate must be configured in `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`).
 
-    Quiet when the project's settings configure `DEFAULT_THROTTLE_CLASSES` (DRF views); on
-    views that limit themselves: any decorator naming a limiter (the project's own
-    `@rate_limited`, `@method_decorator(ratelimit(...))`, django-axes' `@axes_dispatch`), a
-    call to a rate-limit helper or token bucket, or a 429 answer, also when a FastAPI router's
-    `route_class` does it for every route; on views behind a login (`@login_required`,
-    `LoginRequiredMixin`, permission mixins, `Depends(get_current_user)`); on `_private` helpers and
-    functions that never read the submission (a "link sent" page, `session_login(request,
-    user)`); on Django views that hand the submission to the project's own form, where
-    Django projects check (and limit) it out of this module's sight; and on token helpers
+    Quiet when the project's settings configure `DEFAULT_THROTTLE_CLASSES` (DRF views, also
+    through a function that builds `REST_FRAMEWORK`); on views that limit themselves: any
+    decorator naming a limiter (the project's own `@rate_limited`,
+    `@method_decorator(ratelimit(...))`, django-axes' `@axes_dispatch`), a call to a rate-limit
+    helper or token bucket, or a 429 answer, also when a FastAPI router's `route_class` does it
+    for every route; on views behind a login (`@login_required`, `LoginRequiredMixin`,
+    permission mixins, `Depends(get_current_user)`); on `_private` helpers and functions that
+    never read the submission (a "link sent" page, `session_login(request, user)`); on Django
+    views that hand the submission to a form of the project that limits attempts in its own
+    code (`check_rate_limit("login", ...)` in `clean()`, or a base form that does), as `--check`
+    finds by reading the project's modules (the editor, which reads only the settings, trusts
+    any form of the project); on a `post()` that checks no credentials (stores a nonce and
+    redirects); on a base view another view of the module extends (the subclass is the
+    endpoint); on views acting on one account picked by URL (`SingleObjectMixin`: staff sending
+    a reset mail); on the step after the emailed reset link (`password_reset_confirm`,
+    `reset_password_set`: the token or session already identifies the user); on public DRF
+    pages of constants that touch no data (no queryset, serializer or ORM); and on token helpers
     that are not the endpoint handing tokens out (`create_token`, `revoke_token`), nor
     registries' `register` (`bulk_register_skills`).
     """
@@ -282,6 +356,30 @@ class PublicEndpointWithoutThrottle(ModuleRule):
             "from django.views import View\n\n\n@login_required\ndef email_login(request):\n    return EmailForm(request.POST)\n\n\n"
             "class UserEmergencyTokenView(LoginRequiredMixin, View):\n    def post(self, request):\n        return None\n\n\n"
             "def create_token(request, project):\n    return TokenForm(request.POST).save()\n"
+        ),
+        # a POST that only stores a nonce and redirects to the login page takes no credentials
+        Valid(
+            "from django.shortcuts import redirect\nfrom django.views import View\n\n\nclass LoginStartView(View):\n"
+            "    def post(self, request, *args, **kwargs):\n        request.session['nonce'] = make_nonce()\n"
+            "        return redirect('/login?next=' + request.POST.get('next', ''))\n"
+        ),
+        # a public page of constants has nothing to scrape or guess
+        Valid(
+            "from rest_framework.permissions import AllowAny\nfrom rest_framework.response import Response\n"
+            "from rest_framework.views import APIView\n\n\nclass WebhookInfoAPI(APIView):\n    permission_classes = [AllowAny]\n\n"
+            "    def get(self, request, *args, **kwargs):\n        return Response({key: value['name'] for key, value in EVENTS.items()})\n"
+        ),
+        # a base view: the subclass that sets the (limiting) form is the endpoint; the step after the
+        # emailed link; staff sending a reset mail to the user picked by URL
+        Valid(
+            "from django.contrib.auth.views import LoginView\nfrom django.views.generic import FormView\n"
+            "from django.contrib.auth.forms import SetPasswordForm\nfrom django.views.generic.detail import SingleObjectMixin\n\nfrom accounts.forms import LoginForm\n\n\n"
+            "class BaseLoginView(LoginView):\n    def form_invalid(self, form):\n        rotate_token(self.request)\n"
+            "        return super().form_invalid(form)\n\n\nclass SiteLoginView(BaseLoginView):\n    form_class = LoginForm\n\n\n"
+            "def reset_password_set(request):\n    user = User.objects.get(pk=request.session['perform_reset'])\n"
+            "    form = SetPasswordForm(user, request.POST)\n    return form.save()\n\n\n"
+            "class PasswordResetView(SingleObjectMixin, FormView):\n    form_class = PasswordResetForm\n\n"
+            "    def post(self, request, *args, **kwargs):\n        self.object = self.get_object()\n        return super().post(request, *args, **kwargs)\n"
         ),
     ]
     INVALID = [
@@ -407,6 +505,8 @@ class PublicEndpointWithoutThrottle(ModuleRule):
                     drf=any(_DRF_BASES.search(b) for b in bases),
                     authenticated=any(_AUTHENTICATED_BASES.search(b) for b in last),
                     plain=bool(last) and all(b in _DISPLAY_BASES for b in last),
+                    bases=tuple(name for b in node.bases if (name := dotted_name(b.value)) is not None),
+                    on_object=any(b in _OBJECT_BASES for b in last),
                 )
             )
 
@@ -429,8 +529,11 @@ class PublicEndpointWithoutThrottle(ModuleRule):
                 if attr in ("permission_classes", "throttle_classes"):
                     self.fact(ClassAttr(self._classes[0].name.value, attr, _allows_any(self.ctx, small.value), node))
                 elif attr in _INPUT_ATTRS:
-                    own = attr != "serializer_class" and self._own_form(small.value)
-                    self.fact(ClassAttr(self._classes[0].name.value, attr, False, node, takes_input=True, own_form=own))
+                    own = attr != "serializer_class" and self._limiting_form(small.value)
+                    data = attr == "serializer_class"
+                    self.fact(ClassAttr(self._classes[0].name.value, attr, False, node, takes_input=True, own_form=own, reads_data=data))
+                elif attr == "queryset":
+                    self.fact(ClassAttr(self._classes[0].name.value, attr, False, node, reads_data=True))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions += 1
@@ -441,8 +544,13 @@ class PublicEndpointWithoutThrottle(ModuleRule):
             owner = self._classes[0].name.value
             if limited:
                 self.fact(ClassAttr(owner, "throttle_classes", False, cst.SimpleStatementLine(()), limited=True))
-            if node.name.value in _INPUT_METHODS:
-                self.fact(ClassAttr(owner, node.name.value, False, cst.SimpleStatementLine(()), takes_input=True))
+            # `post()` that only stores a nonce and redirects to the login page takes no credentials
+            method = node.name.value
+            if method in _INPUT_METHODS:
+                hollow = not method.startswith("form_") and not _checks_credentials(node.body)
+                self.fact(ClassAttr(owner, method, False, cst.SimpleStatementLine(()), takes_input=True, hollow=hollow))
+            if _reads_data(node.body):
+                self.fact(ClassAttr(owner, method, False, cst.SimpleStatementLine(()), reads_data=True))
             return
         # `_redirect_after_login(request)` is a helper, whatever it takes
         if limited or node.name.value.startswith("_") or not is_view_function(node):
@@ -461,7 +569,7 @@ class PublicEndpointWithoutThrottle(ModuleRule):
         # a Django view that hands the submission to the project's own form: the form checks (and,
         # in the projects we measured, rate-limits) what was sent, and this module cannot see it
         delegated = not verbs and any(
-            isinstance(call, cst.Call) and (dotted_name(call.func) or "").endswith("Form") and self._own_form(call.func)
+            isinstance(call, cst.Call) and (dotted_name(call.func) or "").endswith("Form") and self._limiting_form(call.func)
             for call in find_all(node.body, cst.Call)
         )
         authenticated = any(name.rsplit(".", 1)[-1] in _AUTHENTICATED_DECORATORS for name in names) or any(
@@ -485,10 +593,20 @@ class PublicEndpointWithoutThrottle(ModuleRule):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions -= 1
 
-    def _own_form(self, expr: cst.BaseExpression) -> bool:
-        """A form class of the project (imported from it or defined here), not Django's stock one."""
+    def _limiting_form(self, expr: cst.BaseExpression) -> bool:
+        """A form class of the project (imported from it or defined here) that limits attempts in
+        its own code (`check_rate_limit("login", ...)` in `clean()`), as the settings reader found
+        by reading the project's modules; Django's stock forms do not. When the project's modules
+        were not read (the editor reads only the settings), any form of the project may."""
         qualified = self.ctx.qualified_name(expr)
-        return qualified is not None and not qualified.startswith(("django.", "rest_framework.", "allauth.")) and qualified.endswith("Form")
+        if qualified is None or qualified.startswith(("django.", "rest_framework.", "allauth.")) or not qualified.endswith("Form"):
+            return False
+        if LIMITS_SCANNED not in self.ctx.project_settings:
+            return True
+        if qualified.startswith("<module>."):
+            module = self.ctx.path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+            qualified = module + qualified.removeprefix("<module>")
+        return LIMITED_PREFIX + qualified in self.ctx.project_settings
 
     def _limited_by_decorator(self, node: cst.FunctionDef) -> bool:
         """`@ratelimit(...)`, `@limiter.limit(...)`, `@method_decorator(session_ratelimit_post(...))`, `@axes_dispatch`."""
@@ -545,19 +663,24 @@ class PublicEndpointWithoutThrottle(ModuleRule):
             if isinstance(value, Endpoint) and not (value.drf and global_throttle and not value.auth):
                 what = "an auth endpoint" if value.auth else "open to anyone (AllowAny)"
                 self.report(value.node, f"`{value.node.value}` is {what} and has no rate limit or throttle", at=located.block)
+        # a view another view of this module extends is their base: the concrete one is the endpoint
+        extended = {base for h in headers.values() if isinstance(h.value, ClassHeader) for base in h.value.bases}
         for name, header in headers.items():
             view = header.value
-            if not isinstance(view, ClassHeader) or not view.is_view:
+            if not isinstance(view, ClassHeader) or not view.is_view or name in extended:
                 continue
             own = attrs.get(name, [])
             if any(a.value.attr == "throttle_classes" for a in own):
                 continue
             public = next((a for a in own if a.value.attr == "permission_classes" and a.value.allow_any), None)
-            takes_input = not view.plain or any(a.value.takes_input for a in own)
+            # DRF parses the body of any `post()`; a plain Django `post()` takes what it reads
+            takes_input = not view.plain or any(a.value.takes_input and (view.drf or not a.value.hollow) for a in own)
             delegated = not view.drf and any(a.value.own_form for a in own)
-            auth = _is_auth_name(name) and takes_input and not delegated and not view.authenticated
+            auth = _is_auth_name(name) and takes_input and not delegated and not view.authenticated and not view.on_object
             if (global_throttle and view.drf) or not (public or auth):
                 continue
+            if not auth and view.plain and not takes_input and not any(a.value.reads_data for a in own):
+                continue  # a public page of constants (event types, version info): nothing to scrape or guess
             if public is not None:
                 what = "an auth endpoint open to anyone" if auth else "open to anyone (AllowAny)"
                 self.report(public.value.statement, f"`{name}` is {what} and sets no `throttle_classes`", at=public.block, fix=self._add_throttle(public.value.statement))

@@ -30,6 +30,10 @@ _SIZE_NAMES = re.compile(r"^(limit|page_size|per_page|size|count|max_results|top
 # str parameters that name a choice or an identifier, not free text: they are compared with
 # constants or looked up exactly (the fix there is a `Literal`/enum, not `max_length`)
 _CHOICE_NAMES = re.compile(r"^(id|.*_id|.*_ids|direction|.*_dir|order|order_by|sort|sort_by|.*_option|view|mode|type|kind|status|format|lang|locale)$")
+# search text: what the client types goes into a `LIKE`, a full-text query or a filter grammar.
+# Other `str` parameters (`tag`, `filename`, `page_token`, `before`) are looked up or compared
+# exactly: a long one matches nothing, so a length cap adds nothing there
+_SEARCH_NAMES = re.compile(r"^(q|query|.*_query|search|.*_search|search_.*|term|.*_term|keywords?|text|filter|.*_filter|filter_.*|pattern)$")
 _NOT_QUERY = frozenset(("Path", "Body", "Header", "Cookie", "Depends", "Security", "File", "Form"))
 _STR_TYPES = frozenset(("str", "Optional[str]", "str | None", "None | str", "Union[str, None]"))
 _INT_TYPES = frozenset(("int", "Optional[int]", "int | None", "None | int", "Union[int, None]"))
@@ -40,8 +44,10 @@ class UnboundedQueryParam(FileRule):
     ## What it does
     Finds query parameters of FastAPI and Django Ninja endpoints that the client can make
     as large as it likes: a `Query(le=N)` without a lower bound, a page-size parameter
-    (`limit`, `page_size`, `per_page`...) typed `int` with no bounds, and `str` query
-    parameters without `max_length`.
+    (`limit`, `page_size`, `per_page`...) typed `int` with no bounds, and search-text `str`
+    query parameters (`q`, `query`, `search`, `filter`...) without `max_length`. The last is
+    reported as information: the server already bounds the request line, so the cap is
+    hardening of the query it feeds, not a hole.
 
     ## Why is this bad?
     `?limit=1000000` loads a million rows into memory; `?limit=-1` slips through `le=100`
@@ -66,7 +72,9 @@ class UnboundedQueryParam(FileRule):
     Quiet on bounded parameters (`ge`/`gt` and `le`/`lt`, `max_length`, a `pattern`/`regex`),
     path parameters, bodies, dependencies, `Literal`/enum types and non-endpoint functions. A
     `str` parameter that names a choice or an identifier (`direction`, `sort_by`, `user_id`)
-    is compared with constants or looked up exactly: its fix is a `Literal`, not a length. A
+    is compared with constants or looked up exactly: its fix is a `Literal`, not a length; so
+    are the other non-search `str` values (`tag`, `page_token`, `before`, `filename`): a long
+    one matches nothing. A
     required `str` parameter with neither a default nor `Query(...)` is left alone: it may be a
     path parameter named by a router prefix (`APIRouter(prefix="/{org}")`,
     `include_router(router, prefix="/{org}/events")`, possibly in another module).
@@ -104,6 +112,12 @@ class UnboundedQueryParam(FileRule):
         Valid(
             "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n\n@router.get('/models')\n"
             "def models(direction: str | None = None, user_id: str | None = Query(None), sort_by: str = 'name'):\n    return []\n"
+        ),
+        # values looked up or compared exactly (a tag, an opaque page token, a message id): a long one matches nothing
+        Valid(
+            "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n\n@router.get('/models')\n"
+            "def models(tag: str | None = None, page_token: str | None = Query(None), before: str | None = None, limit: int = Query(50, ge=1, le=100)):\n"
+            "    return []\n"
         ),
     ]
     INVALID = [
@@ -205,10 +219,15 @@ class UnboundedQueryParam(FileRule):
                 # a required bare `str` may be a path parameter: the path this function sees is only
                 # the end of it, the router's prefix (`include_router(r, prefix="/{org}")`, in any
                 # module) may name it. A default or an explicit `Query(...)` makes it a query parameter.
-                if (query is None and param.default is None) or _CHOICE_NAMES.match(name):
+                if (query is None and param.default is None) or _CHOICE_NAMES.match(name) or not _SEARCH_NAMES.match(name):
                     continue
                 if query is None or not any(get_kwarg(query, k) for k in ("max_length", "pattern", "regex")):
-                    self._flag(param, query, "max_length", "100", f"`{name}` is a free-text query parameter with no `max_length`")
+                    # the server already bounds the request line (uvicorn/h11, nginx): an unbounded
+                    # search string is costly hardening to miss, not a hole: information
+                    self._flag(
+                        param, query, "max_length", "100", f"`{name}` is search text with no `max_length`: its length reaches the query unchecked",
+                        severity=Severity.INFORMATION,
+                    )
             elif annotation in _INT_TYPES:
                 lower = query is not None and any(get_kwarg(query, k) for k in ("ge", "gt"))
                 upper = query is not None and any(get_kwarg(query, k) for k in ("le", "lt"))
@@ -228,7 +247,7 @@ class UnboundedQueryParam(FileRule):
             return False, default
         return last in _NOT_QUERY, None
 
-    def _flag(self, param: cst.Param, query: cst.Call | None, key: str, value: str, message: str) -> None:
+    def _flag(self, param: cst.Param, query: cst.Call | None, key: str, value: str, message: str, *, severity: Severity | None = None) -> None:
         fix: LazyFix | None = None
         if isinstance(query, cst.Call):
             call: cst.Call = query
@@ -237,4 +256,4 @@ class UnboundedQueryParam(FileRule):
                 builder.replace(call, append_arg(call, kwarg(key, value)))
 
             fix = self.fix(f"Add `{key}={value}`", build)
-        self.report(param, message, fix=fix)
+        self.report(param, message, fix=fix, severity=severity)

@@ -43,6 +43,18 @@ class Paginated:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnList:
+    """The view overrides `list()` and never reads its queryset there (it aggregates other views,
+    returns a static list): no queryset is serialised by the list view."""
+
+    owner: str
+
+
+# what a `list()` override uses when it still lists the view's queryset
+_READS_QUERYSET = re.compile(r"\b(get_queryset|filter_queryset|queryset|super)\b")
+
+
+@dataclass(frozen=True, slots=True)
 class WholeList:
     node: cst.CSTNode
     message: str
@@ -76,8 +88,10 @@ class UnpaginatedList(ModuleRule):
     that clients depend on.
 
     Quiet on views that paginate (`paginate_queryset`, `Paginator`, `@paginate`), sliced or
-    limited queries, DRF views with a `pagination_class`, and projects whose settings set
-    `DEFAULT_PAGINATION_CLASS` (for DRF views).
+    limited queries, DRF views with a `pagination_class`, list views whose `list()` never reads
+    their queryset (it aggregates other views or returns a static list), and projects whose
+    settings set `DEFAULT_PAGINATION_CLASS` (for DRF views; also through a function of the
+    project that builds `REST_FRAMEWORK`, as in `REST_FRAMEWORK = get_drf_settings(...)`).
     """
 
     meta = RuleMeta(code="RV504", name="unpaginated-list", family="routes", severity=Severity.INFORMATION, scope=Scope.MODULE)
@@ -95,6 +109,12 @@ class UnpaginatedList(ModuleRule):
         Valid(
             "from ninja import Router\nfrom ninja.pagination import paginate\n\nrouter = Router()\n\n\n@router.get('/orders')\n@paginate\n"
             "def orders(request):\n    return Order.objects.all()\n\n\n@router.get('/latest')\ndef latest(request):\n    return Order.objects.all()[:10]\n"
+        ),
+        # `list()` overridden to aggregate other views or return a static list: no queryset is listed
+        Valid(
+            "from rest_framework import generics\nfrom rest_framework.response import Response\n\n\n"
+            "class TemplateListAPI(generics.ListAPIView):\n    def list(self, request, *args, **kwargs):\n"
+            "        return Response({'templates': load_templates()})\n"
         ),
     ]
     INVALID = [
@@ -166,6 +186,8 @@ class UnpaginatedList(ModuleRule):
         if self._classes and len(self._classes) == 1:
             if node.name.value in ("paginate_queryset", "get_paginated_response") or "paginate" in decorator_names(node):
                 self.fact(Paginated(self._classes[0].name.value))
+            if node.name.value == "list" and not _READS_QUERYSET.search(cst.Module([]).code_for_node(node.body)):
+                self.fact(OwnList(self._classes[0].name.value))
         code = cst.Module([]).code_for_node(node.body)
         if _PAGINATES.search(code) or any(_PAGINATES.search(name) for name in decorator_names(node)):
             return
@@ -205,7 +227,7 @@ class UnpaginatedList(ModuleRule):
 
     def check(self, facts: Sequence[Located[object]]) -> None:
         global_pagination = PAGINATION_SETTING in self.ctx.project_settings
-        paginated = {f.value.owner for f in facts if isinstance(f.value, Paginated)}
+        paginated = {f.value.owner for f in facts if isinstance(f.value, (Paginated, OwnList))}
         for located in facts:
             value = located.value
             if isinstance(value, WholeList):

@@ -59,3 +59,59 @@ def test_check_reads_the_settings(tmp_path: Path) -> None:
     (tmp_path / "shop" / "settings.py").write_text(SETTINGS)
     after = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert "RV502" not in after.stdout and "RV504" not in after.stdout, after.stdout
+
+
+def test_defaults_built_by_a_function_of_the_project(tmp_path: Path) -> None:
+    """`REST_FRAMEWORK = get_drf_settings(...)` in `settings_example.py`: the dict the function returns counts."""
+    (tmp_path / "site" / "api").mkdir(parents=True)
+    (tmp_path / "site" / "api" / "defaults.py").write_text(
+        "def get_drf_settings(*, anon):\n    return {'DEFAULT_PAGINATION_CLASS': 'site.api.Pages', 'DEFAULT_THROTTLE_CLASSES': ('a.B',)}\n"
+    )
+    (tmp_path / "site" / "settings_example.py").write_text("from site.api.defaults import get_drf_settings\n\nREST_FRAMEWORK = get_drf_settings(anon='1/s')\n")
+    defaults = project_defaults(tmp_path, [], [tmp_path / "site" / "settings_example.py"])
+    assert defaults == ("DEFAULT_PAGINATION_CLASS", "DEFAULT_THROTTLE_CLASSES")
+
+
+REGISTRATION = '''from django.views.generic import FormView
+
+from shop.forms import LoginForm, SignupForm
+
+
+class LoginView(FormView):
+    form_class = LoginForm
+
+
+class SignupView(FormView):
+    form_class = SignupForm
+'''
+FORMS = '''from django import forms
+
+from shop.limits import check_rate_limit
+
+
+class BaseLoginForm(forms.Form):
+    def clean(self):
+        if not check_rate_limit("login", self.request):
+            raise forms.ValidationError("Too many attempts")
+
+
+class LoginForm(BaseLoginForm):
+    pass
+
+
+class SignupForm(forms.Form):
+    pass
+'''
+
+
+def test_rv502_knows_which_forms_limit(tmp_path: Path) -> None:
+    """With the project's modules read, only a form that limits (itself or by a base) makes its view limited."""
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "forms.py").write_text(FORMS)
+    (tmp_path / "shop" / "views.py").write_text(REGISTRATION)
+    defaults = project_defaults(tmp_path, [], [tmp_path / "shop" / "forms.py", tmp_path / "shop" / "views.py"])
+    assert "rate-limited:shop.forms.LoginForm" in defaults and "rate-limited:shop.forms.SignupForm" not in defaults
+    engine = engine_for(by_code()["RV502"])
+    engine.set_config(dataclasses.replace(engine.config, project_settings=defaults))
+    lines = {f.span.line for f in analyze(engine, REGISTRATION, "shop/views.py").findings}
+    assert lines == {10}  # SignupView only
