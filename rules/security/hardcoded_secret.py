@@ -44,7 +44,9 @@ class HardcodedSecret(FileRule):
     under a name whose last word says it holds one (`SMTP_PASSWORD`, `api_key=`,
     `"client_secret":`), including a password compared with a literal
     (`if password == "hunter2"`) or given as a parameter's default. A hard-coded Sentry DSN
-    in a setting is reported too. Messages show only the first characters of the value.
+    in a setting is reported too, as information (it is a public client key, but it sends
+    every environment's errors to one project). Messages show only the first characters of
+    the value.
 
     ## Why is this bad?
     Everyone with read access to the repository, its forks, CI logs and backups has the
@@ -267,7 +269,9 @@ class HardcodedSecret(FileRule):
                 builder.replace(old, env_expression(builder, env_name, helper))
 
             fix = self.fix(f"Read `{env_name}` from the environment", build)
-        self.report(value_node, f"{what} holds {label} ({mask(value)}): everyone with the code has it; read it from the environment", fix=fix)
+        # a Sentry DSN is a public client key: worth moving to the environment, not a leak
+        severity = Severity.INFORMATION if shape == "a Sentry DSN" else None
+        self.report(value_node, f"{what} holds {label} ({mask(value)}): everyone with the code has it; read it from the environment", fix=fix, severity=severity)
 
     def _line_comment(self) -> str | None:
         return self._line_comments[-1] if self._line_comments else None
