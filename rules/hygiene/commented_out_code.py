@@ -14,8 +14,12 @@ from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Sco
 _PRAGMA = re.compile(
     r"#\s*(?:type:|noqa|pragma|pylint:|fmt:|isort:|reviewls:|nosec|mypy:|pyright:|ruff:|-\*-|!|(?:vim?:.*)?(?:en)?coding[:=])", re.I
 )
-# `# import charts` above `charts = []`: a step heading, not an import (the name is bound right after)
-_IMPORT_HEADING = re.compile(r"\s*import\s+(\w+)\s*$")
+# `# import charts` above `chart_ids = {}`, `# return rowid` above `if self._rowid: return ...`:
+# a one-word step heading naming what the code right below handles
+_HEADING = re.compile(r"\s*(?:import|return)\s+(\w+)\s*$")
+_WORD = re.compile(r"[a-z0-9]+", re.I)
+# literals of other languages (SQL, JavaScript, JSON): `# Public = NULL` is prose, not Python
+_FOREIGN_LITERALS = frozenset(("NULL", "null", "true", "false", "nil", "undefined", "TRUE", "FALSE"))
 _LICENCE = re.compile(r"copyright|licen[cs]e|spdx|all rights reserved", re.I)
 _CODE_STATEMENTS = (
     ast.Assign,
@@ -47,6 +51,8 @@ def looks_like_code(lines: Sequence[str]) -> bool:
     except (SyntaxError, ValueError):
         return False
     if not tree.body:
+        return False
+    if any(isinstance(node, ast.Name) and node.id in _FOREIGN_LITERALS for node in ast.walk(tree)):
         return False
     rows = text.splitlines()
     for stmt in tree.body:
@@ -117,17 +123,18 @@ def code_segments(bodies: Sequence[str], split: bool = True) -> list[tuple[int, 
     return found
 
 
-def _bound_names(stmt: cst.CSTNode) -> frozenset[str]:
-    """Names a simple statement assigns (`charts = []` binds `charts`)."""
-    if not isinstance(stmt, cst.SimpleStatementLine):
-        return frozenset()
-    names: set[str] = set()
-    for small in stmt.body:
-        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else []
-        if isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-            targets = [small.target]
-        names.update(t.value for t in targets if isinstance(t, cst.Name))
-    return frozenset(names)
+def _is_heading(body: str, following: cst.CSTNode | None) -> bool:
+    """Is a one-line `import x` / `return x` a heading of the statement below (it handles `x`)?"""
+    found = _HEADING.match(body)
+    if found is None or following is None:
+        return False
+    word = found.group(1)
+    code = cst.Module([]).code_for_node(following)
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith("#"))  # not the comments above
+    if re.search(rf"\b{re.escape(word)}\s*\.", code):
+        return False  # `# import json` above `json.loads(...)`: the module really is used
+    stems = {word.lower(), word.lower().removesuffix("s")}
+    return any(token.lower() in stems for token in _WORD.findall(code.replace("_", " ")))
 
 
 def _sequences(stmt: cst.CSTNode) -> Iterator[Sequence[cst.EmptyLine]]:
@@ -198,8 +205,10 @@ class CommentedOutCode(FileRule):
     modules, whose commented examples document the options, only runs that are code
     throughout are reported.
 
-    Quiet on prose (also a heading that happens to parse: `# Pooling (MariaDB-Vector)`, or
-    `# import charts` right above `charts = []`), encoding declarations, type comments, pragma comments (`# noqa`, `# pragma: no cover`, ...) and
+    Quiet on prose (also a heading that happens to parse: `# Pooling (MariaDB-Vector)`,
+    `# import charts` or `# return rowid` right above the code that handles charts or the
+    rowid, text with another language's literals such as `# Public = NULL`), encoding
+    declarations, type comments, pragma comments (`# noqa`, `# pragma: no cover`, ...) and
     licence headers.
     """
 
@@ -247,6 +256,16 @@ class CommentedOutCode(FileRule):
                 charts = []
                 for name in configs:
                     charts.append(name)
+                # import dashboards
+                dashboard_ids: dict[str, int] = {}
+                for name in configs:
+                    dashboard_ids[name] = 1
+                # return rowid
+                if self._rowid:
+                    return result.inserted_primary_key[0]
+                if grants["is_public"]:
+                    # Public = NULL
+                    return None
                 return charts
             """,
             path="app/assets.py",
@@ -266,6 +285,13 @@ class CommentedOutCode(FileRule):
                 # old approach:
                 return order.amount
             """,
+        ),
+        Invalid(
+            """
+            def load(text):
+                # import json  # <- RV103
+                return json.loads(text)
+            """
         ),
         Invalid(
             """
@@ -319,17 +345,15 @@ class CommentedOutCode(FileRule):
         for stmt in body:
             if self.is_wrapper(stmt):
                 continue
-            binds = _bound_names(stmt)
             for lines in _sequences(stmt):
-                self._check(lines, binds)
+                self._check(lines, stmt)
 
-    def _check(self, lines: Sequence[cst.EmptyLine], binds: frozenset[str] = frozenset()) -> None:
+    def _check(self, lines: Sequence[cst.EmptyLine], following: cst.CSTNode | None = None) -> None:
         for whole in _runs(lines):
             bodies = [line.comment.value[1:] for line in whole if line.comment is not None]
             # a settings module documents its options with commented examples: judge runs whole
             for start, end in code_segments(bodies, split=not self.ctx.has_role(Role.SETTINGS)):
-                heading = _IMPORT_HEADING.match(bodies[start]) if end - start == 1 else None
-                if heading is not None and heading.group(1) in binds:
+                if end - start == 1 and _is_heading(bodies[start], following):
                     continue
                 self._report(whole[start:end])
 
