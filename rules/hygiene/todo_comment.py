@@ -8,7 +8,8 @@ import libcst as cst
 
 from rules.api import FileRule, Invalid, RuleMeta, Scope, Severity, Valid
 
-_UPPER = re.compile(r"\b(TODO|FIXME|XXX|HACK)\b")
+# a tag standing alone: not a placeholder inside a value (`"XXX.apps.googleusercontent.com"`, `555-XXXX`)
+_UPPER = re.compile(r"(?<![\w.\-'\"/])(TODO|FIXME|XXX|HACK)(?![\w\-'\"/]|\.\w)")
 # lower-case tags open the comment; "hack"/"xxx" only as a tag (`# hack: ...`), since
 # `# hack around DRF's validation order` explains a workaround rather than scheduling work
 _LEADING = re.compile(r"^#+\s*(?:(todo|fixme)\b|(hack|xxx)\s*[:(\-])", re.I)
@@ -38,7 +39,8 @@ class TodoComment(FileRule):
 
     Upper-case tags count anywhere in a comment; lower-case ones only where they open it as a
     tag (`# todo ...`, `# hack: ...`), so prose such as `# hack around DRF's validation
-    order` stays quiet. The words inside strings are never findings.
+    order` stays quiet, and so does a placeholder inside a value (`"XXX.apps.example.com"`).
+    The words inside strings are never findings.
     """
 
     meta = RuleMeta(code="RV102", name="todo-comment", family="hygiene", severity=Severity.INFORMATION, scope=Scope.FILE)
@@ -48,6 +50,7 @@ class TodoComment(FileRule):
         Valid("# Partial refunds follow the policy in docs/refunds.md\nx = 1\n"),
         Valid("def f():\n    return 'FIXME'  # returns the word, no tag here\n"),
         Valid("# the todos table holds user tasks\nTODOS_TABLE = 'todos'\n"),
+        Valid('# OAUTH_PROVIDERS = [{"id": "XXX.apps.googleusercontent.com", "phone": "555-XXXX"}]\nOAUTH_PROVIDERS = []\n'),
         Valid("def validate_position(self, value):\n    self.instance = value  # hack around DRF's validation order\n    return value\n"),
     ]
     INVALID = [
