@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -88,6 +89,14 @@ _DOCUMENTS = re.compile(
 )
 
 
+# prose right after the code that says why it is off: a documented switch, not forgotten code
+_EXPLAINS = re.compile(
+    r"\bdisabled\b|\bbecause\b|\bsince\b|\bas it\b|not (?:needed|necessary)|unnecessary|on purpose|"
+    r"deliberately|intentionally|would (?:cause|break)|could cause|problems?\b",
+    re.I,
+)
+
+
 def code_segments(bodies: Sequence[str], split: bool = True) -> list[tuple[int, int]]:
     """The [start, end) ranges of comment lines that are code.
 
@@ -95,7 +104,9 @@ def code_segments(bodies: Sequence[str], split: bool = True) -> list[tuple[int, 
     statement-like line and that no prose introduces as documentation: code after prose
     counts only when the prose ends with `:` (`# old approach:`) and does not present an
     example or an option (`# example:`, `# Uncomment to enable`); a wrapped sentence
-    (`# made by` / `# ensure_totals()`) stays prose. Code that follows a documented example
+    (`# made by` / `# ensure_totals()`) stays prose, and so does code that the prose right
+    after it explains as switched off on purpose (`# paginate_by = 30` / `# Pagination is
+    disabled as ...`). Code that follows a documented example
     with no new prose belongs to the same example. `split=False` judges the run whole only.
     """
     if looks_like_code(bodies):
@@ -112,7 +123,8 @@ def code_segments(bodies: Sequence[str], split: bool = True) -> list[tuple[int, 
             if end is not None:
                 if prose:
                     documented = not prose[-1].endswith(":") or any(_DOCUMENTS.search(line) for line in prose)
-                if not documented:
+                after = itertools.takewhile(lambda line: not _STATEMENT_START.match(line), bodies[end:])
+                if not documented and not any(_EXPLAINS.search(line) for line in after):
                     found.append((start, end))
                 prose = []
                 start = end
@@ -201,9 +213,10 @@ class CommentedOutCode(FileRule):
     is found too: the prose line stays, the code lines are reported. Code that prose
     presents as documentation stays quiet: an example or a documented option (`# example:`,
     `# Uncomment to enable X`, `# Default values are equivalent to`), and a wrapped
-    sentence whose last line happens to parse (`# made by` / `# ensure_totals()`). In settings
-    modules, whose commented examples document the options, only runs that are code
-    throughout are reported.
+    sentence whose last line happens to parse (`# made by` / `# ensure_totals()`), and code
+    the prose right below explains as off on purpose (`# Pagination is disabled as ...`).
+    In settings modules, whose commented examples document the options, only runs that are
+    code throughout are reported.
 
     Quiet on prose (also a heading that happens to parse: `# Pooling (MariaDB-Vector)`,
     `# import charts` or `# return rowid` right above the code that handles charts or the
@@ -232,6 +245,14 @@ class CommentedOutCode(FileRule):
             #     return 'secret'
             # SQLALCHEMY_CUSTOM_PASSWORD_STORE = lookup_password
             SQLALCHEMY_CUSTOM_PASSWORD_STORE = None
+
+
+            class ItemList:
+                model = Item
+                # paginate_by = 30
+                # Pagination is disabled as it is very unlikely to be necessary
+                # here and could cause problems with reordering
+                template_name = "items/index.html"
 
 
             def process(query):

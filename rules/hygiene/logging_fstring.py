@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
 from rules.api import (
-    FileRule,
     FixBuilder,
     Invalid,
+    LazyFix,
+    Located,
     ModuleContext,
+    ModuleRule,
     Role,
     RuleMeta,
     Safety,
@@ -23,6 +27,27 @@ from rules.api import (
 )
 
 _METHODS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"))
+# levels that are usually off in production: an eager message there is built for nothing
+_QUIET_LEVELS = frozenset(("debug", "info", "log"))
+
+
+@dataclass(frozen=True, slots=True)
+class LazyCall:
+    """A logging call with lazy `%s` arguments: the module's own convention is lazy."""
+
+
+@dataclass(frozen=True, slots=True)
+class EagerStyle:
+    """A logging call at any level whose message is already formatted (evidence of the style)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EagerCall:
+    """A debug/info logging call whose message is already formatted."""
+
+    message: cst.BaseExpression
+    how: str
+    fix: LazyFix | None
 _AUTO_FIELD = re.compile(r"\{\}")
 _ANY_FIELD = re.compile(r"\{[^{}]*\}")
 
@@ -77,7 +102,7 @@ def _eager(message: cst.BaseExpression) -> str | None:
     return None
 
 
-class LoggingFstring(FileRule):
+class LoggingFstring(ModuleRule):
     """
     ## What it does
     Finds logging calls whose message is already formatted: an f-string, `str.format()` or
@@ -86,7 +111,9 @@ class LoggingFstring(FileRule):
     ## Why is this bad?
     The message is built even when the level is disabled, an exception in a `__str__` is
     raised at the call site instead of being reported by logging, and log aggregators
-    (Sentry, Datadog, ELK) can no longer group messages by their template.
+    (Sentry, Datadog, ELK) can no longer group messages by their template. It matters at
+    `debug`/`info`, the levels production switches off, in a module that has not chosen
+    eager formatting throughout: there the eager call breaks or sets the module's convention.
 
     ## Example
     ```python
@@ -102,12 +129,14 @@ class LoggingFstring(FileRule):
     renders the same text, only later. Offered when the conversion is exact (no format
     specs, `{}` fields only, a literal tuple or dict after `%`).
 
-    Quiet on lazy `%s` arguments, and in tests and their helpers: their log lines are never
-    aggregated or filtered by level in production.
+    Quiet on lazy `%s` arguments; on `warning` and above (always emitted, so nothing is built
+    for nothing; many projects format those eagerly on purpose); in modules whose logging
+    calls are all eager, two or more of them (the project chose f-string logging); and in tests and their
+    helpers, whose log lines are never aggregated or filtered by level in production.
     """
 
     meta = RuleMeta(
-        code="RV106", name="logging-fstring", family="hygiene", severity=Severity.INFORMATION, scope=Scope.FILE, fix=Safety.SAFE
+        code="RV106", name="logging-fstring", family="hygiene", severity=Severity.INFORMATION, scope=Scope.MODULE, fix=Safety.SAFE
     )
 
     VALID = [
@@ -116,6 +145,36 @@ class LoggingFstring(FileRule):
         Valid("import math\nx = math.log(f'{1}')\n"),
         Valid("def report(out):\n    out.info(f'not a logger: {out}')\n"),
         Valid("import logging\nlog = logging.getLogger(__name__)\nlog.info('%(user)s logged in', {'user': name})\n"),
+        Valid(
+            """
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            def delete(name):
+                log.info("deleting %s", name)
+                try:
+                    drop(name)
+                except Exception as e:
+                    log.exception(f"Reset failed: {e}")
+                    log.warning(f"Collection {name} left behind")
+            """,
+            path="open_webui/retrieval/vector/dbs/pgvector.py",
+        ),
+        Valid(
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def read_tasks(path):
+                logger.debug("Read tasks list from JSON file {}".format(path))
+                logger.info(f"Start async job on queue {path}")
+            """,
+            path="label_studio/data_import/models.py",
+        ),
         Valid(
             "import logging\nlogger = logging.getLogger(__name__)\n\n\nclass DummyBlob:\n    def download(self):\n"
             "        logger.info(f'DummyBlob.download key={self.key}')\n",
@@ -130,10 +189,11 @@ class LoggingFstring(FileRule):
             logger = logging.getLogger(__name__)
 
 
-            def pay(order, user):
+            def pay(order, user, n, total):
+                logger.info("charging %s", order.id)
                 logger.info(f"order {order.id} paid by {user!r}")  # <- RV106
-                logger.warning("retry {} of {}".format(n, total))  # <- RV106
-                logger.error("failed: %s (%d%%)" % (order.id, pct))  # <- RV106
+                logger.debug("retry {} of {}".format(n, total))  # <- RV106
+                logger.debug("failed: %s (%d%%)" % (order.id, n))  # <- RV106
             """,
             fixed="""
             import logging
@@ -141,10 +201,11 @@ class LoggingFstring(FileRule):
             logger = logging.getLogger(__name__)
 
 
-            def pay(order, user):
+            def pay(order, user, n, total):
+                logger.info("charging %s", order.id)
                 logger.info("order %s paid by %r", order.id, user)
-                logger.warning("retry %s of %s", n, total)
-                logger.error("failed: %s (%d%%)", order.id, pct)
+                logger.debug("retry %s of %s", n, total)
+                logger.debug("failed: %s (%d%%)", order.id, n)
             """,
         ),
         Invalid(
@@ -155,9 +216,12 @@ class LoggingFstring(FileRule):
             class Worker:
                 log = logging.getLogger("worker")
 
+                def start(self, job):
+                    self.log.debug("starting %s", job)
+
                 def run(self, job):
                     self.log.log(logging.INFO, f"job {job:>5}")  # <- RV106
-                    self.log.exception("{0} failed".format(job))  # <- RV106
+                    self.log.info("{0} failed".format(job))  # <- RV106
             """,
         ),
     ]
@@ -177,9 +241,12 @@ class LoggingFstring(FileRule):
         message = positional[index].value
         how = _eager(message)
         if how is None:
+            if len(positional) > index + 1:
+                self.fact(LazyCall())
             return
-        if len(positional) > index + 1:
-            return  # extra args already: the call is unusual, leave it to a person
+        self.fact(EagerStyle())
+        if len(positional) > index + 1 or func.attr.value not in _QUIET_LEVELS:
+            return  # extra args already (unusual), or a level that is always on
         lazy = _lazy(message)
         fix = None
         if lazy is not None:
@@ -196,4 +263,16 @@ class LoggingFstring(FileRule):
                 builder.replace(call, call.with_changes(args=new))
 
             fix = self.fix("Pass the values as lazy logging arguments", build)
-        self.report(message, f"logging message built with {how}: it is formatted even when the level is off", fix=fix)
+        self.fact(EagerCall(message, how, fix))
+
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        # a module that formats all its messages eagerly (two or more, none lazy) chose that
+        # style; elsewhere an eager call breaks the module's convention or sets none
+        lazy = any(isinstance(f.value, LazyCall) for f in facts)
+        if not lazy and sum(isinstance(f.value, EagerStyle) for f in facts) >= 2:
+            return
+        for located in facts:
+            call = located.value
+            if isinstance(call, EagerCall):
+                message = f"logging message built with {call.how}: it is formatted even when the level is off"
+                self.report(call.message, message, fix=call.fix, at=located.block)
