@@ -35,9 +35,10 @@ _SKIP_MARKS = frozenset(("skip", "skipif", "xfail", "skipIf", "skipUnless", "exp
 _ASSERTING_CALL = re.compile(r"_*(?:assert|check_|verify|expect|fail|test_|validate|full_clean$|clean$)", re.IGNORECASE)
 # an inherited helper we cannot see (`self.do_test(...)`, `self.run_test()`) drives a parametrised check
 _TEST_DRIVER = re.compile(r"(?:^|_)test(?:_|$)", re.IGNORECASE)
-# the author says what the test checks: that the call does not raise
+# the author says what the test checks: that the call does not raise, or that something
+# can be done (`Test that each format can load its store class`), which running it shows
 _SMOKE_NOTE = re.compile(
-    r"smoke|(?:\bnot|n't|\bnever)\s+(?:raise|fail|crash|throw|traceback|blow up|error)|no\s+(?:exception|error|crash)|without\s+(?:an?\s+)?(?:exception|error|crash|raising)",
+    r"smoke|\bcan\b|\bsucceeds?\b|(?:\bnot|n't|\bnever)\s+(?:raise|fail|crash|throw|traceback|blow up|error)|no\s+(?:exception|error|crash)|without\s+(?:an?\s+)?(?:exception|error|crash|raising)",
     re.IGNORECASE,
 )
 _PYTEST_ASSERTING = frozenset(("raises", "warns", "fail", "deprecated_call", "approx"))
@@ -133,7 +134,8 @@ class TestWithoutAssertion(ModuleRule):
     None: what to assert is the test author's decision.
 
     A test that only calls code still checks that the code does not raise; it is reported
-    unless its comment or docstring says that is the point ("should not raise").
+    unless its comment or docstring says that is the point ("should not raise", "can load
+    its store class").
 
     Quiet on tests marked skip/xfail; on `@pytest.fixture` functions named `test_*` (pytest
     does not collect them); on tests that raise or call an assertion helper: one named like
@@ -252,6 +254,12 @@ class TestWithoutAssertion(ModuleRule):
 
             def test_unlink_clean(component):
                 component.clean()
+
+
+            def test_get_class():
+                \"\"\"Test that each format can properly load its store class.\"\"\"
+                for format_class in FILE_FORMATS.values():
+                    format_class.get_class()
 
 
             def test_report_spam_noop():
