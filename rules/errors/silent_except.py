@@ -66,7 +66,8 @@ _CLEANUP = frozenset(
 )
 
 # `stop_item_tasks(...)`, `close_session(...)`: verbs that only tear down, as a prefix too
-_TEARDOWN_PREFIXES = frozenset(("stop", "close", "cleanup", "kill", "terminate", "shutdown", "disconnect", "cancel"))
+# (`remove_client(key)` before the config is replaced: the item may not be registered)
+_TEARDOWN_PREFIXES = frozenset(("stop", "close", "cleanup", "kill", "terminate", "shutdown", "disconnect", "cancel", "remove"))
 
 
 def _small_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement | cst.BaseStatement]:
@@ -103,6 +104,78 @@ def _best_effort_cleanup(body: cst.BaseSuite) -> bool:
     return False
 
 
+def _is_cleanup_call(value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return False
+    callees = [value.func, *(arg.value.func if isinstance(arg.value, cst.Call) else arg.value for arg in value.args)]
+    for callee in callees:
+        verb = (dotted_name(callee) or "").rsplit(".", 1)[-1]
+        if verb in _CLEANUP or verb.split("_", 1)[0] in _TEARDOWN_PREFIXES:
+            return True
+    return False
+
+
+def _cleanup_actions(body: cst.BaseSuite) -> int | None:
+    """How many tear-down calls a block makes, when tear-downs are all it does (None otherwise)."""
+    actions = 0
+    for stmt in _small_statements(body):
+        if isinstance(stmt, cst.Expr):
+            if not _is_cleanup_call(stmt.value):
+                return None
+            actions += 1
+        elif isinstance(stmt, (cst.If, cst.For, cst.While, cst.Try)):
+            if isinstance(stmt, cst.Try) and not all(all(_is_silent(x) for x in _small_statements(h.body)) for h in stmt.handlers):
+                return None
+            for suite in _child_suites(stmt):
+                inner = _cleanup_actions(suite)
+                if inner is None:
+                    return None
+                actions += inner
+        elif not _is_silent(stmt):
+            return None
+    return actions
+
+
+def _cleanup_only(body: cst.BaseSuite) -> bool:
+    """`if d.exists(): for f in d.iterdir(): if f.is_file(): f.unlink()`: every action of the block
+    tears something down (a stale-file sweep at startup); loops and tests only choose what."""
+    return bool(_cleanup_actions(body))
+
+
+# what receives from one side and sends to the other: a forwarding pump
+_RECEIVE = re.compile(r"^(?:receive|recv|read|get)", re.I)
+_SEND = re.compile(r"^(?:send|write|put|emit)", re.I)
+
+
+def _pumps(body: cst.BaseSuite) -> bool:
+    """`try: while True: msg = await ws.receive(); await upstream.send_bytes(msg)` (or `async for
+    msg in upstream: await ws.send_text(msg.data)`): a task forwarding one connection to another
+    ends when either side closes or breaks, and an exception is how it learns that."""
+    statements = _small_statements(body)
+    if len(statements) != 1 or not isinstance(statements[0], (cst.For, cst.While)):
+        return False
+    loop = statements[0]
+    verbs = [(dotted_name(c.func) or "").rsplit(".", 1)[-1] for c in find_all(loop.body, cst.Call) if isinstance(c, cst.Call)]
+    receives = (isinstance(loop, cst.For) and loop.asynchronous is not None) or any(_RECEIVE.match(v) for v in verbs)
+    return receives and any(_SEND.match(v) for v in verbs)
+
+
+# parsing an item that may not be in that format: `raw = loads(line)`, `s.parse_secret(barcode)`
+_PARSE = re.compile(r"^(?:loads|parse\w*|literal_eval|from_string|fromisoformat)$")
+
+
+def _parses_first(body: cst.BaseSuite) -> bool:
+    statements = _small_statements(body)
+    if not statements or not isinstance(statements[0], (cst.Assign, cst.AnnAssign)):
+        return False
+    value = statements[0].value
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return isinstance(value, cst.Call) and bool(_PARSE.match((dotted_name(value.func) or "").rsplit(".", 1)[-1]))
+
+
 # the value of a control statement is "leave with what we have": the code after the try is the fallback
 _CONTROL = (cst.Return, cst.Continue, cst.Break, cst.Raise)
 
@@ -137,7 +210,11 @@ def _assigned(stmt: cst.BaseSmallStatement | cst.BaseStatement, collect: bool = 
     if isinstance(stmt, _CONTROL):
         return set()
     if collect and m.matches(stmt, m.Expr(m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(n) for n in _COLLECT)))))):
-        return set()
+        # `hostnames.extend(ips)`: the collection bound before keeps what it had
+        assert isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call) and isinstance(stmt.value.func, cst.Attribute)
+        return _target_names(stmt.value.func.value)
+    if m.matches(stmt, m.Expr(m.Call(func=m.Attribute(value=m.Name(m.MatchRegex(r"(?i)^_?(log|logger|logging)$")))))):
+        return set()  # a log line computes nothing and changes nothing
     if isinstance(stmt, cst.Try):  # a nested fallback of its own
         names: set[str] = set()
         for suite in (stmt.body, *(h.body for h in stmt.handlers)):
@@ -267,7 +344,15 @@ class SilentExcept(FileRule):
     that keeps a default bound before (`name = None; try: name = parse(x)`, a parameter, a
     dict entry, `ws.title`; at module level a name bound at the top), an early `return` (or a
     computed `raise`) with the fallback after the try, or an item the loop skips
-    (`try: n = int(x)` then `continue`). Quiet in tests and migrations.
+    (`try: n = int(x)` then `continue`), or an addition to a collection bound before
+    (`hostnames = [domain]; try: hostnames.extend(resolve(domain))`). Also quiet on a task
+    that forwards one connection to another (`while True: msg = await ws.receive(); await
+    upstream.send_bytes(...)`: an error is how the pump learns a side closed), on side work in
+    a handler that re-raises afterwards (`except CancelledError: try: emit(...) except
+    Exception: pass; raise`: the handled error still propagates), on a block that only tears
+    down (a startup sweep of stale files), and on trying to parse each item of a loop, or with
+    each parser in turn (`parsed = gen.parse_secret(code)`): "not this format" is the expected
+    outcome. Quiet in tests and migrations.
     """
 
     meta = RuleMeta(
@@ -556,6 +641,112 @@ class SilentExcept(FileRule):
                 return "cpu"
             """
         ),
+        # the second labelling's families: a forwarding pump, side work before a re-raise, a
+        # startup sweep, trying each parser in turn, a fallback already in place
+        Valid(
+            """
+            import asyncio
+
+
+            async def proxy(ws, upstream):
+                async def client_to_upstream():
+                    try:
+                        while True:
+                            msg = await ws.receive()
+                            if msg["type"] == "websocket.disconnect":
+                                break
+                            await upstream.send_bytes(msg["bytes"])
+                    except Exception:
+                        pass
+
+                async def upstream_to_client():
+                    try:
+                        async for msg in upstream:
+                            await ws.send_text(msg.data)
+                    except Exception:
+                        pass
+
+                await asyncio.gather(client_to_upstream(), upstream_to_client())
+
+
+            async def process(metadata):
+                try:
+                    return await run(metadata)
+                except asyncio.CancelledError:
+                    try:
+                        await asyncio.shield(emit_cancel_event(metadata))
+                    except Exception:
+                        pass
+                    raise
+
+
+            def reset_static(static_dir):
+                try:
+                    if static_dir.exists():
+                        for item in static_dir.iterdir():
+                            if item.is_file() or item.is_symlink():
+                                try:
+                                    item.unlink()
+                                except Exception:
+                                    pass
+                except Exception:
+                    pass
+
+
+            def replace_clients(manager, connections):
+                for connection in connections:
+                    try:
+                        manager.remove_client(connection["id"])
+                    except Exception:
+                        pass
+
+
+            def failed_checkin(checkin_lists, raw_barcode):
+                args = dict(raw_barcode=raw_barcode)
+                for cl in checkin_lists:
+                    for generator in cl.secret_generators:
+                        try:
+                            parsed = generator.parse_secret(raw_barcode)
+                            args.update({"raw_item": parsed.item})
+                        except:
+                            pass
+                return args
+
+
+            async def relay(response, emit):
+                async for line in response.body_iterator:
+                    if not line.startswith("data:"):
+                        try:
+                            raw = loads(line)
+                            if raw.get("error"):
+                                await emit({"error": raw["error"]})
+                        except Exception:
+                            pass
+                        continue
+                    await emit(line)
+
+
+            def allowed_hosts(domain):
+                hostnames = [domain]
+                try:
+                    ipv4, ipv6 = resolve_hostname(domain)
+                    hostnames.extend(ipv4)
+                    hostnames.extend(ipv6)
+                except Exception:
+                    pass
+                return hostnames
+
+
+            async def register(response, url):
+                error_text = None
+                try:
+                    error_text = await response.text()
+                    log.error(f"registration failed at {url}: {error_text}")
+                except Exception:
+                    pass
+                raise RegistrationError(error_text or "registration failed")
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -653,6 +844,31 @@ class SilentExcept(FileRule):
                     pass
             """
         ),
+        Invalid(
+            """
+            import asyncio
+
+
+            async def process(metadata):
+                try:
+                    return await run(metadata)
+                except asyncio.CancelledError:
+                    try:
+                        await save_cancelled_state(metadata)
+                    except Exception:  # <- RV203
+                        pass
+
+
+            def save_all(rows, results):
+                for row in rows:
+                    try:
+                        data = prepare(row)
+                        results.append(data)
+                        store(data)
+                    except Exception:  # <- RV203
+                        pass
+            """
+        ),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -660,13 +876,43 @@ class SilentExcept(FileRule):
         self._functions: list[str] = []
         self._tries: list[cst.Try] = []
         self._defaults: dict[int, frozenset[str]] = {}
+        self._loops: list[int] = [0]  # loop depth, per function
+        self._handlers: list[cst.ExceptHandler] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions.append(node.name.value)
         self._defaults.update(_bound_before_tries(node))
+        self._loops.append(0)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions.pop()
+        self._loops.pop()
+
+    def visit_For(self, node: cst.For) -> None:
+        self._loops[-1] += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._loops[-1] -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self._loops[-1] += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._loops[-1] -= 1
+
+    def _reraised_after(self, node: cst.Try) -> bool:
+        """`except CancelledError: try: <notify> except Exception: pass; raise`: side work on the
+        way out of a handler that re-raises; the error being handled still propagates, and a
+        failure of the side work must not replace it."""
+        for handler in reversed(self._handlers):
+            body = handler.body
+            if isinstance(body, cst.IndentedBlock) and node in body.body:
+                after = body.body[body.body.index(node) + 1 :]
+                return any(
+                    isinstance(stmt, cst.SimpleStatementLine) and any(isinstance(x, cst.Raise) and x.exc is None for x in stmt.body)
+                    for stmt in after
+                )
+        return False
 
     def visit_Try(self, node: cst.Try) -> None:
         self._tries.append(node)
@@ -681,6 +927,12 @@ class SilentExcept(FileRule):
         follows the try, an item a loop skips (`try: n = int(x) except Exception: continue`)."""
         if _probes_import(node.body) or _best_effort_cleanup(node.body) or node.orelse is not None:
             return True
+        if _cleanup_only(node.body) or _pumps(node.body):
+            return True
+        if self._loops and self._loops[-1] and _parses_first(node.body):
+            return True  # trying to parse each item (or with each parser): "not this format" is expected
+        if self._reraised_after(node):
+            return True
         body = _small_statements(node.body)
         if all(isinstance(stmt, cst.Pass) for stmt in handler_body) and (
             find_all(node.body, cst.Return) or (body and isinstance(body[-1], (cst.Continue, cst.Break)))
@@ -689,7 +941,7 @@ class SilentExcept(FileRule):
         skips = all(isinstance(stmt, cst.Continue) for stmt in handler_body)
         if skips and _computes_only(node.body, collect=True) is not None:
             return True  # a loop that collects values skips the item it cannot compute
-        computed = _computes_only(node.body)
+        computed = _computes_only(node.body, collect=True)
         if computed is None:
             return False
         names, leaves = computed
@@ -699,7 +951,11 @@ class SilentExcept(FileRule):
         defaults = self._defaults.get(id(node), frozenset() if self._functions else self.ctx.local_names)
         return bool(names & defaults)
 
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._handlers.pop()
+
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._handlers.append(node)
         if self.ctx.has_role(Role.TEST, Role.MIGRATION):
             return
         if not _is_broad(_type_names(node.type)):
