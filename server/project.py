@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from rules.api.configdata import FileKind
+from rules.api.env import ENV_NAME, is_env_wrapper
 from rules.api.context import Role, roles_for_path
 from rules.api.types import Span
 from rules.api.project import CLONE_MIN_LINES, CLONES, CloneWindow, EnvExample, EnvUse, ProjectFacts
@@ -67,11 +68,32 @@ def _statement_lists(body: list[ast.stmt], lists: list[list[ast.stmt]], sizes: d
     return total
 
 
+def _data(expr: ast.expr | None) -> bool:
+    """A literal, a name, or a display of those: data, not a computation."""
+    if isinstance(expr, (ast.Constant, ast.Name)) or expr is None:
+        return True
+    if isinstance(expr, ast.Attribute):
+        return _data(expr.value)
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return all(_data(e) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return all(_data(k) and _data(v) for k, v in zip(expr.keys, expr.values))
+    return False
+
+
 def _declarative(stmt: ast.stmt) -> bool:
-    """Imports, assignments, docstrings, and classes of only those (dataclasses, models, settings):
-    field lists share this shape by design."""
+    """Imports, assignments, docstrings, calls that only hand data over (`threads.append(email)`,
+    `email.tags.extend(["a", "b"])`, `obj.save()`), and classes of only those (dataclasses,
+    models, settings): field lists and sample data share this shape by design."""
     if isinstance(stmt, ast.ClassDef):
         return all(_declarative(s) for s in stmt.body)
+    if isinstance(stmt, ast.If) and (_dotted(stmt.test) or "").endswith("TYPE_CHECKING"):
+        return all(_declarative(s) for s in (*stmt.body, *stmt.orelse))  # imports for the type checker
+    if isinstance(stmt, ast.Try) and not stmt.finalbody:  # `try: import x except ImportError: x = None`
+        return all(_declarative(s) for s in (*stmt.body, *stmt.orelse, *(s for h in stmt.handlers for s in h.body)))
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        call = stmt.value
+        return isinstance(call.func, ast.Attribute) and all(_data(a) for a in call.args) and all(_data(k.value) for k in call.keywords)
     return isinstance(stmt, _DECLARATIVE) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
 
 
@@ -96,7 +118,7 @@ def _line_shapes(text: str, *, coarse: bool = False) -> dict[int, int]:
     return {line: int.from_bytes(hashlib.sha1(" ".join(parts).encode()).digest()[:7], "big") for line, parts in shapes.items()}
 
 
-CLONE_ALGORITHM = "w2"  # bump when clone_windows() changes: cached windows of an older one are stale
+CLONE_ALGORITHM = "w4"  # bump when clone_windows() changes: cached windows of an older one are stale
 DEFINITION_MARK = "+def"  # ends the digest of a window that is one whole def/class (RV902 reads it)
 
 
@@ -196,7 +218,7 @@ def env_uses(path: str, text: str) -> tuple[EnvUse, ...]:
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             callee = _dotted(node.value.func) or ""
             head, _, rest = callee.partition(".")
-            if f"{imports.get(head, head)}{'.' + rest if rest else ''}" in ("environ.Env", "environs.Env"):
+            if f"{imports.get(head, head)}{'.' + rest if rest else ''}" in ("environ.Env", "environs.Env", "starlette.config.Config"):
                 env_objects.update(t.id for t in node.targets if isinstance(t, ast.Name))
 
     def qualified(expr: ast.expr) -> str:
@@ -210,15 +232,17 @@ def env_uses(path: str, text: str) -> tuple[EnvUse, ...]:
             uses.extend(_pydantic_fields(path, node))
             continue
         key_node: ast.expr | None = None
-        if isinstance(node, ast.Subscript) and qualified(node.value) == "os.environ":
-            key_node = node.slice
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load) and qualified(node.value) == "os.environ":
+            key_node = node.slice  # `os.environ["X"] = ...` writes the variable; only reads count
         elif isinstance(node, ast.Call) and node.args:
             name = qualified(node.func)
             func = node.func
             owner = _dotted(func.value) if isinstance(func, ast.Attribute) else _dotted(func)
             django_env = owner in env_objects and (isinstance(func, ast.Name) or (isinstance(func, ast.Attribute) and func.attr in _DJANGO_ENV))
-            if name in ("os.getenv", "os.environ.get", "decouple.config") or django_env:
-                key_node = node.args[0]
+            first = node.args[0]
+            wrapper = isinstance(first, ast.Constant) and isinstance(first.value, str) and ENV_NAME.fullmatch(first.value) and is_env_wrapper(name)
+            if name in ("os.getenv", "os.environ.get", "decouple.config") or django_env or wrapper:
+                key_node = first  # a project's own reader (`envbool("X", d)`, `get_env("X")`) counts as a read
         if isinstance(key_node, ast.Constant) and isinstance(key_node.value, str) and key_node.end_col_offset is not None:
             span = Span(key_node.lineno, key_node.col_offset, key_node.end_lineno or key_node.lineno, key_node.end_col_offset)
             uses.append(EnvUse(path, key_node.value, span))

@@ -125,7 +125,8 @@ class DuplicatedBlock(ProjectRule):
     Quiet on migrations (Django `migrations/`, Alembic `versions/` or `versions/<dialect>/`
     beside `env.py`), settings modules (one block per auth provider or backend is how settings
     read), tests and test support folders (`testutils/`, `fixtures/`, `factories/`; option
-    `include-tests`), runs of imports, assignments and docstrings only, classes made of those
+    `include-tests`), runs of imports, assignments, docstrings and calls that only hand data
+    over (`threads.append(email)`, `tags.extend(["a", "b"])`: sample data), classes made of those
     (settings, models, dataclasses: field lists repeat by design), runs of several small
     definitions (a row of properties is a pattern), tables written as statements (a run that
     repeats one short pattern once names, literals and attributes are erased: rows of
@@ -188,6 +189,17 @@ class DuplicatedBlock(ProjectRule):
             _list_query(0),
             path="models/chats.py",
             files={f"models/{name}s.py": _list_query(index) for index, name in enumerate(("note", "user", "prompt", "skill"), start=1)},
+        ),
+        # sample data written as statements (a mock-up page's fake threads): data, not logic
+        Valid(
+            "def sample_threads():\n    threads = []\n"
+            + "".join(
+                f"    email = Email()\n    email.email_id = {n}\n    email.title = '{t}'\n    email.age = '{n} days'\n"
+                f"    email.tags.extend(['{t.lower()}', 'fedora'])\n    email.author = '{a}'\n    threads.append(email)\n"
+                for n, t, a in ((1, "Rawhide", "Stephen"), (2, "Kicad", "Toshio"), (3, "Board", "Kevin"))
+            )
+            + "    return threads\n",
+            path="lib/mockup.py",
         ),
         # Alembic revisions per dialect (`versions/postgresql/`, `versions/sqlite/`)
         Valid(_BODY, path="db/migrations/versions/postgresql/0002_export.py", files={"db/migrations/env.py": "", "db/migrations/versions/sqlite/0002_export.py": _BODY}),
