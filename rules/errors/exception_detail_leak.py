@@ -9,6 +9,7 @@ import libcst.matchers as m
 
 from rules.api import (
     FileRule,
+    find_all,
     FixBuilder,
     Invalid,
     RuleMeta,
@@ -17,6 +18,7 @@ from rules.api import (
     Severity,
     Valid,
     caught_names,
+    decorator_names,
     dotted_name,
     is_view_function,
 )
@@ -106,6 +108,88 @@ _INTERNAL_MODULES = frozenset(
     )
 )
 _INTERNAL_SUFFIXES = ("DatabaseError", "OperationalError", "IntegrityError", "ProgrammingError", "InterfaceError", "DataError")
+
+
+# an HTTP client's error for a status the other service answered: its text is that status and
+# the URL called (`404 Client Error: Not Found for url: ...`), about the external service, not
+# this app's internals
+_STATUS_ERRORS = frozenset(("HTTPError", "HTTPStatusError", "ClientResponseError"))
+
+# who may call an endpoint: an administrator, who configures the app and needs the failure's text
+_ADMIN_NAME = re.compile(r"admin|superuser|staff", re.I)
+_ADMIN_DECORATORS = frozenset(("staff_member_required", "superuser_required", "admin_required", "admin_only"))
+
+
+def _admin_check(node: cst.CSTNode) -> bool:
+    """`user.is_superuser`, `request.user.is_staff`, `user.role != "admin"`, `IsAdminUser`."""
+    for found in find_all(node, (cst.Attribute, cst.Name, cst.SimpleString)):
+        if isinstance(found, cst.Attribute) and found.attr.value in ("is_superuser", "is_staff"):
+            return True
+        if isinstance(found, cst.Name) and _ADMIN_NAME.search(found.value):
+            return True
+        if isinstance(found, cst.SimpleString) and found.value.strip("'\"").lower() == "admin":
+            return True
+    return False
+
+
+def _admin_denied(test: cst.BaseExpression) -> bool:
+    """A guard test true for everyone but administrators: `not user.is_superuser`,
+    `user.role != "admin"`, `not is_admin(user)`, or any of them joined by `or` (not `and`:
+    `role != "admin" and not has_access(...)` lets others through)."""
+    if isinstance(test, cst.BooleanOperation):
+        return isinstance(test.operator, cst.Or) and (_admin_denied(test.left) or _admin_denied(test.right))
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _admin_check(test.expression) and not find_all(test.expression, (cst.BooleanOperation, cst.Comparison))
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        return isinstance(target.operator, (cst.NotEqual, cst.NotIn)) and _admin_check(target.comparator)
+    return False
+
+
+def _refuses(body: cst.BaseSuite) -> bool:
+    """The guard's block only answers: `raise PermissionDenied` / `return HttpResponseForbidden()`."""
+    lines = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    return bool(lines) and all(
+        isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite))
+        and isinstance(line.body[-1], (cst.Raise, cst.Return))
+        for line in lines
+    )
+
+
+def _admin_only(function: cst.FunctionDef) -> bool:
+    """An endpoint only administrators reach: `user=Depends(get_admin_user)`,
+    `@staff_member_required`, `@user_passes_test(lambda u: u.is_superuser)`, or a guard
+    (`if not request.user.is_superuser: raise PermissionDenied`) before anything else."""
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        default = param.default
+        if isinstance(default, cst.Call) and (dotted_name(default.func) or "").rsplit(".", 1)[-1] in ("Depends", "Security"):
+            if default.args and _ADMIN_NAME.search(dotted_name(default.args[0].value) or ""):
+                return True
+    for decorator in function.decorators:
+        expr = decorator.decorator
+        name = (dotted_name(expr.func if isinstance(expr, cst.Call) else expr) or "").rsplit(".", 1)[-1]
+        if name in _ADMIN_DECORATORS:
+            return True
+        if isinstance(expr, cst.Call) and name in ("user_passes_test", "permission_classes", "Depends") and _admin_check(expr):
+            return True
+        if isinstance(expr, cst.Call) and any(
+            arg.keyword is not None and arg.keyword.value == "dependencies" and _admin_check(arg.value) for arg in expr.args
+        ):
+            return True  # `@router.get("/x", dependencies=[Depends(get_admin_user)])`
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, cst.If) and _admin_denied(stmt.test) and _refuses(stmt.body):
+            return True
+        if isinstance(stmt, cst.Try):
+            break  # a guard counts before the work, not inside it
+    return False
+
+
+def _admin_class(node: cst.ClassDef) -> bool:
+    """`class ReindexView(SuperuserRequiredMixin, View)`. (A class's `permission_classes` lives in
+    another block than its methods, out of a file rule's sight.)"""
+    return any(_ADMIN_NAME.search(dotted_name(base.value) or "") for base in node.bases)
 
 
 # helpers that turn an exception into its text, by name
@@ -288,7 +372,15 @@ class ExceptionDetailLeak(FileRule):
     to a helper whose name does not say it extracts the text (`ERROR_MESSAGES.DEFAULT(e,
     "...")` may map it to a fixed message; `extract_message(e)` is a leak); on an exception
     only compared (`e.args == (...)`); and on `ValidationError(...)` payloads, the
-    framework's channel for telling users why their input failed.
+    framework's channel for telling users why their input failed. Quiet on endpoints only
+    administrators reach (`user=Depends(get_admin_user)`, `@staff_member_required`,
+    `@user_passes_test(lambda u: u.is_superuser)`, a `SuperuserRequiredMixin` base, a first
+    guard `if not request.user.is_superuser: raise ...`): the admin configuring the app needs
+    the failure's text. Quiet on a handler that catches only an HTTP client's status error
+    (`requests.HTTPError`, `httpx.HTTPStatusError`): its text is the other service's status and
+    URL. Outside an endpoint (a document loader or client wrapper raising
+    `HTTPException(detail=str(e))`), the finding is information: the text reaches a client only
+    if the endpoint lets it through, and an endpoint that re-sends it is reported where it answers.
     """
 
     meta = RuleMeta(
@@ -490,6 +582,72 @@ class ExceptionDetailLeak(FileRule):
                     raise ValidationError(f"Could not parse the config: {exc}")
             """
         ),
+        # administrators configure the app and need the failure's text
+        Valid(
+            """
+            from django.contrib.admin.views.decorators import staff_member_required
+            from django.http import JsonResponse
+            from fastapi import APIRouter, Depends, HTTPException
+            from braces.views import SuperuserRequiredMixin
+            from rest_framework.response import Response
+            from rest_framework.views import APIView
+
+            router = APIRouter()
+
+
+            @router.post("/oauth/clients/register")
+            async def register_oauth_client(form_data: dict, user=Depends(get_admin_user)):
+                try:
+                    return await register(form_data)
+                except Exception as e:
+                    raise HTTPException(status_code=400, detail=f"Failed to register OAuth client: {e}")
+
+
+            @staff_member_required
+            def reindex(request):
+                try:
+                    rebuild_index()
+                except Exception as e:
+                    return JsonResponse({"error": str(e)}, status=500)
+
+
+            def flush_cache(request):
+                if not request.user.is_superuser:
+                    return JsonResponse({}, status=403)
+                try:
+                    flush()
+                except Exception as e:
+                    return JsonResponse({"error": str(e)}, status=500)
+
+
+            class SyncView(SuperuserRequiredMixin, APIView):
+                def post(self, request):
+                    try:
+                        sync()
+                    except Exception as e:
+                        return Response({"error": str(e)}, status=500)
+            """
+        ),
+        # `404 Client Error: Not Found for url: ...`: the other service's status and URL
+        Valid(
+            """
+            import httpx
+            import requests
+            from fastapi import HTTPException
+
+
+            async def fetch_results(request, url):
+                try:
+                    response = requests.get(url, timeout=30)
+                    response.raise_for_status()
+                except requests.HTTPError as e:
+                    raise HTTPException(status_code=502, detail=f"Failed to download results: {e}")
+                try:
+                    return await client.get(url)
+                except (httpx.HTTPStatusError, ValueError) as e:
+                    raise HTTPException(status_code=502, detail=f"Polling failed: {e}")
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -631,14 +789,33 @@ class ExceptionDetailLeak(FileRule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._handlers: list[tuple[cst.ExceptHandler, str]] = []
         self._views: list[bool] = []
+        self._admin: list[bool] = [False]
+        self._endpoints: list[bool] = []
         self._statements: list[cst.BaseStatement] = []
         self._tries: list[cst.Try] = []
 
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._admin.append(self._admin[-1] or _admin_class(node))
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._admin.pop()
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._views.append(is_view_function(node))
+        self._endpoints.append(self._is_endpoint(node))
+        self._admin.append(self._admin[-1] or _admin_only(node))
+
+    def _is_endpoint(self, node: cst.FunctionDef) -> bool:
+        """A function the framework calls for a request. In FastAPI and Starlette helpers take
+        `request: Request` too, so only a route decorator makes an endpoint there."""
+        if self.ctx.frameworks & {"fastapi", "starlette"}:
+            return bool(node.decorators) and is_view_function(node.with_changes(params=cst.Parameters()))
+        return is_view_function(node)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._views.pop()
+        self._endpoints.pop()
+        self._admin.pop()
 
     def visit_Try(self, node: cst.Try) -> None:
         self._tries.append(node)
@@ -657,6 +834,8 @@ class ExceptionDetailLeak(FileRule):
         """Does the clause catch an error whose text describes the system (see `_INTERNAL_BUILTINS`)?"""
         for caught in caught_names(handler) or ():
             last = caught.rsplit(".", 1)[-1]
+            if last in _STATUS_ERRORS:
+                continue  # the other service's status and URL
             qualified = self.ctx.qualified_name(cst.parse_expression(caught)) or caught
             root = qualified.split(".")[0]
             if "." not in qualified and last in _INTERNAL_BUILTINS:
@@ -683,7 +862,7 @@ class ExceptionDetailLeak(FileRule):
         return qualified.rsplit(".", 1)[-1] in _RESPONSES and qualified.split(".")[0] in _FRAMEWORKS
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not self._handlers or not self._handlers[-1][1] or not self._is_response(node):
+        if not self._handlers or not self._handlers[-1][1] or self._admin[-1] or not self._is_response(node):
             return
         handler, name = self._handlers[-1]
         for arg in node.args:
@@ -693,7 +872,7 @@ class ExceptionDetailLeak(FileRule):
                 return
 
     def visit_Return(self, node: cst.Return) -> None:
-        if not self._handlers or not self._handlers[-1][1] or not (self._views and self._views[-1]):
+        if not self._handlers or not self._handlers[-1][1] or self._admin[-1] or not (self._views and self._views[-1]):
             return
         # `return {...}`; Ninja `return 500, {...}`; Flask `return {...}, 500`
         value = node.value
@@ -734,4 +913,14 @@ class ExceptionDetailLeak(FileRule):
         code = cst.Module([]).code_for_node(leak)
         if len(code) > 40:
             code = code[:37] + "..."
-        self.report(leak, f"`{code}` sends exception details to the client: it leaks internals", fix=fix)
+        if any(self._endpoints):
+            self.report(leak, f"`{code}` sends exception details to the client: it leaks internals", fix=fix)
+        else:
+            # a helper (a document loader, a client wrapper): the text reaches a client only if an
+            # endpoint lets it through, where that endpoint is reported if it re-sends it
+            self.report(
+                leak,
+                f"`{code}` may send exception details to the client: it leaks internals if the endpoint passes it on",
+                fix=fix,
+                severity=Severity.INFORMATION,
+            )
