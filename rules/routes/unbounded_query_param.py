@@ -20,6 +20,7 @@ from rules.api import (
     Valid,
     append_arg,
     dotted_name,
+    find_all,
     get_kwarg,
     kwarg,
 )
@@ -37,6 +38,36 @@ _SEARCH_NAMES = re.compile(r"^(q|query|.*_query|search|.*_search|search_.*|term|
 _NOT_QUERY = frozenset(("Path", "Body", "Header", "Cookie", "Depends", "Security", "File", "Form"))
 _STR_TYPES = frozenset(("str", "Optional[str]", "str | None", "None | str", "Union[str, None]"))
 _INT_TYPES = frozenset(("int", "Optional[int]", "int | None", "None | int", "Union[int, None]"))
+
+
+class _Uses:
+    """How an endpoint's body uses its parameters: clamped (`min(100, limit)` caps, `max(1, page)`
+    raises), or only inspected (`"eq" in filter`, `filter.split('"')`), never passed on as a value
+    (an argument, a stored value)."""
+
+    def __init__(self, body: cst.CSTNode) -> None:
+        self.capped: set[str] = set()
+        self.raised: set[str] = set()
+        inspected: set[int] = set()
+        names: list[cst.Name] = []
+        for node in find_all(body, (cst.Call, cst.Comparison, cst.Attribute, cst.Name, cst.BooleanOperation, cst.UnaryOperation, cst.If)):
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("min", "max"):
+                clamped = self.capped if node.func.value == "min" else self.raised
+                clamped.update(n.value for a in node.args for n in find_all(a.value, cst.Name) if isinstance(n, cst.Name))
+            elif isinstance(node, cst.Comparison):
+                inspected.update(id(e) for e in (node.left, *(c.comparator for c in node.comparisons)) if isinstance(e, cst.Name))
+            elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+                inspected.add(id(node.value))
+            elif isinstance(node, cst.BooleanOperation):  # `if filter and ...`: a truth test
+                inspected.update(id(e) for e in (node.left, node.right) if isinstance(e, cst.Name))
+            elif isinstance(node, (cst.UnaryOperation, cst.If)):
+                operand = node.expression if isinstance(node, cst.UnaryOperation) else node.test
+                if isinstance(operand, cst.Name):
+                    inspected.add(id(operand))
+            elif isinstance(node, cst.Name):
+                names.append(node)
+        passed_on = {n.value for n in names if id(n) not in inspected}
+        self.only_inspected = {n.value for n in names} - passed_on
 
 
 class UnboundedQueryParam(FileRule):
@@ -74,7 +105,9 @@ class UnboundedQueryParam(FileRule):
     `str` parameter that names a choice or an identifier (`direction`, `sort_by`, `user_id`)
     is compared with constants or looked up exactly: its fix is a `Literal`, not a length; so
     are the other non-search `str` values (`tag`, `page_token`, `before`, `filename`): a long
-    one matches nothing. A
+    one matches nothing. Quiet too when the body clamps the parameter (`count = max(0, min(100,
+    count))`) or only inspects the text (`"eq" in filter`, `filter.split()`) without passing it
+    on to a query. A
     required `str` parameter with neither a default nor `Query(...)` is left alone: it may be a
     path parameter named by a router prefix (`APIRouter(prefix="/{org}")`,
     `include_router(router, prefix="/{org}/events")`, possibly in another module).
@@ -118,6 +151,12 @@ class UnboundedQueryParam(FileRule):
             "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n\n@router.get('/models')\n"
             "def models(tag: str | None = None, page_token: str | None = Query(None), before: str | None = None, limit: int = Query(50, ge=1, le=100)):\n"
             "    return []\n"
+        ),
+        # clamped in the body (SCIM: "count < 0 SHALL be treated as 0"); a filter only inspected, never queried with
+        Valid(
+            "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n\n@router.get('/Groups')\n"
+            "def groups(count: int = Query(20), filter: str | None = None):\n    count = max(0, min(100, count))\n"
+            "    if filter and 'displayName eq' in filter:\n        return [find_group(filter.split('\"')[1])]\n    return all_groups()[:count]\n"
         ),
     ]
     INVALID = [
@@ -197,6 +236,7 @@ class UnboundedQueryParam(FileRule):
         if route is None or route.framework not in (Framework.STARLETTE, Framework.NINJA):
             return
         path_params = set(re.findall(r"\{(?:[^{}:]*:)?([^{}:]+)\}", route.path)) | set(re.findall(r"\{([^{}:]+):[^{}]*\}", route.path))
+        use = _Uses(node.body)
         for param in node.params.params:
             name = param.name.value
             if name in path_params or name in ("request", "self", "response") or param.annotation is None:
@@ -221,6 +261,8 @@ class UnboundedQueryParam(FileRule):
                 # module) may name it. A default or an explicit `Query(...)` makes it a query parameter.
                 if (query is None and param.default is None) or _CHOICE_NAMES.match(name) or not _SEARCH_NAMES.match(name):
                     continue
+                if name in use.only_inspected:
+                    continue  # only inspected (`"eq" in filter`, `filter.split()`): its length reaches no query
                 if query is None or not any(get_kwarg(query, k) for k in ("max_length", "pattern", "regex")):
                     # the server already bounds the request line (uvicorn/h11, nginx): an unbounded
                     # search string is costly hardening to miss, not a hole: information
@@ -229,8 +271,13 @@ class UnboundedQueryParam(FileRule):
                         severity=Severity.INFORMATION,
                     )
             elif annotation in _INT_TYPES:
+                # `count = max(0, min(100, count))` in the body bounds it as well as `Query(ge=0, le=100)`
                 lower = query is not None and any(get_kwarg(query, k) for k in ("ge", "gt"))
                 upper = query is not None and any(get_kwarg(query, k) for k in ("le", "lt"))
+                if name in use.raised:
+                    lower = True
+                if name in use.capped and not upper:
+                    upper = lower = True  # clamped into a range in the body: `min(max(limit, 1), 100)`
                 if upper and not lower:
                     bound = "1" if _SIZE_NAMES.match(name) else "0"
                     self._flag(param, query, "ge", bound, f"`{name}` has an upper bound but no lower one: negative values pass")
