@@ -89,7 +89,7 @@ def _declarative(stmt: ast.stmt) -> bool:
         return all(_declarative(s) for s in stmt.body)
     if isinstance(stmt, ast.If) and (_dotted(stmt.test) or "").endswith("TYPE_CHECKING"):
         return all(_declarative(s) for s in (*stmt.body, *stmt.orelse))  # imports for the type checker
-    if isinstance(stmt, ast.Try) and not stmt.finalbody:  # `try: import x except ImportError: x = None`
+    if isinstance(stmt, ast.Try) and not stmt.finalbody:  # `try: import x except ImportError: x = None`, `try: x = json.loads(x) except ValueError: x = {}`
         return all(_declarative(s) for s in (*stmt.body, *stmt.orelse, *(s for h in stmt.handlers for s in h.body)))
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         call = stmt.value

@@ -53,10 +53,15 @@ def _alembic_versions(root: str, path: str, files: frozenset[str]) -> bool:
     return _REVISION.search(head) is not None
 
 
+# configuration modules under another name than settings: `config.py` (Flask, Superset, Open WebUI), `conf.py`
+_CONFIG_MODULES = frozenset(("config.py", "conf.py", "configs.py"))
+
+
 def _skipped(root: str, path: str, include_tests: bool, files: frozenset[str]) -> bool:
     parts = PurePosixPath(path).parts
     roles = roles_for_path(path)
-    if "migrations" in parts or Role.SETTINGS in roles or _alembic_versions(root, path, files):
+    configuration = Role.SETTINGS in roles or parts[-1] in _CONFIG_MODULES
+    if "migrations" in parts or configuration or _alembic_versions(root, path, files):
         return True  # generated, or configuration whose per-provider blocks repeat by design
     return not include_tests and (Role.TEST in roles or any(part in _TEST_SUPPORT for part in parts[:-1]))
 
@@ -123,8 +128,8 @@ class DuplicatedBlock(ProjectRule):
     None: choosing the shared helper's name, home and parameters is design work.
 
     Quiet on migrations (Django `migrations/`, Alembic `versions/` or `versions/<dialect>/`
-    beside `env.py`), settings modules (one block per auth provider or backend is how settings
-    read), tests and test support folders (`testutils/`, `fixtures/`, `factories/`; option
+    beside `env.py`), settings and configuration modules (`settings.py`, `config.py`: one block
+    per auth provider or backend is how settings read), tests and test support folders (`testutils/`, `fixtures/`, `factories/`; option
     `include-tests`), runs of imports, assignments, docstrings and calls that only hand data
     over (`threads.append(email)`, `tags.extend(["a", "b"])`: sample data), classes made of those
     (settings, models, dataclasses: field lists repeat by design), runs of several small
@@ -200,6 +205,16 @@ class DuplicatedBlock(ProjectRule):
             )
             + "    return threads\n",
             path="lib/mockup.py",
+        ),
+        # a configuration module: one env-parsing block per provider is how settings read
+        Valid(
+            "".join(
+                f"{n}_URL = os.getenv('{n}_URL', '')\n{n.lower()}_params = os.getenv('{n}_PARAMS', '')\ntry:\n"
+                f"    {n.lower()}_params = json.loads({n.lower()}_params)\nexcept ValueError:\n    {n.lower()}_params = {{}}\n"
+                f"{n}_PARAMS = {n.lower()}_params\nif not {n}_URL:\n    log.info('{n} disabled: %s', {n.lower()}_params.get('reason'))\n\n"
+                for n in ("MINERU", "DOCLING", "TIKA")
+            ),
+            path="app/config.py",
         ),
         # Alembic revisions per dialect (`versions/postgresql/`, `versions/sqlite/`)
         Valid(_BODY, path="db/migrations/versions/postgresql/0002_export.py", files={"db/migrations/env.py": "", "db/migrations/versions/sqlite/0002_export.py": _BODY}),
