@@ -68,14 +68,15 @@ def test_json_output_follows_the_contract() -> None:
 def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     demo = tmp_path / "shop"
     shutil.copytree(DEMO, demo)
-    result = reviewls("--check", "--fix", "--preview", str(demo))
+    # run from the folder, as a user does: rules read folder names (tests/, settings/) below it
+    result = reviewls("--check", "--fix", "--preview", "shop", cwd=tmp_path)
     assert "Fixed 7 findings." in result.stdout
     for path in demo.rglob("*.py"):
         ast.parse(path.read_text())
     payments = (demo / "shop" / "services" / "payments.py").read_text()
     assert 'print(f"charging order {order_id} for {amount}")' in payments  # RV101's fix is unsafe: --fix leaves it
     assert "http.post(WAREHOUSE_HOOK, json={\"order\": order_id}, timeout=10)" in payments
-    again = json.loads(reviewls("--check", str(demo), "--format", "json", "--preview").stdout)
+    again = json.loads(reviewls("--check", "shop", "--format", "json", "--preview", cwd=tmp_path).stdout)
     assert [d for d in again["diagnostics"] if d["fix"] and d["fix"]["safety"] == "safe"] == []
     assert {d["code"] for d in again["diagnostics"]} == ALL - {"RV301", "RV106", "RV701", "RV404", "RV501"}
     accounts = (demo / "shop" / "api" / "accounts.py").read_text()
