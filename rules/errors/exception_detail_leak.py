@@ -241,7 +241,9 @@ def _parses_input(body: cst.BaseSuite) -> bool:
     if not isinstance(value, cst.Call):
         return False
     func = dotted_name(value.func) or ""
-    if not (func.rsplit(".", 1)[-1] in _PARSERS or any(arg.star == "**" for arg in value.args)):
+    last = func.rsplit(".", 1)[-1]
+    # `validate_password(form.password)`: a validator's message tells the user what is wrong
+    if not (last in _PARSERS or last.startswith("validate_") or any(arg.star == "**" for arg in value.args)):
         return False
     return all(
         isinstance(check, cst.If)
@@ -367,8 +369,9 @@ class ExceptionDetailLeak(FileRule):
     `exc.detail`, a domain field like `exc.order_id`; `e.args` stays a leak); on the text of
     exceptions the handler names that are not internal (the app's own `OrderError`,
     `ValidationError`, `Http404`, a parser's `ValueError`: their messages are written for, or
-    about, the caller's input); on the error of parsing what the client sent
-    (`json.loads(body)`, `Payload(**data)`, then checks that raise); on an exception handed
+    about, the caller's input); on the error of parsing or validating what the client sent
+    (`json.loads(body)`, `Payload(**data)`, `validate_password(form.password)`, then checks
+    that raise); on an exception handed
     to a helper whose name does not say it extracts the text (`ERROR_MESSAGES.DEFAULT(e,
     "...")` may map it to a fixed message; `extract_message(e)` is a leak); on an exception
     only compared (`e.args == (...)`); and on `ValidationError(...)` payloads, the
@@ -626,6 +629,19 @@ class ExceptionDetailLeak(FileRule):
                         sync()
                     except Exception as e:
                         return Response({"error": str(e)}, status=500)
+            """
+        ),
+        # a validator raises its message for the user ("Password must have 8 characters")
+        Valid(
+            """
+            from fastapi import HTTPException
+
+
+            async def update_password(request, form_data):
+                try:
+                    validate_password(form_data.new_password)
+                except Exception as e:
+                    raise HTTPException(400, detail=str(e))
             """
         ),
         # `404 Client Error: Not Found for url: ...`: the other service's status and URL
