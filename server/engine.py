@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import libcst as cst
 
@@ -682,6 +682,20 @@ def _common_edit(old: str, new: str, first_line: int) -> TextEdit | None:
     return TextEdit(sl, sc, el, ec, new[start:end_new])
 
 
+_NodeT = TypeVar("_NodeT", bound=cst.CSTNode)
+
+
+class _Replacer(cst.CSTTransformer):
+    """Swaps nodes of the original tree (by identity) for their replacements, or removes them."""
+
+    def __init__(self, table: dict[int, cst.CSTNode | cst.RemovalSentinel]) -> None:
+        super().__init__()
+        self.table = table
+
+    def on_leave(self, original_node: _NodeT, updated_node: _NodeT) -> _NodeT | cst.RemovalSentinel | cst.FlattenSentinel[_NodeT]:
+        return cast("_NodeT | cst.RemovalSentinel", self.table.get(id(original_node), updated_node))
+
+
 class _FixBuilder:
     """The FixBuilder a rule's lazy fix talks to: node replacements plus module-level additions."""
 
@@ -766,13 +780,9 @@ class _FixBuilder:
         assert handle.parsed is not None and handle.block is not None
         tree = handle.parsed.tree
         assert tree is not None
-        new_tree: cst.CSTNode | cst.RemovalSentinel = tree
-        for old, new in self.replacements:
-            assert isinstance(new_tree, cst.CSTNode)
-            if isinstance(new, cst.RemovalSentinel):
-                new_tree = new_tree.deep_remove(old)
-            else:
-                new_tree = new_tree.deep_replace(old, new)
+        # one pass over the original tree: replacing one node at a time rebuilt its siblings, so the
+        # second of several removals from one list (three commented-out lines) no longer matched
+        new_tree = tree.visit(_Replacer({id(old): new for old, new in self.replacements}))
         assert isinstance(new_tree, cst.Module)
         block = handle.block
         code = new_tree.code

@@ -119,3 +119,17 @@ def test_a_finding_reported_as_only_likely_keeps_its_lower_severity_unless_confi
     assert Config().severity_for(rule, Severity.INFORMATION) == Severity.INFORMATION
     configured = Config(severity=(("RV101", Severity.ERROR),))
     assert configured.severity_for(rule, Severity.INFORMATION) == Severity.ERROR, "the user's choice wins"
+
+
+def test_one_fix_removes_every_node_it_names() -> None:
+    """A quick fix that deletes three commented-out lines deletes all three, not the first only."""
+    from rules.registry import by_code
+    from server.fixes import apply_edits
+
+    source = "def f(x):\n    y = x + 1\n    # z = compute(x)\n    # w = other(z)\n    # return w\n    return y\n"
+    engine = Engine(Config(select=("RV103",)))
+    snapshot = Document("file:///app/svc.py", "app/svc.py", source).snapshot()
+    finding = next(f for f in engine.analyze(snapshot).findings if f.code == by_code()["RV103"].meta.code)
+    fix = engine.build_fix(snapshot, finding)
+    assert fix is not None
+    assert apply_edits(source, fix.edits) == "def f(x):\n    y = x + 1\n    return y\n"
