@@ -100,6 +100,17 @@ def test_labels_round_trip_and_count_only_the_current_sample(tmp_path: Path, mon
     assert (counted.true, counted.false, counted.unlabelled, counted.findings) == (2, 0, 1, 3)
 
 
+def test_a_label_follows_its_finding_not_an_inherited_fingerprint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two identical flagged lines get fingerprints #0 and #1; when the first stops being reported
+    the second inherits #0. Its old label belonged to the other line and must not carry over."""
+    monkeypatch.setattr(labels_module, "LABELS", tmp_path)
+    first = Finding("x.py", 10, "RV999", "fp0", "m")
+    write_labels(LabelFile("RV999", [Label("a", "x.py", "fp0", 10, "m", "", "FALSE", "the first copy is fine")]))
+    inherited = Finding("x.py", 30, "RV999", "fp0", "m")  # the second copy, now fingerprinted #0
+    assert labels_module.tally("RV999", [_snapshot("a", [first])]).false == 1
+    assert labels_module.tally("RV999", [_snapshot("a", [inherited])]).unlabelled == 1
+
+
 def test_diff_matches_by_identity_not_line() -> None:
     old = _snapshot("a", [Finding("x.py", 3, "RV101", "fp", "m"), Finding("x.py", 9, "RV203", "fq", "m")])
     new = _snapshot("a", [Finding("x.py", 5, "RV101", "fp", "m"), Finding("y.py", 1, "RV301", "fr", "m")])

@@ -35,8 +35,8 @@ class Sampled:
     finding: Finding
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.app, self.finding.path, self.finding.fingerprint)
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.app, self.finding.path, self.finding.fingerprint, self.finding.line)
 
 
 @dataclass
@@ -51,8 +51,11 @@ class Label:
     reason: str = ""
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.app, self.path, self.fingerprint)
+    def key(self) -> tuple[str, str, str, int]:
+        # the line too: a fingerprint counts identical flagged code within a file, so when an earlier
+        # copy stops being reported the next one inherits its fingerprint (the apps are pinned:
+        # a finding's line only moves when the rule changes where it reports)
+        return (self.app, self.path, self.fingerprint, self.line)
 
 
 @dataclass
