@@ -77,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--app", action="append", help="only this app (repeatable)")
     parser.add_argument("--limit", type=int, default=40, help="findings shown per rule and app in a diff (0: all)")
     parser.add_argument("--jobs", type=int, help="reviewls --jobs")
+    parser.add_argument("--from-snapshots", action="store_true", help="with --sample: draw from the committed snapshots instead of running")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     apps = load_apps()
@@ -100,7 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if set(codes) - known:
             parser.error(f"unknown rule code(s): {', '.join(sorted(set(codes) - known))}")
         # the sample is drawn from every app, whatever --app says
-        snapshots = [run(app, jobs=args.jobs, select=codes) for app in load_apps()]
+        if args.from_snapshots:
+            snapshots = load_all(load_apps())
+        else:
+            snapshots = [run(app, jobs=args.jobs, select=codes) for app in load_apps()]
         reader = SourceLine({app.name: app.folder for app in load_apps()})
         for code in codes:
             file = refresh(code, snapshots, reader)
