@@ -389,7 +389,8 @@ async def test_editor_settings_override_the_file(client: LanguageClient) -> None
 
 
 async def test_settings_module_env_name_typo(client: LanguageClient) -> None:
-    text = 'import environ\n\nenv = environ.Env()\nOPENROUTER_API_KEY = env("OPENAI_API_KEY")\n'
+    # the evidence of a typo: another setting of the module owns the variable OPENROUTER_API_KEY reads
+    text = 'import environ\n\nenv = environ.Env()\nOPENROUTER_API_KEY = env("OPENAI_API_KEY")\nOPENAI_API_KEY = env("OPENAI_API_KEY")\n'
     uri = open_doc(client, "config/settings.py", text)
     diags = await diagnostics(client, uri, 1)
     assert codes(diags) == [(3, "RV403")]
