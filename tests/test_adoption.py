@@ -17,8 +17,10 @@ SERVICE = "import requests\n\n\ndef charge(order):\n    print(order)\n    return
 
 
 def reviewls(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`reviewls --check` with every rule (`--preview`): these tests are about adoption, not rule status."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "server", *args], cwd=cwd, capture_output=True, text=True, check=False, env=env)
+    flags = ["--preview"] if "--check" in args else []
+    return subprocess.run([sys.executable, "-m", "server", *args, *flags], cwd=cwd, capture_output=True, text=True, check=False, env=env)
 
 
 def findings(cwd: Path, *args: str) -> list[dict[str, object]]:

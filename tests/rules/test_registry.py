@@ -85,4 +85,4 @@ def test_generated_docs_are_current() -> None:
 
 
 def test_safe_fix_means_fix_all_applies_it() -> None:
-    assert {r.meta.code for r in RULES if r.meta.fix is Safety.SAFE} >= {"RV101", "RV301"}
+    assert {r.meta.code for r in RULES if r.meta.fix is Safety.SAFE} >= {"RV106", "RV301", "RV501"}
