@@ -90,21 +90,11 @@ def _best_effort_cleanup(body: cst.BaseSuite) -> bool:
     statements = _small_statements(body)
     if len(statements) != 1 or not isinstance(statements[0], cst.Expr):
         return False
-    value = statements[0].value
-    if isinstance(value, cst.Await):
-        value = value.expression
-    if not isinstance(value, cst.Call):
-        return False
-    # `conn.close()`, `to_thread(os.remove, path)`, `shield(it.aclose())`, `stop_item_tasks(...)`
-    callees = [value.func, *(arg.value.func if isinstance(arg.value, cst.Call) else arg.value for arg in value.args)]
-    for callee in callees:
-        verb = (dotted_name(callee) or "").rsplit(".", 1)[-1]
-        if verb in _CLEANUP or verb.split("_", 1)[0] in _TEARDOWN_PREFIXES:
-            return True
-    return False
+    return _is_cleanup_call(statements[0].value)
 
 
 def _is_cleanup_call(value: cst.BaseExpression) -> bool:
+    """`conn.close()`, `to_thread(os.remove, path)`, `shield(it.aclose())`, `stop_item_tasks(...)`."""
     if isinstance(value, cst.Await):
         value = value.expression
     if not isinstance(value, cst.Call):
