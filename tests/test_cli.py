@@ -47,7 +47,7 @@ def test_demo_reports_every_rule_with_preview() -> None:
     assert codes == ALL
     # RV101's fix is unsafe (an info record is dropped at the default WARNING level): no [*]
     assert "examples/shop/shop/services/payments.py:16:9: RV101 [warning] `print()` in application code" in result.stdout
-    assert result.stdout.rstrip().endswith("[*] 7 fixable with `reviewls --check --fix`.")
+    assert result.stdout.rstrip().endswith("[*] 8 fixable with `reviewls --check --fix`.")
 
 
 def test_json_output_follows_the_contract() -> None:
@@ -70,7 +70,7 @@ def test_fix_leaves_parsing_files_and_nothing_fixable(tmp_path: Path) -> None:
     shutil.copytree(DEMO, demo)
     # run from the folder, as a user does: rules read folder names (tests/, settings/) below it
     result = reviewls("--check", "--fix", "--preview", "shop", cwd=tmp_path)
-    assert "Fixed 7 findings." in result.stdout
+    assert "Fixed 8 findings." in result.stdout
     for path in demo.rglob("*.py"):
         ast.parse(path.read_text())
     payments = (demo / "shop" / "services" / "payments.py").read_text()
