@@ -175,6 +175,14 @@ SQLALCHEMY_LAZY = frozenset(
 _CONSTANT = re.compile(r"_*[A-Z][A-Z0-9_]*")
 _CLASS = re.compile(r"_*[A-Z][a-z0-9]\w*")
 _WRAPPERS = frozenset(("enumerate", "sorted", "reversed", "zip", "list", "tuple", "set", "iter"))
+# concatenations of iterables: fixed when every part is
+_CHAINS = frozenset(("chain", "itertools.chain"))
+_CLASS_HOLDER = re.compile(r"\w*_(?:cls|class)")
+
+
+def _is_class_name(part: str) -> bool:
+    """A name that holds a class, not an instance: `Format`, `format_cls`, `form_class`."""
+    return bool(_CLASS.fullmatch(part) or _CLASS_HOLDER.fullmatch(part))
 
 
 def _own_assignments(fn: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]:
@@ -191,7 +199,8 @@ def _own_assignments(fn: cst.FunctionDef) -> dict[str, list[cst.BaseExpression]]
 
 def is_fixed_collection(expr: cst.BaseExpression | None, assigned: dict[str, list[cst.BaseExpression]], depth: int = 0) -> bool:
     """A small collection written in the code, not rows: literals, UPPER_CASE constants,
-    `settings.X`, enum classes, `range(10)`, and their `.items()`/`enumerate(...)` views."""
+    `settings.X`, enum classes, class attributes (`self.format_cls.autoaddon`), `range(10)`,
+    and their `.items()`/`enumerate(...)`/`chain(...)` views."""
     if expr is None or depth > 3:
         return False
     if isinstance(expr, (cst.List, cst.Tuple, cst.Set, cst.Dict, cst.SimpleString, cst.ConcatenatedString)):
@@ -201,7 +210,7 @@ def is_fixed_collection(expr: cst.BaseExpression | None, assigned: dict[str, lis
         name = dotted_name(func) or ""
         if name == "range":
             return all(isinstance(a.value, (cst.Integer, cst.UnaryOperation)) for a in expr.args)
-        if name in _WRAPPERS and expr.args:
+        if (name in _WRAPPERS or name in _CHAINS) and expr.args:
             return all(is_fixed_collection(a.value, assigned, depth + 1) for a in expr.args)
         if isinstance(func, cst.Attribute) and func.attr.value in ("items", "keys", "values") and not expr.args:
             return is_fixed_collection(func.value, assigned, depth + 1)
@@ -214,6 +223,8 @@ def is_fixed_collection(expr: cst.BaseExpression | None, assigned: dict[str, lis
         return True
     if _CLASS.fullmatch(parts[-1]):
         return True  # iterating a class: an Enum's members
+    if len(parts) > 1 and parts[-1] != "objects" and _is_class_name(parts[-2]):
+        return True  # a class attribute (`self.format_cls.autoaddon`): configuration written in the class body
     values = assigned.get(dotted, [])
     return bool(values) and all(is_fixed_collection(v, assigned, depth + 1) for v in values)
 
@@ -371,7 +382,7 @@ class PerIterationRule(FileRule):
     only as the outermost call of its method chain (`X.objects.filter(...).update()` is one
     write, not a read plus a write). Functions that migrate data (`_migrate_tabs`) are
     one-off scripts like migrations. Loops over fixed collections (literals, constants,
-    `settings.X`, enums), loops over chunks/batches/pages (one statement per chunk is the
+    `settings.X`, enums, class attributes, `chain(...)` of those), loops over chunks/batches/pages (one statement per chunk is the
     batching) and `while True:` retry loops do not count, nor do one-off code
     (migrations, management commands) and tests.
     """

@@ -66,7 +66,8 @@ class QueryInLoop(PerIterationRule):
     those: `query(...).update()`, `execute(insert_stmt, rows)`), on loops over chunks, batches,
     pages or segments (`range(0, n, size)`, `chunked(ids, 500)`, `for batch in batches`: one
     query per chunk is the batching), on loops over fixed collections (literals, constants,
-    `settings.LANGUAGES`, enums) and `while True:` retry loops, on loops over model classes
+    `settings.LANGUAGES`, enums, a class's attributes such as `self.file_format_cls.autoaddon`,
+    and `chain(...)` of those) and `while True:` retry loops, on loops over model classes
     (`model.objects.count()`: another table each time), on HTTP clients' `session.get(url)`,
     and in tests, migrations, management commands and functions that
     migrate data (`_migrate_tabs(...)`, a `migration_name` parameter): one-off scripts.
@@ -187,6 +188,18 @@ class QueryInLoop(PerIterationRule):
                 return {model: model.objects.count() for model in registry.get_models()}
             """
         ),
+        # configured collections: a format class's attributes, settings, chained together
+        Valid(
+            """
+            class Component:
+                def install_autoaddon(self):
+                    for name, configuration in chain(self.file_format_cls.autoaddon.items(), settings.DEFAULT_ADDONS.items()):
+                        if Addon.objects.filter(component__project=self.project, name=name).exists():
+                            continue
+                    for field in itertools.chain(self.form_class.base_fields, FileFormat.extensions):
+                        Field.objects.get(name=field)
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -247,6 +260,16 @@ class QueryInLoop(PerIterationRule):
                     for v in item.variations.all():
                         out.append(list(v.limit_sales_channels.all()))  # <- RV601
                 return out
+            """
+        ),
+        # a chain is only as fixed as its parts; an instance's attribute is not configuration
+        Invalid(
+            """
+            def lines(order):
+                for line in chain(order.lines.all(), DEFAULT_LINES):
+                    Product.objects.get(pk=line.product_id)  # <- RV601
+                for item in chain(order.event.items, settings.EXTRA_ITEMS):
+                    Quota.objects.filter(item=item).count()  # <- RV601
             """
         ),
     ]
