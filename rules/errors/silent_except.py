@@ -8,7 +8,21 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, find_all
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    ModuleContext,
+    Role,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    find_all,
+    is_logger,
+)
 
 # what catches every error: programming mistakes, outages and interrupts alike
 _BROAD = frozenset(("Exception", "BaseException"))
@@ -270,6 +284,62 @@ def _bound_before_tries(function: cst.FunctionDef) -> dict[int, frozenset[str]]:
     return found
 
 
+# the levels at which a failure is reported (not `info`/`debug`: those note, they do not report)
+_ERROR_LEVELS = frozenset(("error", "exception", "critical", "fatal", "warning", "warn"))
+
+
+def _logs_error(stmt: cst.BaseStatement, ctx: ModuleContext) -> bool:
+    """`log.error('provider returned %s', err)` as a statement of its own."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return False
+    for small in stmt.body:
+        value = small.value if isinstance(small, cst.Expr) else None
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            if value.func.attr.value in _ERROR_LEVELS and is_logger(value.func.value, ctx):
+                return True
+    return False
+
+
+def _tries_after_error_log(function: cst.FunctionDef, ctx: ModuleContext) -> set[int]:
+    """The `try`s of the function that follow an error log of the error path they are on: in an
+    `except` block or an `if` branch, after `log.error(...)` (possibly under a further `if`
+    guard, `if save_to_chat: try: ...`). The failure was reported; what follows is a secondary,
+    best-effort step (persisting the error, notifying), whose own failure need not drown it."""
+    found: set[int] = set()
+
+    def walk(statements: Sequence[cst.BaseStatement], error_path: bool, logged: bool) -> None:
+        for stmt in statements:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            if isinstance(stmt, cst.Try) and logged:
+                found.add(id(stmt))
+            if error_path and _logs_error(stmt, ctx):
+                logged = True
+            if isinstance(stmt, cst.If):
+                branch: cst.If | cst.Else | None = stmt
+                while branch is not None:
+                    walk(_block(branch.body), True, logged)
+                    branch = branch.orelse if isinstance(branch, cst.If) else None
+                continue
+            if isinstance(stmt, (cst.Try, cst.TryStar)):
+                walk(_block(stmt.body), False, False)
+                for handler in stmt.handlers:
+                    walk(_block(handler.body), True, False)
+                for extra in (stmt.orelse, stmt.finalbody):
+                    if extra is not None:
+                        walk(_block(extra.body), False, False)
+                continue
+            for suite in _child_suites(stmt):
+                walk(_block(suite), False, False)
+
+    walk(_block(function.body), False, False)
+    return found
+
+
+def _block(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    return suite.body if isinstance(suite, cst.IndentedBlock) else ()
+
+
 def _child_suites(stmt: cst.CSTNode) -> list[cst.BaseSuite]:
     """The statement blocks directly inside a compound statement, in source order."""
     suites: list[cst.BaseSuite] = []
@@ -342,7 +412,10 @@ class SilentExcept(FileRule):
     Exception: pass; raise`: the handled error still propagates), on a block that only tears
     down (a startup sweep of stale files), and on trying to parse each item of a loop, or with
     each parser in turn (`parsed = gen.parse_secret(code)`): "not this format" is the expected
-    outcome. Quiet in tests and migrations.
+    outcome. Quiet too on a secondary step on an error path that already reported its error
+    (`if error: log.error(...); try: save_error(...) except Exception: pass`, or the same in
+    an `except` block after `logger.exception(...)`): the failure is logged, only the
+    best-effort follow-up (persisting or forwarding it) is silent. Quiet in tests and migrations.
     """
 
     meta = RuleMeta(
@@ -737,6 +810,37 @@ class SilentExcept(FileRule):
                 raise RegistrationError(error_text or "registration failed")
             """
         ),
+        # a secondary, best-effort step on an error path that already logged the error
+        Valid(
+            """
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            async def relay_error(data, metadata, save_to_chat, emit):
+                error = data.get("error")
+                if error:
+                    log.error("Provider returned error: %s", error)
+                    if save_to_chat:
+                        try:
+                            await Chats.upsert_message(metadata["chat_id"], {"error": error})
+                        except Exception:
+                            pass
+                    await emit({"type": "chat:completion", "data": {"error": error}})
+
+
+            def charge(order):
+                try:
+                    gateway.charge(order)
+                except PaymentError as e:
+                    logger.exception("charge of order %s failed", order.id)
+                    try:
+                        order.mark_failed(str(e))
+                    except Exception:
+                        pass
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -859,6 +963,27 @@ class SilentExcept(FileRule):
                         pass
             """
         ),
+        Invalid(
+            """
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            def sync(order):
+                log.error("starting sync of %s", order.id)
+                try:
+                    push(order)
+                except Exception:  # <- RV203
+                    pass
+                if order.paid:
+                    log.info("order %s paid", order.id)
+                    try:
+                        push_payment(order)
+                    except Exception:  # <- RV203
+                        pass
+            """
+        ),
     ]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -868,10 +993,12 @@ class SilentExcept(FileRule):
         self._defaults: dict[int, frozenset[str]] = {}
         self._loops: list[int] = [0]  # loop depth, per function
         self._handlers: list[cst.ExceptHandler] = []
+        self._after_log: set[int] = set()  # tries on an error path that already logged its error
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._functions.append(node.name.value)
         self._defaults.update(_bound_before_tries(node))
+        self._after_log.update(_tries_after_error_log(node, self.ctx))
         self._loops.append(0)
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -921,7 +1048,7 @@ class SilentExcept(FileRule):
             return True
         if self._loops and self._loops[-1] and _parses_first(node.body):
             return True  # trying to parse each item (or with each parser): "not this format" is expected
-        if self._reraised_after(node):
+        if self._reraised_after(node) or id(node) in self._after_log:
             return True
         body = _small_statements(node.body)
         if all(isinstance(stmt, cst.Pass) for stmt in handler_body) and (
