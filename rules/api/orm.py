@@ -59,10 +59,67 @@ def _loop_calls(node: Loop) -> list[cst.Call]:
         while clause is not None:
             parts.extend((clause.iter, *clause.ifs))
             clause = clause.inner_for_in
+    once = _once_calls(node.body) if isinstance(node, (cst.For, cst.While)) else set()
     calls: list[cst.Call] = []
     for part in parts:
-        calls.extend(c for c in find_all(part, cst.Call) if isinstance(c, cst.Call))
+        calls.extend(c for c in find_all(part, cst.Call) if isinstance(c, cst.Call) and id(c) not in once)
     return calls
+
+
+def _leaves_loop(block: cst.IndentedBlock, nested: bool) -> bool:
+    """The block ends by leaving the loop (`return`, `raise`, or `break` of this loop) and has
+    no `continue` that would run it again."""
+    last = block.body[-1] if block.body else None
+    if not isinstance(last, cst.SimpleStatementLine) or not last.body:
+        return False
+    end = last.body[-1]
+    if not (isinstance(end, (cst.Return, cst.Raise)) or (isinstance(end, cst.Break) and not nested)):
+        return False
+    return not any(True for _ in find_all(block, cst.Continue))
+
+
+def _blocks(stmt: cst.BaseStatement, nested: bool) -> list[tuple[cst.BaseSuite, bool, bool]]:
+    """The blocks directly inside a compound statement: `(block, inside a nested loop, a try: body)`."""
+    if isinstance(stmt, cst.If):
+        out = [(stmt.body, nested, False)]
+        if isinstance(stmt.orelse, cst.If):
+            out.extend(_blocks(stmt.orelse, nested))
+        elif stmt.orelse is not None:
+            out.append((stmt.orelse.body, nested, False))
+        return out
+    if isinstance(stmt, (cst.For, cst.While)):
+        return [(stmt.body, True, False)] + ([(stmt.orelse.body, nested, False)] if stmt.orelse else [])
+    if isinstance(stmt, cst.With):
+        return [(stmt.body, nested, False)]
+    if isinstance(stmt, (cst.Try, cst.TryStar)):
+        out = [(stmt.body, nested, True)] + [(h.body, nested, False) for h in stmt.handlers]
+        out += [(b.body, nested, False) for b in (stmt.orelse, stmt.finalbody) if b is not None]
+        return out
+    if isinstance(stmt, cst.Match):
+        return [(case.body, nested, False) for case in stmt.cases]
+    return []
+
+
+def _once_calls(body: cst.BaseSuite) -> set[int]:
+    """Calls in a branch of the loop body that leaves the loop (`if found: ...; return x`):
+    they run at most once per loop, not per iteration. A `try:` body does not count (the call
+    may raise and the loop go on), nor does a nested function."""
+    found: set[int] = set()
+
+    def walk(block: cst.BaseSuite, nested: bool) -> None:
+        if not isinstance(block, cst.IndentedBlock):
+            return
+        for stmt in block.body:
+            for sub, sub_nested, in_try in _blocks(stmt, nested):
+                if in_try:
+                    continue
+                if isinstance(sub, cst.IndentedBlock) and _leaves_loop(sub, sub_nested):
+                    found.update(id(c) for c in find_all(sub, cst.Call))
+                else:
+                    walk(sub, sub_nested)
+
+    walk(body, False)
+    return found
 
 
 def loop_targets(node: Loop) -> set[str]:
@@ -382,7 +439,8 @@ class PerIterationRule(FileRule):
     only as the outermost call of its method chain (`X.objects.filter(...).update()` is one
     write, not a read plus a write). Functions that migrate data (`_migrate_tabs`) are
     one-off scripts like migrations. Loops over fixed collections (literals, constants,
-    `settings.X`, enums, class attributes, `chain(...)` of those), loops over chunks/batches/pages (one statement per chunk is the
+    `settings.X`, enums, class attributes, `chain(...)` of those), calls in a branch
+    that leaves the loop (`return`/`break`: once, not per iteration), loops over chunks/batches/pages (one statement per chunk is the
     batching) and `while True:` retry loops do not count, nor do one-off code
     (migrations, management commands) and tests.
     """

@@ -68,7 +68,9 @@ class QueryInLoop(PerIterationRule):
     query per chunk is the batching), on loops over fixed collections (literals, constants,
     `settings.LANGUAGES`, enums, a class's attributes such as `self.file_format_cls.autoaddon`,
     and `chain(...)` of those) and `while True:` retry loops, on loops over model classes
-    (`model.objects.count()`: another table each time), on HTTP clients' `session.get(url)`,
+    (`model.objects.count()`: another table each time), on calls in a branch that leaves the
+    loop (`if found: ...; return x` or `break`: once, not per iteration; a `try:` body still
+    counts, the call may raise and the loop go on), on HTTP clients' `session.get(url)`,
     and in tests, migrations, management commands and functions that
     migrate data (`_migrate_tabs(...)`, a `migration_name` parameter): one-off scripts.
     """
@@ -200,6 +202,21 @@ class QueryInLoop(PerIterationRule):
                         Field.objects.get(name=field)
             """
         ),
+        # a branch that leaves the loop runs once, not per iteration
+        Valid(
+            """
+            def generate_order(order, provider, responses):
+                for receiver, response in responses:
+                    prov = response(order.event)
+                    if prov.identifier == provider:
+                        for ct in CachedCombinedTicket.objects.filter(order=order, provider=provider):
+                            ct.delete()
+                        return CachedCombinedTicket.objects.create(order=order, provider=provider).pk
+                    elif prov.identifier is None:
+                        Log.objects.create(order=order)
+                        break
+            """
+        ),
     ]
     INVALID = [
         Invalid(
@@ -270,6 +287,26 @@ class QueryInLoop(PerIterationRule):
                     Product.objects.get(pk=line.product_id)  # <- RV601
                 for item in chain(order.event.items, settings.EXTRA_ITEMS):
                     Quota.objects.filter(item=item).count()  # <- RV601
+            """
+        ),
+        # a search that stops at the first match still queries until it finds it
+        Invalid(
+            """
+            def find(addresses, orders):
+                for addr in addresses:
+                    try:
+                        return EmailAddress.objects.get(email=addr.email)  # <- RV601
+                    except EmailAddress.DoesNotExist:
+                        pass
+                for order in orders:
+                    if order.open:
+                        if Payment.objects.filter(order=order).exists():  # <- RV601
+                            continue
+                        return order
+                    for line in order.lines:
+                        if line.x:
+                            Product.objects.get(pk=line.product_id)  # <- RV601
+                            break
             """
         ),
     ]
