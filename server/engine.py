@@ -42,8 +42,9 @@ from rules.api import (
     TextEdit,
 )
 from rules.api.configdata import ConfigRule, FileKind
-from rules.api.types import Span
 from rules.api.project import ProjectFacts, ProjectRule
+from rules.api.triggers import BlockSummary, ModuleSummary
+from rules.api.types import Span
 from server.blocks import Block, BlockKind, Unit
 from server.config import Config
 from server.configfiles import ConfigParseError, kind_of
@@ -188,6 +189,14 @@ class Analysis:
     blocks_run: int  # blocks whose rules ran (not served from cache)
 
 
+class _Broken:
+    """A block CPython's parser rejects: no trigger can judge it, so every rule looks (libcst decides)."""
+
+
+_BROKEN = _Broken()
+_NOTHING = _BlockResult(Parsed(None, None), (), {}, ())  # a block no rule wants: not parsed at all
+
+
 @dataclass(frozen=True, slots=True)
 class _BlockRef:
     start: int
@@ -201,6 +210,7 @@ class _Seen:
 
     block: Block
     token: int
+    wanted: tuple[type[Rule], ...]
     result: _BlockResult
     start: int
     findings: tuple[Finding, ...]
@@ -225,29 +235,69 @@ def _visitor_names(rule: type[Rule]) -> tuple[str, ...]:
     return names
 
 
-class _Guard(cst.BatchableCSTVisitor):
-    """Wraps one rule's visitor methods: an exception drops that rule for this block only."""
+class _Dispatch:
+    """The visitor table of one rule set, built once: node type -> (rule index, method) pairs.
 
-    def __init__(self, rule: Rule) -> None:
-        super().__init__()
-        self.rule = rule
-        self.error: str | None = None
-        self.node: cst.CSTNode | None = None
+    A block's walk calls each method on that block's rule instances; one guard per call drops a
+    rule that raises for the rest of that block only (Python 3.11's `try` costs nothing until
+    something raises), so one bad rule never costs the others their findings.
+    """
 
-    def get_visitors(self) -> dict[str, Callable[[cst.CSTNode], None]]:
-        return {name: self._wrap(getattr(self.rule, name)) for name in _visitor_names(type(self.rule))}
+    def __init__(self, rules: Sequence[type[Rule]]) -> None:
+        self.table: dict[str, list[tuple[int, Callable[[Rule, cst.CSTNode], object]]]] = {}
+        for index, rule in enumerate(rules):
+            for name in _visitor_names(rule):
+                self.table.setdefault(name, []).append((index, getattr(rule, name)))
+        self._by_type: dict[type, tuple[tuple[tuple[int, Callable[[Rule, cst.CSTNode], object]], ...], ...]] = {}
 
-    def _wrap(self, method: Callable[[cst.CSTNode], object]) -> Callable[[cst.CSTNode], None]:
-        def guarded(node: cst.CSTNode) -> None:
-            if self.error is not None:
-                return
-            try:
-                method(node)
-            except Exception:  # isolation point: a rule bug must not cost the others
-                self.error = traceback.format_exc(limit=-3)
-                self.node = node
+    def methods(self, cls: type) -> tuple[tuple[tuple[int, Callable[[Rule, cst.CSTNode], object]], ...], ...]:
+        found = self._by_type.get(cls)
+        if found is None:
+            name = cls.__name__
+            found = (tuple(self.table.get("visit_" + name, ())), tuple(self.table.get("leave_" + name, ())))
+            self._by_type[cls] = found
+        return found
 
-        return guarded
+
+@dataclass(slots=True)
+class _Walk:
+    """One block's walk: the rule instances and, per rule, its error (traceback, node) if it raised."""
+
+    dispatch: _Dispatch
+    instances: Sequence[Rule]
+    failed: list[tuple[str, cst.CSTNode] | None]
+
+    def call(self, entries: Sequence[tuple[int, Callable[[Rule, cst.CSTNode], object]]], node: cst.CSTNode) -> None:
+        failed = self.failed
+        for index, method in entries:
+            if failed[index] is None:
+                try:
+                    method(self.instances[index], node)
+                except Exception:  # isolation point: a rule bug must not cost the others
+                    failed[index] = (traceback.format_exc(limit=-3), node)
+
+    def walk(self, node: cst.CSTNode) -> None:
+        """A read-only traversal: `visit_<Type>` before the children, `leave_<Type>` after.
+
+        libcst's own `visit` rebuilds every node on the way back up (and validates it), which
+        costs twice the parse; rules only read, so this walk follows the dataclass fields
+        instead. Attribute visitors (`visit_<Type>_<field>`) are not part of the rule SDK.
+        """
+        cls = type(node)
+        visits, leaves = self.dispatch.methods(cls)
+        if visits:
+            self.call(visits, node)
+        for field_name in _CHILD_FIELDS.get(cls) or _child_fields(cls):
+            value = getattr(node, field_name)
+            kind = type(value)
+            if kind is tuple or kind is list:
+                for item in value:
+                    if _IS_NODE.get(type(item)) or _is_node(type(item)):
+                        self.walk(item)
+            elif _IS_NODE.get(kind) or (kind not in _IS_NODE and _is_node(kind)):
+                self.walk(value)
+        if leaves:
+            self.call(leaves, node)
 
 
 def _python_error(text: str) -> SyntaxError | None:
@@ -280,30 +330,6 @@ def _is_node(cls: type) -> bool:
     return known
 
 
-def walk(node: cst.CSTNode, visitors: Mapping[str, Sequence[Callable[[cst.CSTNode], None]]]) -> None:
-    """A read-only batched traversal: `visit_<Type>` before the children, `leave_<Type>` after.
-
-    libcst's own `visit` rebuilds every node on the way back up (and validates it), which
-    costs twice the parse; rules only read, so this walk follows the dataclass fields
-    instead. Attribute visitors (`visit_<Type>_<field>`) are not part of the rule SDK.
-    """
-    cls = type(node)
-    name = cls.__name__
-    for fn in visitors.get("visit_" + name, ()):
-        fn(node)
-    for field_name in _CHILD_FIELDS.get(cls) or _child_fields(cls):
-        value = getattr(node, field_name)
-        kind = type(value)
-        if kind is tuple or kind is list:
-            for item in value:
-                if _IS_NODE.get(type(item)) or _is_node(type(item)):
-                    walk(item, visitors)
-        elif _IS_NODE.get(kind) or (kind not in _IS_NODE and _is_node(kind)):
-            walk(value, visitors)
-    for fn in visitors.get("leave_" + name, ()):
-        fn(node)
-
-
 def _syntax_issue(exc: Exception, prefix_lines: int) -> SyntaxIssue:
     if isinstance(exc, SyntaxError):
         line, col, message = exc.lineno or 1, max((exc.offset or 1) - 1, 0), exc.msg
@@ -317,7 +343,7 @@ def _syntax_issue(exc: Exception, prefix_lines: int) -> SyntaxIssue:
 class Engine:
     """Runs the enabled rules over snapshots; knows no rule by name."""
 
-    def __init__(self, config: Config | None = None, *, cache_size: int = 20000) -> None:
+    def __init__(self, config: Config | None = None, *, cache_size: int = 20000, use_triggers: bool = True) -> None:
         self.config = config or Config()
         self._parsed: LRU[str, Parsed] = LRU(cache_size)
         self._results: LRU[tuple[object, ...], _BlockResult] = LRU(cache_size)
@@ -327,6 +353,12 @@ class Engine:
         # path -> id(block) -> (block, token, result) of the last analysis of that path
         self._recent: dict[str, dict[int, _Seen]] = {}
         self.parse_calls = 0  # libcst parses done (tests prove block reuse with it)
+        self.use_triggers = use_triggers
+        self._summaries: LRU[tuple[str, int], BlockSummary | _Broken] = LRU(cache_size)
+        self._wanted: LRU[tuple[object, ...], tuple[type[Rule], ...]] = LRU(cache_size)
+        self._dispatches: dict[tuple[type[Rule], ...], _Dispatch] = {}
+        self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[re.Pattern[str], ...]]] = {}
+        self._rule_options: dict[type[Rule], object] = {}
 
     def clear_caches(self) -> None:
         """Drop parsed trees and results (the CLI does this between files to bound memory)."""
@@ -334,10 +366,13 @@ class Engine:
         self._results.clear()
         self._recent.clear()
         self._tokens.clear()
+        self._summaries.clear()
+        self._wanted.clear()
 
     def set_config(self, config: Config) -> None:
         self.config = config
         self._enabled.clear()
+        self._rule_options.clear()
         self._recent.clear()
 
     def enabled_rules(self, path: str) -> tuple[type[Rule], ...]:
@@ -388,10 +423,21 @@ class Engine:
         token = self._tokens.setdefault((ctx.key, rules_key), len(self._tokens))
         previous = self._recent.get(snapshot.path, {})
         current: dict[int, _Seen] = {}
-        for start, block in snapshot.blocks():
+        placed = snapshot.blocks()
+        summaries = [self._summary(block) for _, block in placed]
+        signals: tuple[object, ...] = ()
+        module: ModuleSummary | None = None
+        if self.use_triggers:
+            module = self._module_summary(summaries, rules)
+            signals = tuple(rule.module_key(module) for rule in rules)
+        for (start, block), summary in zip(placed, summaries):
+            if module is None or isinstance(summary, _Broken):
+                wanted = rules  # no triggers, or `ast` could not read the block: every rule looks
+            else:
+                wanted = self._wanted_rules(summary, rules, signals, module)
             # unchanged blocks are the same objects from one version to the next: skip hashing their text
             seen = previous.get(id(block))
-            if seen is not None and seen.block is block and seen.token == token:
+            if seen is not None and seen.block is block and seen.token == token and seen.wanted == wanted:
                 result = seen.result
                 if seen.start == start:  # not even shifted: its findings and facts are as they were
                     current[id(block)] = seen
@@ -401,10 +447,10 @@ class Engine:
                         facts.setdefault(code, []).extend(located)
                     continue
             else:
-                key = (block.parse_text, block.kind, token)
+                key = (block.parse_text, block.kind, token, wanted)
                 cached = self._results.get(key)
                 if cached is None:
-                    cached = self._run_block(block, ctx, rules)
+                    cached = self._run_block(block, ctx, wanted) if wanted else _NOTHING
                     self._results.put(key, cached)
                     blocks_run += 1
                 result = cached
@@ -417,6 +463,7 @@ class Engine:
             entry = _Seen(
                 block,
                 token,
+                wanted,
                 result,
                 start,
                 tuple(self._absolute(rel, ref) for rel in result.findings),
@@ -483,7 +530,7 @@ class Engine:
             FixHandle(None, None, 0, None, fix) if fix else None,
         )
 
-    def _run_block(self, block: Block, ctx: ModuleContext, rules: Sequence[type[Rule]]) -> _BlockResult:
+    def _run_block(self, block: Block, ctx: ModuleContext, rules: tuple[type[Rule], ...]) -> _BlockResult:
         parsed = self.parse(block)
         tree = parsed.tree
         if tree is None:
@@ -492,36 +539,75 @@ class Engine:
         if block.kind is BlockKind.CLASS_MEMBER and tree.body and isinstance(tree.body[0], cst.ClassDef):
             wrapper = tree.body[0]
         view = BlockView(wrapper=wrapper, synthetic_body=block.kind is BlockKind.CLASS_HEADER)
-        instances = [rule(ctx, self.config.options_for(rule), view) for rule in rules]
-        guards = [_Guard(instance) for instance in instances]
-        table: dict[str, list[Callable[[cst.CSTNode], None]]] = {}
-        for guard in guards:
-            for method, fn in guard.get_visitors().items():
-                table.setdefault(method, []).append(fn)
+        instances = [rule(ctx, self._options(rule), view) for rule in rules]
+        run = _Walk(self._dispatch(rules), instances, [None] * len(instances))
         try:
-            walk(tree, table)
+            run.walk(tree)
         except RecursionError:
             logger.warning("block at %s is nested too deeply to review", ctx.path)
         findings: list[_RelFinding] = []
         facts: dict[str, tuple[object, ...]] = {}
         crashes: list[tuple[str, int, str]] = []
-        for guard, instance in zip(guards, instances):
+        for failure, instance in zip(run.failed, instances):
             code = instance.meta.code
-            if guard.error is not None:
-                line = 0
-                if guard.node is not None:
-                    found = self._positions(parsed, [guard.node]).get(id(guard.node))
-                    line = max(found.line - 1 - block.prefix_lines, 0) if found else 0
-                crashes.append((code, line, guard.error))
-                logger.error(
-                    "rule %s crashed in %s (block line %d):\n%s", code, ctx.path, line + 1, guard.error, extra=_CRASH
-                )
+            if failure is not None:
+                error, node = failure
+                found = self._positions(parsed, [node]).get(id(node))
+                line = max(found.line - 1 - block.prefix_lines, 0) if found else 0
+                crashes.append((code, line, error))
+                logger.error("rule %s crashed in %s (block line %d):\n%s", code, ctx.path, line + 1, error, extra=_CRASH)
                 continue
             if isinstance(instance, ModuleRule):
                 facts[code] = tuple(instance.facts)
             elif isinstance(instance, FileRule):
                 findings.extend(self._relative(instance.reports, code, parsed, block))
         return _BlockResult(parsed, tuple(findings), facts, tuple(crashes))
+
+    def _summary(self, block: Block) -> BlockSummary | _Broken:
+        """The block's words and definitions, and whether CPython's parser accepts it (cached)."""
+        text = block.parse_text
+        summary = self._summaries.get((text, block.prefix_lines))
+        if summary is None:
+            try:
+                ast.parse(text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                summary = _BROKEN
+            else:
+                summary = BlockSummary.of(text, block.text)
+            self._summaries.put((text, block.prefix_lines), summary)
+        return summary
+
+    def _module_summary(self, summaries: Sequence[BlockSummary | _Broken], rules: tuple[type[Rule], ...]) -> ModuleSummary:
+        """The module-wide view triggers read (only the words and patterns some trigger asks about)."""
+        interest = self._interest.get(rules)
+        if interest is None:
+            triggers = [rule.meta.trigger for rule in rules]
+            words = frozenset(word for trigger in triggers for word in trigger.module_words)
+            patterns = tuple({t.module_pattern for t in triggers if t.module_pattern is not None})
+            interest = self._interest[rules] = (words, patterns)
+        return ModuleSummary.of((s for s in summaries if not isinstance(s, _Broken)), *interest)
+
+    def _wanted_rules(
+        self, summary: BlockSummary, rules: tuple[type[Rule], ...], signals: tuple[object, ...], module: ModuleSummary
+    ) -> tuple[type[Rule], ...]:
+        """The rules whose triggers want this block (cached per block text and module signals)."""
+        key = (summary, rules, signals)
+        wanted = self._wanted.get(key)
+        if wanted is None:
+            wanted = tuple(rule for rule in rules if rule.wants(summary, module))
+            self._wanted.put(key, wanted)
+        return wanted
+
+    def _dispatch(self, rules: tuple[type[Rule], ...]) -> _Dispatch:
+        dispatch = self._dispatches.get(rules)
+        if dispatch is None:
+            dispatch = self._dispatches[rules] = _Dispatch(rules)
+        return dispatch
+
+    def _options(self, rule: type[Rule]) -> object:
+        if rule not in self._rule_options:
+            self._rule_options[rule] = self.config.options_for(rule)
+        return self._rule_options[rule]
 
     def _positions(self, parsed: Parsed, nodes: Iterable[cst.CSTNode]) -> dict[int, Range]:
         wanted = [node for node in nodes if id(node) not in parsed.positions]

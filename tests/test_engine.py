@@ -18,9 +18,17 @@ def _module() -> str:
     return "import requests\n\n\n" + body + "class Big:\n" + "".join(f"    def m{i}(self):\n        return {i}\n\n" for i in range(50))
 
 
+def test_a_module_no_rule_can_report_in_is_not_parsed() -> None:
+    engine = Engine()
+    doc = Document("u", "big.py", _module().replace("import requests", "import os"))
+    assert engine.analyze(doc.snapshot()).findings == ()
+    assert engine.parse_calls == 0  # no trigger wants any block: `ast` alone read it
+
+
 def test_editing_one_function_reparses_only_its_block() -> None:
     engine = Engine()
-    doc = Document("u", "big.py", _module())
+    # a print in a script guard: RV101 reads every block (which functions only the script calls)
+    doc = Document("u", "big.py", _module() + "\n\nif __name__ == '__main__':\n    print(f1(1))\n")
     engine.analyze(doc.snapshot())
     first = engine.parse_calls
     assert first == len(doc.snapshot().blocks())
@@ -31,7 +39,7 @@ def test_editing_one_function_reparses_only_its_block() -> None:
     assert analysis.blocks_run == 1
     assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", line + 1)]
     # an edit inside one method of the big class re-parses that member only
-    method_line = len(doc.lines) - 2
+    method_line = len(doc.lines) - 6
     doc.apply(Change("print(1)\n        ", (method_line, 8), (method_line, 8)))
     before = engine.parse_calls
     engine.analyze(doc.snapshot())
@@ -40,9 +48,11 @@ def test_editing_one_function_reparses_only_its_block() -> None:
 
 def test_an_import_change_reruns_rules_without_reparsing() -> None:
     engine = Engine()
-    doc = Document("u", "svc.py", "import httplib as http\n\n\ndef notify(body):\n    return http.post(URL, json=body)\n")
+    # `requests` is mentioned, so RV301's trigger wants every block from the start
+    doc = Document("u", "svc.py", "import httplib as http  # not requests\n\n\ndef notify(body):\n    return http.post(URL, json=body)\n")
     assert engine.analyze(doc.snapshot()).findings == ()
     parses = engine.parse_calls
+    assert parses == 2
     doc.apply(Change("import requests as http", (0, 0), (0, 22)))
     analysis = engine.analyze(doc.snapshot())
     assert engine.parse_calls - parses == 1  # the import line only; notify() is reused

@@ -21,12 +21,35 @@ from rules.api.helpers import (
     string_literal,
     string_value,
 )
-from rules.api.rule import BlockView, FileRule, FixBuilder, LazyFix, Located, ModuleRule, NoOptions, Related, Report, Rule
-from rules.api.types import Fix, Invalid, RuleMeta, Safety, Scope, Severity, Span, TextEdit, Valid
+from rules.api.rule import (
+    BlockView,
+    FileRule,
+    FixBuilder,
+    LazyFix,
+    Located,
+    ModuleRule,
+    NoOptions,
+    Related,
+    Report,
+    Rule,
+)
+from rules.api.triggers import BlockSummary, ModuleSummary, Trigger, words
+from rules.api.types import (
+    Fix,
+    Invalid,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Span,
+    TextEdit,
+    Valid,
+)
 
 __all__ = [
     "FAMILIES",
     "FAMILY_TITLES",
+    "BlockSummary",
     "BlockView",
     "FileRule",
     "Fix",
@@ -36,6 +59,7 @@ __all__ = [
     "Located",
     "ModuleContext",
     "ModuleRule",
+    "ModuleSummary",
     "NoOptions",
     "Related",
     "Report",
@@ -47,6 +71,7 @@ __all__ = [
     "Severity",
     "Span",
     "TextEdit",
+    "Trigger",
     "Valid",
     "append_arg",
     "body_statements",
@@ -65,4 +90,5 @@ __all__ = [
     "roles_for_path",
     "string_literal",
     "string_value",
+    "words",
 ]

@@ -281,3 +281,18 @@ _LOCAL_CLASS = re.compile(r"(?:Test|Testing|Dev|Development|Local|Debug)(?=[A-Z_
 def local_class(name: str) -> bool:
     """`TestingConfig`, `DevelopmentConfig`, `LocalSettings`: a config class for one environment."""
     return bool(_LOCAL_CLASS.search(name))
+
+
+# Triggers (rules/api/triggers.py): text that any secret name or secret-shaped value contains.
+# `secret_kind` needs a name whose last word is a password/token/key word; `secret_shape` one of
+# SECRET_SHAPES. Over-matching only costs a parse; missing one would hide a finding.
+SECRET_WORDING = re.compile(
+    r"(?i:passw|passphrase|pwd|secret|credential|token|apikey|dsn"
+    r"|(?:api|secret|private|access|auth|signing|encryption|master|webhook|hmac|jwt|fernet|crypto|license|service)[\W_]?key)"
+    r"|(?<=[_'\"\s-])(?i:pass)(?![A-Za-z0-9])|(?<![A-Z])PASS(?![A-Za-z0-9])|Pass(?![a-z0-9])|(?i:pass)(?=['\"])"
+    r"|://[^\s'\"]*@|hooks\.slack|AKIA|ASIA|ABIA|ACCA|A3T|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|_live_|sk-|AIza"
+    r"|SG\.|SK[0-9a-f]{32}|[0-9a-f]{32}-us|sq0|npm_|pypi-|:AA|AccountKey=|eyJ|PRIVATE KEY"
+)
+# text any module reading the environment contains: os.environ/getenv, django-environ, environs,
+# decouple, starlette's Config, pydantic-settings fields, wrappers named after env
+ENV_READING = re.compile(r"(?i:env|decouple|config)|Field")

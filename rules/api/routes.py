@@ -286,3 +286,7 @@ def include_target(call: cst.Call) -> cst.BaseExpression | None:
     if isinstance(view, cst.Call) and dotted_name(view.func) in ("include", "django.urls.include", "urls.include"):
         return view.args[0].value if view.args else None
     return None
+
+
+# packages a module imports when it registers routes or endpoints the routing model knows (triggers)
+WEB_FRAMEWORKS = frozenset(("fastapi", "starlette", "ninja", "ninja_extra", "flask", "rest_framework", "django"))

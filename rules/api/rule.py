@@ -16,6 +16,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 import libcst as cst
 
 from rules.api.context import ModuleContext
+from rules.api.triggers import BlockSummary, ModuleSummary
 from rules.api.types import Invalid, RuleMeta, Safety, Severity, Valid
 
 
@@ -119,6 +120,19 @@ class Rule(cst.BatchableCSTVisitor):
     def applies_to(cls, ctx: ModuleContext) -> bool:
         """Whether the rule can report anything in this module; the engine skips it otherwise."""
         return True
+
+    @classmethod
+    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        """Whether this block can matter to the rule (its metadata's trigger unless overridden).
+
+        Must be conservative: a block the rule does not want yields no finding and no fact.
+        """
+        return cls.meta.trigger.wants(block, module)
+
+    @classmethod
+    def module_key(cls, module: ModuleSummary) -> object:
+        """Everything `wants` reads of the module (hashable); override together with `wants`."""
+        return cls.meta.trigger.module_key(module)
 
     @classmethod
     def docs(cls) -> str:

@@ -6,6 +6,8 @@ import textwrap
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rules.api.triggers import EVERY_BLOCK, Trigger
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -42,6 +44,8 @@ class RuleMeta:
     frameworks: tuple[str, ...] = ()
     fix: Safety | None = None
     aliases: tuple[str, ...] = ()
+    # which blocks can matter to the rule, judged on words before libcst parses (rules/api/triggers.py)
+    trigger: Trigger = EVERY_BLOCK
 
 
 def _dedent(code: str) -> str:

@@ -7,7 +7,20 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from rules.api import FixBuilder, Invalid, Located, ModuleRule, RuleMeta, Safety, Scope, Severity, Valid, dotted_name
+from rules.api import (
+    BlockSummary,
+    FixBuilder,
+    Invalid,
+    Located,
+    ModuleRule,
+    ModuleSummary,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +180,19 @@ class MissingAwait(ModuleRule):
             """,
         ),
     ]
+
+    @classmethod
+    def module_key(cls, module: ModuleSummary) -> object:
+        return frozenset(module.async_defined)
+
+    @classmethod
+    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        """A finding needs a coroutine defined here; what resolves a call to it is in the blocks
+        that define one, call something of that name, or assign `self.x` (attribute types)."""
+        coroutines = module.async_defined
+        if not coroutines:
+            return False
+        return bool(block.async_defined) or "self" in block.words or not block.words.isdisjoint(coroutines)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

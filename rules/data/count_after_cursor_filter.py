@@ -7,7 +7,19 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, find_all
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    find_all,
+)
+from rules.api.triggers import Trigger, words
 
 # names of pagination cursors; `since`/`until`/`before` alone are date ranges, and a total within a range is right
 _CURSOR = re.compile(
@@ -106,6 +118,7 @@ class CountAfterCursorFilter(FileRule):
         scope=Scope.FILE,
         frameworks=("django", "sqlalchemy"),
         fix=Safety.UNSAFE,
+        trigger=Trigger(words=words("count", "len")),
     )
 
     VALID = [

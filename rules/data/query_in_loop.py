@@ -26,6 +26,7 @@ from rules.api.orm import (
     related_manager,
     session_receiver,
 )
+from rules.api.triggers import Trigger, words
 
 
 class QueryInLoop(PerIterationRule):
@@ -82,6 +83,7 @@ class QueryInLoop(PerIterationRule):
         severity=Severity.WARNING,
         scope=Scope.FILE,
         frameworks=("django", "sqlalchemy"),
+        trigger=Trigger(words=words("for", "while")),
     )
 
     VALID = [

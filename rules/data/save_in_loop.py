@@ -6,8 +6,29 @@ import re
 
 import libcst as cst
 
-from rules.api import Invalid, RuleMeta, Scope, Severity, Valid, caught_names, dotted_name, find_all, get_kwarg, is_logger
-from rules.api.orm import LoopScope, PerIterationRule, call_text, chain_calls, is_django_manager_call, method_name, receiver_chain, session_receiver
+from rules.api import (
+    Invalid,
+    RuleMeta,
+    Scope,
+    Severity,
+    Valid,
+    caught_names,
+    dotted_name,
+    find_all,
+    get_kwarg,
+    is_logger,
+)
+from rules.api.orm import (
+    LoopScope,
+    PerIterationRule,
+    call_text,
+    chain_calls,
+    is_django_manager_call,
+    method_name,
+    receiver_chain,
+    session_receiver,
+)
+from rules.api.triggers import Trigger, words
 
 _WRITES = frozenset(("save", "create", "update", "delete", "get_or_create", "update_or_create", "commit", "add", "flush", "merge"))
 # `get_or_create`/`update_or_create` read before they write: no bulk form does the same
@@ -67,7 +88,7 @@ class SaveInLoop(PerIterationRule):
 
     meta = RuleMeta(
         code="RV602", name="save-in-loop", family="data", severity=Severity.WARNING, scope=Scope.FILE, frameworks=("django", "sqlalchemy")
-    )
+    , trigger=Trigger(words=words("for", "while")))
 
     VALID = [
         Valid("def reprice(items, rate):\n    for item in items:\n        item.price *= rate\n    Item.objects.bulk_update(items, ['price'])\n"),

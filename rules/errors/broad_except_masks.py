@@ -22,6 +22,7 @@ from rules.api import (
     is_logger,
     is_view_function,
 )
+from rules.api.triggers import Trigger, words
 
 _BROAD = frozenset(("Exception", "BaseException", "builtins.Exception", "builtins.BaseException"))
 _HTTP_CLIENTS = ("requests.", "httpx.")
@@ -77,7 +78,7 @@ class BroadExceptMasks(FileRule):
 
     meta = RuleMeta(
         code="RV202", name="broad-except-masks", family="errors", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
-    )
+    , trigger=Trigger(words=words("except")))
 
     VALID = [
         Valid(

@@ -22,6 +22,7 @@ from rules.api import (
     dotted_name,
     is_view_function,
 )
+from rules.api.triggers import Trigger, words
 
 # callables whose arguments reach the HTTP client, by last name, when they come from a web framework.
 # Not `ValidationError`: a validation message is the framework's channel for telling the user what
@@ -394,6 +395,7 @@ class ExceptionDetailLeak(FileRule):
         scope=Scope.FILE,
         frameworks=("rest_framework", "django", "fastapi", "ninja", "flask"),
         fix=Safety.UNSAFE,
+        trigger=Trigger(words=words("except")),
     )
 
     VALID = [

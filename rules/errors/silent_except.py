@@ -23,6 +23,7 @@ from rules.api import (
     find_all,
     is_logger,
 )
+from rules.api.triggers import Trigger, words
 
 # what catches every error: programming mistakes, outages and interrupts alike
 _BROAD = frozenset(("Exception", "BaseException"))
@@ -420,7 +421,7 @@ class SilentExcept(FileRule):
 
     meta = RuleMeta(
         code="RV203", name="silent-except", family="errors", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
-    )
+    , trigger=Trigger(words=words("except")))
 
     VALID = [
         Valid("try:\n    import ujson as json\nexcept ImportError:\n    json = None\n"),

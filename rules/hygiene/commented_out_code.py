@@ -10,7 +10,18 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    Role,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+)
+from rules.api.triggers import Trigger
 
 _PRAGMA = re.compile(
     r"#\s*(?:type:|noqa|pragma|pylint:|fmt:|isort:|reviewls:|nosec|mypy:|pyright:|ruff:|-\*-|!|(?:vim?:.*)?(?:en)?coding[:=])", re.I
@@ -186,6 +197,12 @@ def _runs(lines: Sequence[cst.EmptyLine]) -> Iterator[list[cst.EmptyLine]]:
         yield run
 
 
+
+# a comment line with something a statement needs: an operator, a call, a decorator, a keyword
+_CODE_IN_COMMENT = re.compile(
+    r"#[^\n]*(?:[=(@]|\b(?:import|from|return|raise|del|assert|if|for|while|with|try|def|class|async|await|print)\b)"
+)
+
 class CommentedOutCode(FileRule):
     """
     ## What it does
@@ -227,7 +244,7 @@ class CommentedOutCode(FileRule):
 
     meta = RuleMeta(
         code="RV103", name="commented-out-code", family="hygiene", severity=Severity.HINT, scope=Scope.FILE, fix=Safety.UNSAFE
-    )
+    , trigger=Trigger(pattern=_CODE_IN_COMMENT))
 
     VALID = [
         Valid("# Copyright 2024 Shop Inc.\n# import os\n# Licensed under the MIT license\nx = 1\n"),

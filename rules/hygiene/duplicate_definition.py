@@ -8,7 +8,19 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from rules.api import Invalid, Located, ModuleRule, RuleMeta, Scope, Severity, Valid, decorator_names, dotted_name
+from rules.api import (
+    BlockSummary,
+    Invalid,
+    Located,
+    ModuleRule,
+    ModuleSummary,
+    RuleMeta,
+    Scope,
+    Severity,
+    Valid,
+    decorator_names,
+    dotted_name,
+)
 
 # a redefinition with one of these decorators is intended
 _EXEMPT_LAST = frozenset(("overload", "setter", "deleter", "getter", "register", "dispatch", "expression", "comparator"))
@@ -347,6 +359,16 @@ class DuplicateDefinition(ModuleRule):
             """
         ),
     ]
+
+    @classmethod
+    def module_key(cls, module: ModuleSummary) -> object:
+        return module.redefined()
+
+    @classmethod
+    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        """Only names defined twice can be reported; their definitions and uses are all it reads."""
+        redefined = module.redefined()
+        return bool(redefined) and not redefined.isdisjoint(block.words)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

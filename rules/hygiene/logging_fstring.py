@@ -25,6 +25,7 @@ from rules.api import (
     is_logger,
     string_literal,
 )
+from rules.api.triggers import Trigger, words
 
 _METHODS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"))
 # levels that are usually off in production: an eager message there is built for nothing
@@ -137,7 +138,7 @@ class LoggingFstring(ModuleRule):
 
     meta = RuleMeta(
         code="RV106", name="logging-fstring", family="hygiene", severity=Severity.INFORMATION, scope=Scope.MODULE, fix=Safety.SAFE
-    )
+    , trigger=Trigger(words=_METHODS))
 
     VALID = [
         Valid("import logging\nlogger = logging.getLogger(__name__)\nlogger.info('order %s paid', order_id)\n"),

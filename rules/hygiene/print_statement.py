@@ -30,6 +30,7 @@ from rules.api import (
     is_main_guard,
     string_literal,
 )
+from rules.api.triggers import Trigger, words
 
 _STDOUT = frozenset(("sys.stdout", "None"))
 # decorators from these packages, or named `.command`/`.group` (Flask `@app.cli.command`), make a terminal command
@@ -226,6 +227,7 @@ class PrintStatement(ModuleRule):
         severity=Severity.WARNING,
         scope=Scope.MODULE,
         fix=Safety.UNSAFE,
+        trigger=Trigger(module_words=words("print")),
     )
 
     VALID = [

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, RuleMeta, Safety, Scope, Severity, Valid
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+)
+from rules.api.triggers import Trigger, words
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 # qualified name -> what to use instead
@@ -67,6 +77,7 @@ class BlockingCallInAsync(FileRule):
         scope=Scope.FILE,
         frameworks=("asyncio", "fastapi", "starlette"),
         fix=Safety.UNSAFE,
+        trigger=Trigger(words=words("async")),
     )
 
     VALID = [

@@ -23,6 +23,7 @@ from rules.api import (
     has_star_kwargs,
     kwarg,
 )
+from rules.api.triggers import Trigger, words
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 # qualified names (after alias resolution) of calls that wait without bound when given no timeout
@@ -106,6 +107,7 @@ class HttpCallWithoutTimeout(ModuleRule):
         scope=Scope.MODULE,
         frameworks=("requests", "httpx", "urllib", "urllib3"),
         fix=Safety.SAFE,
+        trigger=Trigger(module_words=frozenset(name.split(".")[0] for name in _BLOCKING | _HTTPX | _SESSIONS)),
     )
 
     VALID = [

@@ -21,6 +21,7 @@ from rules.api import (
     find_all,
     is_view_function,
 )
+from rules.api.triggers import Trigger, words
 
 _CATCHES = frozenset(("JSONDecodeError", "ValueError", "Exception", "BaseException", "TypeError"))
 _REQUEST_NAMES = frozenset(("request", "req"))
@@ -70,7 +71,7 @@ class UnguardedJsonParse(FileRule):
 
     meta = RuleMeta(
         code="RV302", name="unguarded-json-parse", family="io", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
-    )
+    , trigger=Trigger(module_words=words("json")))
 
     VALID = [
         Valid(

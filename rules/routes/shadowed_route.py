@@ -7,8 +7,23 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from rules.api import FixBuilder, Invalid, LazyFix, Located, ModuleRule, Related, RuleMeta, Safety, Scope, Severity, Valid, dotted_name
+from rules.api import (
+    FixBuilder,
+    Invalid,
+    LazyFix,
+    Located,
+    ModuleRule,
+    Related,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+)
+from rules.api.helpers import string_value
 from rules.api.routes import (
+    WEB_FRAMEWORKS,
     Framework,
     Registration,
     Route,
@@ -19,7 +34,7 @@ from rules.api.routes import (
     registration_routes,
     urlpattern_route,
 )
-from rules.api.helpers import string_value
+from rules.api.triggers import Trigger
 
 _FRAMEWORK_NAMES = {
     Framework.STARLETTE: "FastAPI",
@@ -99,7 +114,7 @@ class ShadowedRoute(ModuleRule):
     router orders rules by specificity, not registration.
     """
 
-    meta = RuleMeta(code="RV501", name="shadowed-route", family="routes", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.SAFE)
+    meta = RuleMeta(code="RV501", name="shadowed-route", family="routes", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.SAFE, trigger=Trigger(module_words=WEB_FRAMEWORKS))
 
     VALID = [
         # stacked decorators register bottom-up: the literal-prefixed route below is registered first

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
-from rules.api import FileRule, Invalid, RuleMeta, Scope, Severity, Valid, dotted_name, get_kwarg, string_value
+
+from rules.api import (
+    FileRule,
+    Invalid,
+    RuleMeta,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    get_kwarg,
+    string_value,
+)
 from rules.api.env import local_variant
+from rules.api.triggers import Trigger, words
 
 _ALLOW_ALL = frozenset(("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"))
 
@@ -40,7 +52,7 @@ class CorsAllowAll(FileRule):
 
     meta = RuleMeta(
         code="RV405", name="cors-allow-all", family="security", severity=Severity.WARNING, scope=Scope.FILE, frameworks=("django", "fastapi", "starlette")
-    )
+    , trigger=Trigger(module_words=words("CORSMiddleware", *_ALLOW_ALL)))
 
     VALID = [
         Valid("CORS_ALLOW_ALL_ORIGINS = True\n", path="config/settings/dev.py"),

@@ -5,11 +5,25 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-
 import libcst.matchers as m
 
-from rules.api import FileRule, FixBuilder, Invalid, ModuleContext, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, get_kwarg, string_value
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    ModuleContext,
+    Role,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    get_kwarg,
+    string_value,
+)
 from rules.api.env import env_read, local_class, local_variant
+from rules.api.triggers import Trigger
 
 _TRUE_STRINGS = frozenset(("true", "1", "yes", "on", "t", "y"))
 
@@ -65,7 +79,7 @@ class DebugEnabled(FileRule):
     (`os.getenv("DEBUG", "no").lower() in ("1", "true")`).
     """
 
-    meta = RuleMeta(code="RV404", name="debug-enabled", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.SAFE)
+    meta = RuleMeta(code="RV404", name="debug-enabled", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.SAFE, trigger=Trigger(pattern=re.compile(r"(?i)debug")))
 
     VALID = [
         Valid("DEBUG = True\n", path="config/settings/local.py"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,19 +12,20 @@ from rules.api import (
     Invalid,
     LazyFix,
     Located,
+    ModuleContext,
+    ModuleRule,
     RuleMeta,
     Safety,
     Scope,
     Severity,
     Valid,
-    ModuleContext,
-    ModuleRule,
     dotted_name,
     get_kwarg,
     string_literal,
     string_value,
 )
-from rules.api.env import env_read, local_class, local_variant
+from rules.api.env import ENV_READING, env_read, local_class, local_variant
+from rules.api.triggers import Trigger
 
 # words that name the same thing in setting and variable names
 _SYNONYMS = {
@@ -115,7 +115,7 @@ class EnvNameMismatch(ModuleRule):
     (`class TestingConfig`), and names that are not settings.
     """
 
-    meta = RuleMeta(code="RV403", name="env-name-mismatch", family="security", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.UNSAFE)
+    meta = RuleMeta(code="RV403", name="env-name-mismatch", family="security", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.UNSAFE, trigger=Trigger(module_pattern=ENV_READING))
 
     VALID = [
         Valid("import environ\nenv = environ.Env()\nSECRET_KEY = env('DJANGO_SECRET_KEY')\nDEBUG = env.bool('DEBUG', default=False)\n"),

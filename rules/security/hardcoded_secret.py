@@ -6,8 +6,31 @@ import re
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
-from rules.api.env import TEST_FIXTURE_SHAPES, credential_value, entropy, mask, name_words, scanner_allowed, secret_kind, secret_shape
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    Role,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    string_value,
+)
+from rules.api.env import (
+    SECRET_WORDING,
+    TEST_FIXTURE_SHAPES,
+    credential_value,
+    entropy,
+    mask,
+    name_words,
+    scanner_allowed,
+    secret_kind,
+    secret_shape,
+)
+from rules.api.triggers import Trigger
 
 # one-word keys and keyword arguments that name a record's own field in web apps (an order's
 # `secret`, a reset `token`), unlike the app's credentials (`SECRET_KEY`, `api_key=`, `password=`)
@@ -77,7 +100,7 @@ class HardcodedSecret(FileRule):
     `# pragma: allowlist secret`), and on values read from the environment.
     """
 
-    meta = RuleMeta(code="RV401", name="hardcoded-secret", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE)
+    meta = RuleMeta(code="RV401", name="hardcoded-secret", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE, trigger=Trigger(pattern=SECRET_WORDING))
 
     VALID = [
         Valid("import os\nSECRET_KEY = os.environ['SECRET_KEY']\nAPI_TOKEN = ''\n", path="config/settings.py"),

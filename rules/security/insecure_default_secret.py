@@ -6,8 +6,29 @@ import dataclasses
 
 import libcst as cst
 
-from rules.api import FileRule, FixBuilder, Invalid, Role, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
-from rules.api.env import EnvRead, env_read, local_variant, mask, not_a_credential, secret_kind
+from rules.api import (
+    FileRule,
+    FixBuilder,
+    Invalid,
+    RuleMeta,
+    Safety,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    string_value,
+)
+from rules.api.env import (
+    ENV_READING,
+    SECRET_WORDING,
+    EnvRead,
+    env_read,
+    local_variant,
+    mask,
+    not_a_credential,
+    secret_kind,
+)
+from rules.api.triggers import Trigger
 
 
 def without_default(read: EnvRead, os_name: str) -> cst.BaseExpression:
@@ -61,7 +82,7 @@ class InsecureDefaultSecret(FileRule):
     has no fix (it may require its default argument).
     """
 
-    meta = RuleMeta(code="RV402", name="insecure-default-secret", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE)
+    meta = RuleMeta(code="RV402", name="insecure-default-secret", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE, trigger=Trigger(pattern=SECRET_WORDING, module_pattern=ENV_READING))
 
     VALID = [
         Valid("import os\nDEBUG_LEVEL = os.getenv('LOG_LEVEL', 'info')\nSECRET_KEY = os.environ['SECRET_KEY']\n"),
