@@ -1,12 +1,18 @@
-"""Edit-to-diagnostics latency through a real LSP client over stdio.
+"""Edit-to-diagnostics latency through a real LSP client over stdio, reviewls against `ruff server`.
 
 For real modules of about 200, 1,000 and 5,000 lines (from Django and SQLAlchemy sdists),
 open the file, then type a comment, one character per version, at the end of the last statement
 of a 10-30 line function near the middle of the module: each step sends one incremental
-didChange and waits for the publishDiagnostics of that version (the block is re-parsed
-every time: each version's text is new). Prints the median and p90 per size and the 5,000/200 median ratio.
+didChange and waits for the diagnostics of that version (every version's text is new, so
+nothing is served from a cache). The same typing runs against `ruff server` (rules: ALL).
 
-    .venv/bin/python benchmarks/edit_latency.py [--edits 60]
+Both servers push diagnostics (publishDiagnostics with the version) to a client that does not
+advertise pull diagnostics, and answer textDocument/diagnostic requests (and stop pushing) when
+it does: `--mode push` (default) waits for the push, `--mode pull` sends a request after each
+change. Prints the median and p90 per size for both servers, their ratio, each server's CPU
+time per edit (from /proc), the goals, and the machine load at start and end.
+
+    .venv/bin/python benchmarks/edit_latency.py [--edits 60] [--mode push|pull]
 """
 
 from __future__ import annotations
@@ -19,13 +25,13 @@ import sys
 import time
 from pathlib import Path
 
-from lsprotocol import types as lsp
-from pygls.lsp.client import LanguageClient
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.corpus import closest_module, sdist  # noqa: E402
+from benchmarks.corpus import closest_module, sdist
+from benchmarks.ruffcmp import Session, add_ruff_select, load, p90, pair, ratio, table
 
 SIZES = (200, 1000, 5000)
+SERVERS = ("reviewls", "ruff")
+GOALS = {200: "≤ 2.5x ruff", 5000: "≤ 1.1x ruff"}  # on the median
 
 
 def _target_line(text: str) -> tuple[int, int]:
@@ -51,59 +57,58 @@ def _target_line(text: str) -> tuple[int, int]:
     return line, len(text.splitlines()[line])
 
 
-async def measure(path: Path, edits: int) -> list[float]:
-    client = LanguageClient("reviewls-bench", "1")
-    waiters: dict[int, asyncio.Future[None]] = {}
-
-    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    def on_diagnostics(params: lsp.PublishDiagnosticsParams) -> None:
-        future = waiters.get(params.version or 0)
-        if future is not None and not future.done():
-            future.set_result(None)
-
-    await client.start_io(sys.executable, "-m", "server")
-    await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities(), root_uri=path.parent.as_uri()))
-    client.initialized(lsp.InitializedParams())
+async def measure(name: str, args: argparse.Namespace, path: Path) -> tuple[list[float], float, int]:
+    """Milliseconds from each didChange to its diagnostics, the server's CPU ms per edit, and the last count."""
     text = path.read_text(encoding="utf-8")
-    uri = path.as_uri()
-    loop = asyncio.get_running_loop()
-    waiters[1] = loop.create_future()
-    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "python", 1, text)))
-    await asyncio.wait_for(waiters[1], 120)
     line, col = _target_line(text)
-    timings: list[float] = []
+    edits = args.edits
     typed = "  # " + "reviewed " * (edits // 9 + 1)
-    for version in range(2, edits + 2):
-        # type a trailing comment one character at a time: every version is new text (no cache hit)
-        position = lsp.Position(line, col + version - 2)
-        change = lsp.TextDocumentContentChangePartial(range=lsp.Range(position, position), text=typed[version - 2])
-        waiters[version] = loop.create_future()
-        start = time.perf_counter()
-        client.text_document_did_change(
-            lsp.DidChangeTextDocumentParams(lsp.VersionedTextDocumentIdentifier(uri=uri, version=version), [change])
-        )
-        await asyncio.wait_for(waiters[version], 60)
-        timings.append((time.perf_counter() - start) * 1000)
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
-    return timings
+    timings: list[float] = []
+    count = 0
+    async with Session(name, args.mode, path.parent, args.ruff_select) as session:
+        uri = session.open(path, text)
+        await session.diagnostics(uri, 1)
+        cpu = session.cpu()
+        for step in range(edits):
+            # type a trailing comment one character at a time: every version is new text
+            start = time.perf_counter()
+            session.insert(uri, step + 2, line, col + step, typed[step])
+            count = await session.diagnostics(uri, step + 2, 60)
+            timings.append((time.perf_counter() - start) * 1000)
+        cpu_ms = (session.cpu() - cpu) * 1000 / edits
+    return timings, cpu_ms, count
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--edits", type=int, default=60)
+    parser.add_argument("--edits", type=int, default=60, help="characters typed per module and server (default 60)")
+    parser.add_argument("--mode", choices=("push", "pull"), default="push", help="how diagnostics are obtained (default push)")
+    add_ruff_select(parser)
     args = parser.parse_args()
+    print(f"start: {load()}; diagnostics by {args.mode}; ruff rules: {args.ruff_select or 'default'}")
     roots = [sdist("django==5.2.*") / "django", sdist("sqlalchemy==2.0.*") / "lib"]
-    medians: dict[int, float] = {}
+    rows: list[tuple[str, str, str, str, str]] = []
+    medians: dict[tuple[str, int], float] = {}
     for size in SIZES:
         path = closest_module(roots, size)
         lines = len(path.read_text(encoding="utf-8").splitlines())
-        timings = await measure(path, args.edits)
-        medians[size] = statistics.median(timings)
-        p90 = statistics.quantiles(timings, n=10)[-1]
-        print(f"{lines:>6} lines  {path.name:<24} median {medians[size]:6.1f} ms   p90 {p90:6.1f} ms   ({args.edits} edits)")
-    print(f"5,000/200 median ratio: {medians[5000] / medians[200]:.2f}")
+        result = {name: await measure(name, args, path) for name in SERVERS}
+        for name, (timings, cpu_ms, count) in result.items():
+            medians[name, size] = statistics.median(timings)
+            print(
+                f"{name:<8} {lines:>6} lines  {path.name:<16} median {medians[name, size]:6.1f} ms   "
+                f"p90 {p90(timings):6.1f} ms   CPU {cpu_ms:5.1f} ms/edit   {count} diagnostics"
+            )
+        ours, theirs = result["reviewls"], result["ruff"]
+        label = f"{lines:,}-line `{path.name}`"
+        rows.append((f"{label}: median ms", *pair(medians["reviewls", size], medians["ruff", size]), GOALS.get(size, "")))
+        rows.append((f"{label}: p90 ms", *pair(p90(ours[0]), p90(theirs[0])), ""))
+        rows.append((f"{label}: server CPU ms per edit", *pair(ours[1], theirs[1]), ""))
+    spread = [medians[name, 5000] / medians[name, 200] for name in SERVERS]
+    rows.append(("median 5,000 / median 200 lines", f"{spread[0]:.2f}", f"{spread[1]:.2f}", ratio(*spread), ""))
+    print("\n" + table(rows))
+    print(f"\n{args.edits} edits per module and server, diagnostics by {args.mode}; end: {load()}")
+
 
 
 if __name__ == "__main__":
