@@ -43,7 +43,7 @@ from rules.api import (
 )
 from rules.api.configdata import ConfigRule, FileKind
 from rules.api.project import ProjectFacts, ProjectRule
-from rules.api.triggers import BlockSummary, ModuleSummary
+from rules.api.triggers import BlockSummary, ModuleSummary, Searcher
 from rules.api.types import Span
 from server.blocks import Block, BlockKind, Unit
 from server.config import Config
@@ -187,6 +187,9 @@ class Analysis:
     crashes: tuple[RuleCrash, ...]
     syntax_errors: tuple[Span, ...]
     blocks_run: int  # blocks whose rules ran (not served from cache)
+
+
+_CLASS_NAME = re.compile(r"^[ \t]*class\s+(\w+)", re.M)
 
 
 class _Broken:
@@ -357,7 +360,7 @@ class Engine:
         self._summaries: LRU[tuple[str, int], BlockSummary | _Broken] = LRU(cache_size)
         self._wanted: LRU[tuple[object, ...], tuple[type[Rule], ...]] = LRU(cache_size)
         self._dispatches: dict[tuple[type[Rule], ...], _Dispatch] = {}
-        self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[re.Pattern[str], ...]]] = {}
+        self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[Searcher, ...]]] = {}
         self._rule_options: dict[type[Rule], object] = {}
 
     def clear_caches(self) -> None:
@@ -573,7 +576,8 @@ class Engine:
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 summary = _BROKEN
             else:
-                summary = BlockSummary.of(text, block.text)
+                owner = _CLASS_NAME.search(block.prefix) if block.kind is BlockKind.CLASS_MEMBER else None
+                summary = BlockSummary.of(text, block.text, owner.group(1) if owner else None)
             self._summaries.put((text, block.prefix_lines), summary)
         return summary
 

@@ -48,15 +48,14 @@ def test_editing_one_function_reparses_only_its_block() -> None:
 
 def test_an_import_change_reruns_rules_without_reparsing() -> None:
     engine = Engine()
-    # `requests` is mentioned, so RV301's trigger wants every block from the start
-    doc = Document("u", "svc.py", "import httplib as http  # not requests\n\n\ndef notify(body):\n    return http.post(URL, json=body)\n")
-    assert engine.analyze(doc.snapshot()).findings == ()
+    doc = Document("u", "svc.py", "import requests as http\n\n\ndef notify(body):\n    return http.post(URL, json=body)\n")
+    assert [f.code for f in engine.analyze(doc.snapshot()).findings] == ["RV301"]
     parses = engine.parse_calls
     assert parses == 2
-    doc.apply(Change("import requests as http", (0, 0), (0, 22)))
+    doc.apply(Change("import httpx as http", (0, 0), (0, 23)))  # httpx has a default timeout
     analysis = engine.analyze(doc.snapshot())
-    assert engine.parse_calls - parses == 1  # the import line only; notify() is reused
-    assert [f.code for f in analysis.findings] == ["RV301"]
+    assert engine.parse_calls - parses == 1  # the import line only; notify() is re-visited, not re-parsed
+    assert analysis.findings == ()
 
 
 class _Boom(FileRule):

@@ -17,6 +17,7 @@ import libcst as cst
 
 from rules.api.context import ModuleContext, Role, dotted_name
 from rules.api.helpers import get_kwarg, string_value
+from rules.api.triggers import Screened
 
 # The head noun of a name says what it holds: `SMTP_PASSWORD` is a password, `TOKEN_URL` a URL,
 # `PASSWORD_RESET_TIMEOUT` a number. Only the last word (or last two for `*_KEY`) counts.
@@ -286,13 +287,64 @@ def local_class(name: str) -> bool:
 # Triggers (rules/api/triggers.py): text that any secret name or secret-shaped value contains.
 # `secret_kind` needs a name whose last word is a password/token/key word; `secret_shape` one of
 # SECRET_SHAPES. Over-matching only costs a parse; missing one would hide a finding.
-SECRET_WORDING = re.compile(
-    r"(?i:passw|passphrase|pwd|secret|credential|token|apikey|dsn"
-    r"|(?:api|secret|private|access|auth|signing|encryption|master|webhook|hmac|jwt|fernet|crypto|license|service)[\W_]?key)"
-    r"|(?<=[_'\"\s-])(?i:pass)(?![A-Za-z0-9])|(?<![A-Z])PASS(?![A-Za-z0-9])|Pass(?![a-z0-9])|(?i:pass)(?=['\"])"
-    r"|://[^\s'\"]*@|hooks\.slack|AKIA|ASIA|ABIA|ACCA|A3T|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|_live_|sk-|AIza"
-    r"|SG\.|SK[0-9a-f]{32}|[0-9a-f]{32}-us|sq0|npm_|pypi-|:AA|AccountKey=|eyJ|PRIVATE KEY"
+_ALWAYS_SECRET = ("passw", "passphrase", "pwd", "secret", "credential", "token", "apikey", "dsn")
+_KEY_QUALIFIER = re.compile(
+    r"(?:api|secret|private|access|auth|signing|encryption|master|webhook|hmac|jwt|fernet|crypto|license|service)[\W_]?$"
 )
+_SHAPE_LITERALS = (
+    "://", "hooks.slack", "AKIA", "ASIA", "ABIA", "ACCA", "A3T", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+    "_live_", "npm_", "xox", "sk-", "AIza", "SG.", "SK", "-us", "sq0", "pypi-", ":AA", "AccountKey=", "eyJ", "PRIVATE KEY",
+    "glpat-",
+)
+
+
+def _names_a_pass(text: str, lowered: str) -> bool:
+    """A name whose last word is PASS (`DB_PASS`, `userPass`, `"pass"`), not the `pass` statement."""
+    index = lowered.find("pass")
+    while index != -1:
+        before = text[index - 1] if index else " "
+        after = text[index + 4] if index + 4 < len(text) else " "
+        word = text[index : index + 4]
+        if not after.isalnum():
+            if word == "pass" and (before in "_'\"-" or after in "'\""):
+                return True
+            if word == "PASS" and not before.isupper():
+                return True
+            if word == "Pass":
+                return True
+        index = lowered.find("pass", index + 4)
+    return False
+
+
+def _qualified_key(lowered: str) -> bool:
+    """`api_key`, `SECRET-KEY`, `privateKey`: a key word right after a qualifier."""
+    index = lowered.find("key")
+    while index != -1:
+        if _KEY_QUALIFIER.search(lowered, max(0, index - 12), index):
+            return True
+        index = lowered.find("key", index + 3)
+    return False
+
+
+class _SecretWording:
+    """A trigger's test: could this text hold a secret name or a secret-shaped value?"""
+
+    def search(self, text: str) -> bool | None:
+        lowered = text.lower()
+        if any(word in lowered for word in _ALWAYS_SECRET) or _qualified_key(lowered) or _names_a_pass(text, lowered):
+            return True
+        if any(literal in text for literal in _SHAPE_LITERALS) and any(p.search(text) for _, p in _TEXT_SHAPES):
+            return True
+        return None
+
+
+# the shapes unanchored: a value is somewhere inside the block's text
+_TEXT_SHAPES = tuple((label, re.compile(pattern.pattern.strip("^$"), pattern.flags)) for label, pattern in SECRET_SHAPES)
+SECRET_WORDING = _SecretWording()
 # text any module reading the environment contains: os.environ/getenv, django-environ, environs,
 # decouple, starlette's Config, pydantic-settings fields, wrappers named after env
-ENV_READING = re.compile(r"(?i:env|decouple|config)|Field")
+ENV_READING = Screened(
+    re.compile(r"(?i:env|decouple)|\b(?:config|Config|AutoConfig)\b|(?<!class )\bField\("),
+    literals=("onfig", "Field("),
+    folded=("env", "decouple"),
+)

@@ -217,3 +217,8 @@ def find_all(node: cst.CSTNode, kinds: type[cst.CSTNode] | tuple[type[cst.CSTNod
                 children.append(value)
         stack.extend(reversed(children))
     return found
+
+
+# text of a broad `except` clause: bare, or naming Exception/BaseException (alone, dotted, in a tuple),
+# for triggers (rules/api/triggers.py); the clause ends at its colon
+BROAD_EXCEPT = re.compile(r"\bexcept\b(?:\s*:|[^:]*\b(?:Exception|BaseException)\b)")

@@ -288,5 +288,15 @@ def include_target(call: cst.Call) -> cst.BaseExpression | None:
     return None
 
 
+# the names a module that registers routes must mention: a router class it calls, or Django's
+# `urls` module its path()/re_path()/url() come from (triggers: `import fastapi as f` still names it)
+ROUTE_MODULE_WORDS = frozenset(
+    (*(callee.rsplit(".", 1)[-1] for callee in _ROUTER_CLASSES), "urls")
+)
 # packages a module imports when it registers routes or endpoints the routing model knows (triggers)
 WEB_FRAMEWORKS = frozenset(("fastapi", "starlette", "ninja", "ninja_extra", "flask", "rest_framework", "django"))
+# the names a route registration in a block must mention: a decorator's verb, an add/register
+# method, a Django route list or its entries
+ROUTE_WORDS = frozenset(
+    (*VERBS, "route", "api_route", "api_operation", "add_api_route", "add_route", "add_url_rule", "register", "urlpatterns", "path", "re_path", "url")
+)

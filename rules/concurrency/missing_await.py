@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -50,6 +52,9 @@ class CallSite:
     parts: tuple[str, ...]
     owner: str | None  # enclosing class
     in_async: bool
+
+# `self.x = ...` (not `==`): where the attribute types a `self.x.method()` call resolves through come from
+_SELF_ASSIGNED = re.compile(r"\bself\.\w+\s*=(?!=)")
 
 
 class MissingAwait(ModuleRule):
@@ -192,7 +197,9 @@ class MissingAwait(ModuleRule):
         coroutines = module.async_defined
         if not coroutines:
             return False
-        return bool(block.async_defined) or "self" in block.words or not block.words.isdisjoint(coroutines)
+        if block.async_defined or not block.words.isdisjoint(coroutines):
+            return True
+        return "self" in block.words and block.matches(_SELF_ASSIGNED)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -19,12 +19,13 @@ from rules.api import (
     dotted_name,
     find_all,
 )
-from rules.api.triggers import Trigger, words
+from rules.api.triggers import BlockSummary, ModuleSummary
 
 # names of pagination cursors; `since`/`until`/`before` alone are date ranges, and a total within a range is right
 _CURSOR = re.compile(
     r"cursor|(?:after|before|last|last_seen|from|max|min|since)_(?:id|pk)|offset|start_after|marker|page_token|continuation", re.I
 )
+_COUNTS = frozenset(("count", "len"))
 _RANGE_LOOKUP = re.compile(r".+__(?:lt|lte|gt|gte)$")
 
 
@@ -118,8 +119,12 @@ class CountAfterCursorFilter(FileRule):
         scope=Scope.FILE,
         frameworks=("django", "sqlalchemy"),
         fix=Safety.UNSAFE,
-        trigger=Trigger(words=words("count", "len")),
     )
+
+    @classmethod
+    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        """A count (`.count()`, `len()`) and a name that looks like a cursor, in one block."""
+        return not block.words.isdisjoint(_COUNTS) and block.matches(_CURSOR)
 
     VALID = [
         Valid(

@@ -22,10 +22,13 @@ from rules.api import (
     is_logger,
     is_view_function,
 )
-from rules.api.triggers import Trigger, words
+from rules.api.helpers import BROAD_EXCEPT
+from rules.api.triggers import BlockSummary, ModuleSummary
 
 _BROAD = frozenset(("Exception", "BaseException", "builtins.Exception", "builtins.BaseException"))
 _HTTP_CLIENTS = ("requests.", "httpx.")
+_NOT_FOUND_CALLS = frozenset(("get_object_or_404", "get_list_or_404"))
+_HTTP_IMPORT = re.compile(r"\b(?:requests|httpx)\b")
 # a linter suppression of the broad-except check on the clause: the team decided, and said so
 _ACKNOWLEDGED = re.compile(
     r"(?:noqa\b.*\b(?:E722|BLE001|S110)|pylint:\s*disable=.*(?:broad-except|bare-except|broad-exception-caught|W0702|W0703|W0718))", re.I
@@ -78,7 +81,17 @@ class BroadExceptMasks(FileRule):
 
     meta = RuleMeta(
         code="RV202", name="broad-except-masks", family="errors", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
-    , trigger=Trigger(words=words("except")))
+    )
+
+    @classmethod
+    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        """A broad clause around a call with a specific error: a 404 shortcut, `X.objects.get`, an
+        HTTP client call (which needs `requests`/`httpx` imported)."""
+        if not block.matches(BROAD_EXCEPT):
+            return False
+        if not block.words.isdisjoint(_NOT_FOUND_CALLS) or ("objects" in block.words and "get" in block.words):
+            return True
+        return module.memo(_HTTP_IMPORT, lambda: any(b.matches(_HTTP_IMPORT) for b in module.blocks))
 
     VALID = [
         Valid(

@@ -23,7 +23,8 @@ from rules.api import (
     find_all,
     is_logger,
 )
-from rules.api.triggers import Trigger, words
+from rules.api.helpers import BROAD_EXCEPT
+from rules.api.triggers import BlockSummary, ModuleSummary
 
 # what catches every error: programming mistakes, outages and interrupts alike
 _BROAD = frozenset(("Exception", "BaseException"))
@@ -421,7 +422,12 @@ class SilentExcept(FileRule):
 
     meta = RuleMeta(
         code="RV203", name="silent-except", family="errors", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
-    , trigger=Trigger(words=words("except")))
+    )
+
+    @classmethod
+    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        """A broad clause and a silent statement (`pass`, `continue`, `...`) in one block."""
+        return ("pass" in block.words or "continue" in block.words or "..." in block.text) and block.matches(BROAD_EXCEPT)
 
     VALID = [
         Valid("try:\n    import ujson as json\nexcept ImportError:\n    json = None\n"),

@@ -7,6 +7,7 @@ import itertools
 import re
 import textwrap
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -21,7 +22,7 @@ from rules.api import (
     Severity,
     Valid,
 )
-from rules.api.triggers import Trigger
+from rules.api.triggers import BlockSummary, ModuleSummary
 
 _PRAGMA = re.compile(
     r"#\s*(?:type:|noqa|pragma|pylint:|fmt:|isort:|reviewls:|nosec|mypy:|pyright:|ruff:|-\*-|!|(?:vim?:.*)?(?:en)?coding[:=])", re.I
@@ -198,10 +199,55 @@ def _runs(lines: Sequence[cst.EmptyLine]) -> Iterator[list[cst.EmptyLine]]:
 
 
 
-# a comment line with something a statement needs: an operator, a call, a decorator, a keyword
+# a comment line with what a statement `looks_like_code` accepts needs: an assignment or a call
+# (`=`, `(`), a decorator, a simple-statement keyword, or a compound header's keyword and colon
 _CODE_IN_COMMENT = re.compile(
-    r"#[^\n]*(?:[=(@]|\b(?:import|from|return|raise|del|assert|if|for|while|with|try|def|class|async|await|print)\b)"
+    r"#[^\n]*(?:[=(@]|\b(?:import|return|raise|del|assert|await)\b"
+    r"|\b(?:if|for|while|with|try|def|class|async)\b[^\n]*:)"
 )
+_COMMENT_RUN = re.compile(r"(?:^[ \t]*#[^\n]*(?:\n|\Z))+", re.M)
+
+
+def _may_hold_code(text: str) -> bool:
+    """Can some run of own-line comments in `text` be code? The rule's own test on the text's
+    comment runs, over-approximated: libcst may split a run where its indentation changes, so
+    every stretch between such changes is judged too, and headings are not ruled out."""
+    if _CODE_IN_COMMENT.search(text) is None:
+        return False
+    for match in _COMMENT_RUN.finditer(text):
+        lines = [line for line in match.group().splitlines() if line.strip()]
+        runs: list[list[str]] = [[]]
+        for line in lines:
+            if _PRAGMA.match(line.lstrip()):
+                runs.append([])
+            else:
+                runs[-1].append(line)
+        for run in runs:
+            if not run or not any(_CODE_IN_COMMENT.search(line) for line in run):
+                continue
+            cuts = [0] + [i for i in range(1, len(run)) if _indent(run[i]) != _indent(run[i - 1])] + [len(run)]
+            for first in range(len(cuts) - 1):
+                for last in range(first + 1, len(cuts)):
+                    bodies = [line.lstrip()[1:] for line in run[cuts[first] : cuts[last]]]
+                    if code_segments(bodies):
+                        return True
+    return False
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+@dataclass(frozen=True, slots=True)
+class _CodeComments:
+    """`_may_hold_code` in the shape `BlockSummary.matches` caches."""
+
+    def search(self, text: str) -> bool | None:
+        return True if _may_hold_code(text) else None
+
+
+_CODE_COMMENTS = _CodeComments()
+
 
 class CommentedOutCode(FileRule):
     """
@@ -244,7 +290,11 @@ class CommentedOutCode(FileRule):
 
     meta = RuleMeta(
         code="RV103", name="commented-out-code", family="hygiene", severity=Severity.HINT, scope=Scope.FILE, fix=Safety.UNSAFE
-    , trigger=Trigger(pattern=_CODE_IN_COMMENT))
+    )
+
+    @classmethod
+    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        return block.matches(_CODE_COMMENTS)
 
     VALID = [
         Valid("# Copyright 2024 Shop Inc.\n# import os\n# Licensed under the MIT license\nx = 1\n"),

@@ -25,7 +25,7 @@ from rules.api import (
     is_logger,
     string_literal,
 )
-from rules.api.triggers import Trigger, words
+from rules.api.triggers import Trigger
 
 _METHODS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"))
 # levels that are usually off in production: an eager message there is built for nothing

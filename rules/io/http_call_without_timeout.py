@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,7 +25,7 @@ from rules.api import (
     has_star_kwargs,
     kwarg,
 )
-from rules.api.triggers import Trigger, words
+from rules.api.triggers import Screened, Trigger
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 # qualified names (after alias resolution) of calls that wait without bound when given no timeout
@@ -35,6 +37,11 @@ _HTTPX = frozenset(f"httpx.{v}" for v in (*_VERBS, "stream"))
 _SESSIONS = frozenset(("requests.Session", "requests.session", "requests.sessions.Session", "urllib3.PoolManager"))
 _HTTPX_CLIENTS = frozenset(("httpx.Client", "httpx.AsyncClient"))
 _SESSION_METHODS = frozenset((*_VERBS, "stream", "urlopen"))
+# a module that can call one of these imports its package (or names urlopen); words in prose do not count
+_CLIENT_IMPORT = Screened(
+    re.compile(r"^[ \t]*(?:from[ \t]+(?:requests|httpx|urllib3)\b|import[ \t]+[^\n#]*\b(?:requests|httpx|urllib3)\b)|\burlopen\b", re.M),
+    literals=("requests", "httpx", "urllib3", "urlopen"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +114,7 @@ class HttpCallWithoutTimeout(ModuleRule):
         scope=Scope.MODULE,
         frameworks=("requests", "httpx", "urllib", "urllib3"),
         fix=Safety.SAFE,
-        trigger=Trigger(module_words=frozenset(name.split(".")[0] for name in _BLOCKING | _HTTPX | _SESSIONS)),
+        trigger=Trigger(module_pattern=_CLIENT_IMPORT),
     )
 
     VALID = [

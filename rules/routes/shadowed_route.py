@@ -23,7 +23,8 @@ from rules.api import (
 )
 from rules.api.helpers import string_value
 from rules.api.routes import (
-    WEB_FRAMEWORKS,
+    ROUTE_MODULE_WORDS,
+    ROUTE_WORDS,
     Framework,
     Registration,
     Route,
@@ -114,7 +115,7 @@ class ShadowedRoute(ModuleRule):
     router orders rules by specificity, not registration.
     """
 
-    meta = RuleMeta(code="RV501", name="shadowed-route", family="routes", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.SAFE, trigger=Trigger(module_words=WEB_FRAMEWORKS))
+    meta = RuleMeta(code="RV501", name="shadowed-route", family="routes", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.SAFE, trigger=Trigger(words=ROUTE_WORDS, module_words=ROUTE_MODULE_WORDS))
 
     VALID = [
         # stacked decorators register bottom-up: the literal-prefixed route below is registered first

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,7 +27,11 @@ from rules.api import (
     string_value,
 )
 from rules.api.env import ENV_READING, env_read, local_class, local_variant
-from rules.api.triggers import Trigger
+from rules.api.triggers import BlockSummary, ModuleSummary
+
+# names an env read is made through, whatever they are imported as
+_READERS = frozenset(("environ", "getenv", "config", "Config", "AutoConfig", "Env", "Field"))
+_QUOTED = re.compile(r"[\x27\"](\w+)[\x27\"]")
 
 # words that name the same thing in setting and variable names
 _SYNONYMS = {
@@ -115,7 +121,7 @@ class EnvNameMismatch(ModuleRule):
     (`class TestingConfig`), and names that are not settings.
     """
 
-    meta = RuleMeta(code="RV403", name="env-name-mismatch", family="security", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.UNSAFE, trigger=Trigger(module_pattern=ENV_READING))
+    meta = RuleMeta(code="RV403", name="env-name-mismatch", family="security", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.UNSAFE)
 
     VALID = [
         Valid("import environ\nenv = environ.Env()\nSECRET_KEY = env('DJANGO_SECRET_KEY')\nDEBUG = env.bool('DEBUG', default=False)\n"),
@@ -238,6 +244,35 @@ class EnvNameMismatch(ModuleRule):
             path="app/core/config.py",
         ),
     ]
+
+    @classmethod
+    def _reads_env(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        # the pattern sees the readers by name; an alias (`from os import environ as E`) only by import
+        aliased = module.memo((cls, "aliased"), lambda: module.local_names(_READERS) - _READERS)
+        return block.matches(ENV_READING) or (bool(aliased) and not aliased.isdisjoint(block.words))
+
+    @classmethod
+    def _keys(cls, module: ModuleSummary) -> frozenset[str]:
+        """Upper-cased quoted words of the blocks that read the environment: every key a read can have."""
+
+        def compute() -> frozenset[str]:
+            return frozenset(
+                word.upper() for block in module.blocks if cls._reads_env(block, module) for word in _QUOTED.findall(block.text)
+            )
+
+        return module.memo(cls, compute)
+
+    @classmethod
+    def module_key(cls, module: ModuleSummary) -> object:
+        return cls._keys(module)
+
+    @classmethod
+    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        """Blocks that read the environment, and blocks that define a setting named like a key read."""
+        if cls._reads_env(block, module):
+            return True
+        keys = cls._keys(module)
+        return bool(keys) and any(word.upper() in keys for word in block.words)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
