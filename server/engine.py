@@ -189,6 +189,35 @@ class Analysis:
     blocks_run: int  # blocks whose rules ran (not served from cache)
 
 
+# a module that wakes most rules' triggers (analysed once at server start, then forgotten)
+_WARM_UP = """import logging
+import os
+import requests
+from django.urls import path
+
+logger = logging.getLogger(__name__)
+API_KEY = os.environ.get("API_TOKEN", "changeme")  # TODO: remove
+
+
+class Service:
+    def __init__(self, client):
+        self.client = client
+
+    async def fetch(self, url):
+        try:
+            return requests.get(url)
+        except Exception:
+            pass
+
+    async def fetch(self, url):
+        # x = compute(url)
+        for item in url:
+            print(item.objects.count())
+        logger.info(f"done {url}")
+
+
+urlpatterns = [path("<int:pk>/", Service), path("stats/", Service)]
+"""
 _CLASS_NAME = re.compile(r"^[ \t]*class\s+(\w+)", re.M)
 
 
@@ -371,6 +400,14 @@ class Engine:
         self._tokens.clear()
         self._summaries.clear()
         self._wanted.clear()
+
+    def warm_up(self) -> None:
+        """Pay one-time costs (rule tables, libcst's node types, first regex uses) up front: a
+        language server calls this at start so the first file opened costs what later ones do."""
+        from server.documents import Document
+
+        self.analyze(Document("file:///warm-up.py", "warm_up.py", _WARM_UP).snapshot())
+        self.clear_caches()
 
     def set_config(self, config: Config) -> None:
         self.config = config

@@ -158,6 +158,38 @@ class _Protocol(LanguageServerProtocol):
             return JsonRPCNotification(method=str(data.get("method", "")), params=None, jsonrpc="invalid")
 
 
+class _Turns:
+    """The order work gets the engine thread in: one job at a time, the newest foreground request
+    first (200 files opened at once: the last one, on screen, is analysed first), background work
+    only when nothing else waits."""
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.foreground: list[asyncio.Future[None]] = []
+        self.background: list[asyncio.Future[None]] = []
+
+    async def acquire(self, background: bool) -> None:
+        if not self.busy:
+            self.busy = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (self.background if background else self.foreground).append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the turn was handed over just as the task was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self.foreground or self.background:
+            waiter = self.foreground.pop() if self.foreground else self.background.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.busy = False
+
+
 class ReviewServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("reviewls", __version__, protocol_cls=_Protocol)
@@ -166,6 +198,7 @@ class ReviewServer(LanguageServer):
         self.store = DocumentStore()
         self.engine = Engine()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="reviewls-engine")
+        self.turns = _Turns()
         self.settings = EditorSettings()
         self.file_config = Config()
         self.engine_config = Config()
@@ -199,10 +232,18 @@ class ReviewServer(LanguageServer):
         else:
             loop.call_soon_threadsafe(self.window_log_message, params)
 
-    async def in_engine(self, fn: Callable[..., T], *args: object) -> T:
-        """Run engine work on the engine thread (its caches are single-threaded)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, fn, *args)
+    async def in_engine(self, fn: Callable[..., T], *args: object, background: bool = False) -> T:
+        """Run engine work on the engine thread (its caches are single-threaded).
+
+        Waiting work goes newest first (the file just opened or typed in is the one on screen),
+        and `background` work (the project tier) only when no foreground request waits.
+        """
+        await self.turns.acquire(background)
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.executor, fn, *args)
+        finally:
+            self.turns.release()
 
     def codec(self) -> PositionCodec:
         return self.workspace.position_codec
@@ -311,7 +352,7 @@ class ReviewServer(LanguageServer):
 
             return self.engine.check_project(self.project_index.facts(), lines_of)
 
-        pairs = await self.in_engine(work)
+        pairs = await self.in_engine(work, background=True)
         grouped: dict[str, list[Finding]] = {}
         for path, finding in pairs:
             grouped.setdefault((self.root / path).as_uri(), []).append(finding)
@@ -361,6 +402,9 @@ def initialize(ls: ReviewServer, params: lsp.InitializeParams) -> None:
     client_pulls = caps is not None and caps.diagnostic is not None
     ls.pull = settings.diagnostic_mode == "pull" or (settings.diagnostic_mode == "auto" and client_pulls)
     ls.load_file_config()
+    # one-time set-up (rule tables, libcst's node types, first regex uses) before the first file
+    # arrives, so its analysis costs what every later one does
+    ls.executor.submit(ls.engine.warm_up).result()
     config_file = find_config_file(ls.root)
     logger.info(
         "reviewls %s on %s (%s), cwd %s, root %s, config %s, %d rules enabled, %s diagnostics",
