@@ -1,7 +1,7 @@
 """`reviewls --check` throughput on Django's `django/` folder (from its sdist, ~159k lines), against Ruff.
 
 Cold runs (no cache) with --jobs 1 and --jobs 2, then the warm re-run (cache filled, nothing
-changed, --jobs 2); and `ruff check --isolated --no-cache --select ALL --quiet` on the same folder
+changed, --jobs 2); and `ruff check --isolated --no-cache --quiet` (Ruff's default rules; --ruff-select ALL for every rule) on the same folder
 in the same run. Each figure is the median over --runs of wall time and of CPU time: user +
 system of the whole process tree (worker processes included), from RUSAGE_CHILDREN deltas.
 Prints lines per CPU-second, the jobs-2/jobs-1 CPU overhead, the reviewls/ruff ratios, the goals,

@@ -4,7 +4,7 @@ For real modules of about 200, 1,000 and 5,000 lines (from Django and SQLAlchemy
 open the file, then type a comment, one character per version, at the end of the last statement
 of a 10-30 line function near the middle of the module: each step sends one incremental
 didChange and waits for the diagnostics of that version (every version's text is new, so
-nothing is served from a cache). The same typing runs against `ruff server` (rules: ALL).
+nothing is served from a cache). The same typing runs against `ruff server` (Ruff's default rules unless --ruff-select).
 
 Both servers push diagnostics (publishDiagnostics with the version) to a client that does not
 advertise pull diagnostics, and answer textDocument/diagnostic requests (and stop pushing) when

@@ -8,7 +8,7 @@
     modules of `django/` back to back, then the time until every one has its diagnostics, the
     server's CPU time over it, and its peak RSS (VmHWM from /proc).
 
-Both servers run with the same client; Ruff with rules ALL (see --ruff-select). Diagnostics are
+Both servers run with the same client; Ruff with its default rules (see --ruff-select). Diagnostics are
 pushed (default) or pulled (--mode pull: a textDocument/diagnostic request per file). CPU time
 comes from /proc/<pid>/stat in clock ticks (10 ms), so a single short open's CPU is coarse.
 

@@ -27,7 +27,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def add_ruff_select(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--ruff-select", default="ALL", help="Ruff's rule selection (default ALL; '' for Ruff's default rules)")
+    parser.add_argument("--ruff-select", default="", help="Ruff's rule selection (default: Ruff's own default rules, the baseline of issue #12; ALL for every rule)")
 
 
 def load() -> str:
@@ -78,7 +78,7 @@ class _Protocol(LanguageServerProtocol):
 class Session:
     """A started, initialized language server; `name` is "reviewls" or "ruff", `mode` "push" or "pull"."""
 
-    def __init__(self, name: str, mode: str, root: Path, ruff_select: str = "ALL") -> None:
+    def __init__(self, name: str, mode: str, root: Path, ruff_select: str = "") -> None:
         self.name, self.mode, self.root = name, mode, root
         lint = {"select": ruff_select.split(",")} if ruff_select else {}  # editorOnly: no config file applies
         self.options: dict[str, Any] | None = {"settings": {"lint": lint, "configurationPreference": "editorOnly", "logLevel": "warn"}} if name == "ruff" else None

@@ -25,7 +25,13 @@ _SEVERITY = {
 def to_client_range(codec: PositionCodec, lines: Sequence[str], line: int, col: int, end_line: int, end_col: int) -> lsp.Range:
     """1-based engine lines and code-point columns -> an LSP range in the client's units."""
     server_range = lsp.Range(lsp.Position(line - 1, col), lsp.Position(end_line - 1, end_col))
+    if _ascii(lines, line - 1) and _ascii(lines, end_line - 1):
+        return server_range  # one code unit per character in every encoding: nothing to convert
     return codec.range_to_client_units(lines, server_range)
+
+
+def _ascii(lines: Sequence[str], index: int) -> bool:
+    return index >= len(lines) or lines[index].isascii()
 
 
 def span_range(codec: PositionCodec, lines: Sequence[str], span: Span) -> lsp.Range:
@@ -38,7 +44,7 @@ def text_edit(codec: PositionCodec, lines: Sequence[str], edit: TextEdit) -> lsp
 
 def from_client_position(codec: PositionCodec, lines: Sequence[str], position: lsp.Position) -> tuple[int, int]:
     """An LSP position -> (0-based line, code-point column)."""
-    if position.line >= len(lines):
+    if position.line >= len(lines) or lines[position.line].isascii():
         return position.line, position.character
     converted = codec.position_from_client_units(lines, position)
     return converted.line, converted.character

@@ -73,7 +73,7 @@ def make_client() -> LanguageClient:
 async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient, tmp_path: Path):
     # every rule, preview ones too: these tests are about the server, not about which rules are stable
     (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\npreview = true\n")
-    await lsp_client.initialize_session(
+    result = await lsp_client.initialize_session(
         lsp.InitializeParams(
             capabilities=client_capabilities(request.param),
             root_uri=tmp_path.as_uri(),
@@ -81,6 +81,7 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient, tmp
         )
     )
     lsp_client.root = tmp_path  # type: ignore[attr-defined]
+    lsp_client.encoding = result.capabilities.position_encoding or "utf-16"  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
@@ -174,6 +175,21 @@ async def test_diagnostics_on_open(client: LanguageClient) -> None:
     assert rv101.code_description is not None and rv101.code_description.href.endswith("/RV101.md")
     assert rv101.message == "`print()` in application code: output bypasses logging and its levels"
     assert rv101.data["fix"] == "Replace `print` with `logger.info`"
+
+
+async def test_positions_count_utf16_units_on_non_ascii_lines(client: LanguageClient) -> None:
+    # "🧾" is one code point, two UTF-16 units, four UTF-8 bytes: the ranges the client sees and
+    # sends are in the negotiated units; ASCII lines are passed through unconverted
+    width = {"utf-8": 4, "utf-16": 2, "utf-32": 1}[client.encoding]  # type: ignore[attr-defined]
+    text = 'def charge(order):\n    label = "🧾"; print(label)\n    return order\n'
+    uri = open_doc(client, "app/receipts.py", text)
+    diags = await diagnostics(client, uri, 1)
+    start = 16 + width  # `print` is the 18th code point
+    assert [(d.code, d.range) for d in diags] == [("RV101", lsp.Range(lsp.Position(1, start), lsp.Position(1, start + 5)))]
+    change(client, uri, 2, (1, 13 + width), (1, 13 + width), "🧾")  # a second one inside the string
+    diags = await diagnostics(client, uri, 2)
+    moved = start + width
+    assert [(d.code, d.range) for d in diags] == [("RV101", lsp.Range(lsp.Position(1, moved), lsp.Position(1, moved + 5)))]
 
 
 async def test_incremental_change_updates_diagnostics(client: LanguageClient) -> None:
