@@ -15,7 +15,7 @@ import keyword
 import logging
 import re
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -365,12 +365,20 @@ class ProjectIndex:
 
     def scan(self, paths: Iterable[Path]) -> None:
         """Index these files; files no longer among them are dropped."""
+        for _ in self.scan_steps(paths):
+            pass
+
+    def scan_steps(self, paths: Iterable[Path], step: int = 50) -> Iterator[None]:
+        """`scan`, pausing after every `step` files: a server answers requests in between."""
         listed = list(paths)
         want_env = any(kind_of(self._relative(p), self.file_types) is FileKind.DOTENV for p in listed)
         seen: set[str] = set()
-        for path in sorted(listed, key=lambda p: kind_of(self._relative(p), self.file_types) is not FileKind.DOTENV):
+        ordered = sorted(listed, key=lambda p: kind_of(self._relative(p), self.file_types) is not FileKind.DOTENV)
+        for index, path in enumerate(ordered, 1):
             self.update(path, env=want_env)
             seen.add(self._relative(path))
+            if index % step == 0:
+                yield
         for rel in list(self._files):
             if rel not in seen:
                 del self._files[rel]

@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,6 +302,9 @@ class ReviewServer(LanguageServer):
         if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
             return latest
         analysis = await self.in_engine(self.engine.analyze, snapshot)
+        latest = self.latest.get(uri)
+        if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
+            return latest  # another request analysed this version first: one result (and result id) per version
         self.report_crashes(analysis)
         doc = self.store.get(uri)
         if doc is not None and doc.version == snapshot.version:
@@ -335,24 +338,31 @@ class ReviewServer(LanguageServer):
         scan), run the project rules, and republish the files whose project findings changed."""
         config = self.engine_config
 
-        def work() -> list[tuple[str, Finding]]:
+        def start() -> Iterator[None]:
             if self.project_index is None:
                 needs = {need for rule in config.enabled_rules(".") if issubclass(rule, ProjectRule) for need in rule.needs}
                 self.project_index = ProjectIndex(self.root, config.file_types, needs=needs)
             # files are re-read only when their size or mtime changed; the saved one from the editor
-            self.project_index.scan(iter_files([str(self.root)], config))
+            return self.project_index.scan_steps(iter_files([str(self.root)], config))
+
+        def lines_of(path: str) -> list[str]:
+            try:
+                return (self.root / path).read_text(encoding="utf-8-sig").splitlines(keepends=True)
+            except (OSError, UnicodeDecodeError):
+                return []
+
+        def finish() -> list[tuple[str, Finding]]:
+            assert self.project_index is not None
             if saved is not None:
                 self.project_index.update(saved, text)
-
-            def lines_of(path: str) -> list[str]:
-                try:
-                    return (self.root / path).read_text(encoding="utf-8-sig").splitlines(keepends=True)
-                except (OSError, UnicodeDecodeError):
-                    return []
-
             return self.engine.check_project(self.project_index.facts(), lines_of)
 
-        pairs = await self.in_engine(work, background=True)
+        # the scan goes in steps, each its own turn on the engine thread: an open or an edit that
+        # arrives meanwhile waits for one step, not for the whole project
+        steps = await self.in_engine(start, background=True)
+        while await self.in_engine(next, steps, False, background=True) is not False:
+            pass
+        pairs = await self.in_engine(finish, background=True)
         grouped: dict[str, list[Finding]] = {}
         for path, finding in pairs:
             grouped.setdefault((self.root / path).as_uri(), []).append(finding)
