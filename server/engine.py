@@ -85,6 +85,9 @@ class LRU(Generic[K, V]):
         while len(self._data) > self.size:
             self._data.popitem(last=False)
 
+    def pop(self, key: K) -> None:
+        self._data.pop(key, None)
+
     def clear(self) -> None:
         self._data.clear()
 
@@ -227,6 +230,7 @@ class _Broken:
 
 _BROKEN = _Broken()
 _NOTHING = _BlockResult(Parsed(None, None), (), {}, ())  # a block no rule wants: not parsed at all
+_UNKEPT = Parsed(None, None)  # a block whose rules found nothing: its tree was let go
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,7 +478,7 @@ class Engine:
             if module is None or isinstance(summary, _Broken):
                 wanted = rules  # no triggers, or `ast` could not read the block: every rule looks
             else:
-                wanted = self._wanted_rules(summary, rules, signals, module)
+                wanted = self._wanted_rules(block, summary, rules, signals, module)
             # unchanged blocks are the same objects from one version to the next: skip hashing their text
             seen = previous.get(id(block))
             if seen is not None and seen.block is block and seen.token == token and seen.wanted == wanted:
@@ -598,9 +602,15 @@ class Engine:
                 logger.error("rule %s crashed in %s (block line %d):\n%s", code, ctx.path, line + 1, error, extra=_CRASH)
                 continue
             if isinstance(instance, ModuleRule):
-                facts[code] = tuple(instance.facts)
+                if instance.facts:
+                    facts[code] = tuple(instance.facts)
             elif isinstance(instance, FileRule):
                 findings.extend(self._relative(instance.reports, code, parsed, block))
+        if not findings and not facts and not crashes:
+            # nothing here will ask for a position or a fix: keep the result, not the tree
+            # (memory stays flat with open files; a re-run after a context change re-parses)
+            self._parsed.pop(block.parse_text)
+            return _BlockResult(_UNKEPT, (), {}, ())
         return _BlockResult(parsed, tuple(findings), facts, tuple(crashes))
 
     def _summary(self, block: Block) -> BlockSummary | _Broken:
@@ -629,10 +639,10 @@ class Engine:
         return ModuleSummary.of((s for s in summaries if not isinstance(s, _Broken)), *interest)
 
     def _wanted_rules(
-        self, summary: BlockSummary, rules: tuple[type[Rule], ...], signals: tuple[object, ...], module: ModuleSummary
+        self, block: Block, summary: BlockSummary, rules: tuple[type[Rule], ...], signals: tuple[object, ...], module: ModuleSummary
     ) -> tuple[type[Rule], ...]:
         """The rules whose triggers want this block (cached per block text and module signals)."""
-        key = (summary, rules, signals)
+        key = (block.parse_text, block.prefix_lines, rules, signals)
         wanted = self._wanted.get(key)
         if wanted is None:
             wanted = tuple(rule for rule in rules if rule.wants(summary, module))

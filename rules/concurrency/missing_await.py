@@ -197,7 +197,7 @@ class MissingAwait(ModuleRule):
         coroutines = module.async_defined
         if not coroutines:
             return False
-        if block.async_defined or not block.words.isdisjoint(coroutines):
+        if block.async_defined or not coroutines.isdisjoint(block.words):
             return True
         return "self" in block.words and block.matches(_SELF_ASSIGNED)
 

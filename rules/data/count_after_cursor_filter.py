@@ -124,7 +124,7 @@ class CountAfterCursorFilter(FileRule):
     @classmethod
     def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
         """A count (`.count()`, `len()`) and a name that looks like a cursor, in one block."""
-        return not block.words.isdisjoint(_COUNTS) and block.matches(_CURSOR)
+        return not _COUNTS.isdisjoint(block.words) and block.matches(_CURSOR)
 
     VALID = [
         Valid(

@@ -89,7 +89,7 @@ class BroadExceptMasks(FileRule):
         HTTP client call (which needs `requests`/`httpx` imported)."""
         if not block.matches(BROAD_EXCEPT):
             return False
-        if not block.words.isdisjoint(_NOT_FOUND_CALLS) or ("objects" in block.words and "get" in block.words):
+        if not _NOT_FOUND_CALLS.isdisjoint(block.words) or ("objects" in block.words and "get" in block.words):
             return True
         return module.memo(_HTTP_IMPORT, lambda: any(b.matches(_HTTP_IMPORT) for b in module.blocks))
 
