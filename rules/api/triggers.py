@@ -51,6 +51,8 @@ class BlockSummary:
     text: str = ""  # the block's text with its class frame, for triggers that need more than words
     aliases: tuple[tuple[str, str], ...] = ()  # (origin's last name, local name) of `... as ...` imports
     marks: dict[Searcher, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # the block's share of the module-wide words a rule set asks about (remembered per set)
+    interest: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def matches(self, pattern: Searcher) -> bool:
         """`pattern` found in the text (remembered: the summary is cached with the block)."""
@@ -102,8 +104,12 @@ class ModuleSummary:
         wanted = tuple(patterns)
         for block in blocks:
             module.blocks.append(block)
-            if words and not words.isdisjoint(block.words):
-                module.words |= words.intersection(block.words)
+            if words:
+                found = block.interest.get(words)
+                if found is None:
+                    found = block.interest[words] = words.intersection(block.words)
+                if found:
+                    module.words |= found
             if block.defined:
                 module.definitions.update(block.defined)
             if block.async_defined:

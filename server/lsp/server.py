@@ -14,6 +14,8 @@ import dataclasses
 import logging
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -178,6 +180,10 @@ class _Protocol(LanguageServerProtocol):
             return JsonRPCNotification(method=str(data.get("method", "")), params=None, jsonrpc="invalid")
 
 
+_INLINE_LINES = 1500  # documents analysed on the event loop when the engine thread is idle
+_INLINE_SLOW = 0.02  # seconds: an inline analysis this long held the loop up
+
+
 class _Turns:
     """The order work gets the engine thread in: one job at a time, the newest foreground request
     first (200 files opened at once: the last one, on screen, is analysed first), background work
@@ -219,6 +225,8 @@ class ReviewServer(LanguageServer):
         self.engine = Engine()
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="reviewls-engine")
         self.turns = _Turns()
+        self.submitted = 0  # jobs queued with `submit`, not yet done
+        self._submitted_lock = threading.Lock()
         self.settings = EditorSettings()
         self.file_config = Config()
         self.engine_config = Config()
@@ -252,18 +260,47 @@ class ReviewServer(LanguageServer):
         else:
             loop.call_soon_threadsafe(self.window_log_message, params)
 
-    async def in_engine(self, fn: Callable[..., T], *args: object, background: bool = False) -> T:
+    async def in_engine(self, fn: Callable[..., T], *args: object, background: bool = False, inline: bool = False) -> T:
         """Run engine work on the engine thread (its caches are single-threaded).
 
         Waiting work goes newest first (the file just opened or typed in is the one on screen),
-        and `background` work (the project tier) only when no foreground request waits.
+        and `background` work (the project tier) only when no foreground request waits. `inline`
+        work (a small document's analysis, under a millisecond) runs on the event loop itself
+        when the engine thread has nothing queued: the hop to the thread and back cost more.
         """
         await self.turns.acquire(background)
+        if inline and not self.submitted:
+            started = time.perf_counter()
+            try:
+                result = fn(*args)  # small and nothing queued on the thread: skip the thread hop
+            finally:
+                self.turns.release()
+            if time.perf_counter() - started > _INLINE_SLOW:
+                # the loop was blocked: let the messages that came meanwhile (a newer version) in
+                # before the caller decides whether this result is still current
+                await asyncio.sleep(_INLINE_SLOW)
+            return result
+        job = asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.executor, fn, *args)
-        finally:
-            self.turns.release()
+            result = await asyncio.shield(job)
+        except asyncio.CancelledError:
+            # the caller gave up, the thread did not: the next job waits until it is really free
+            job.add_done_callback(lambda _: self.turns.release())
+            raise
+        self.turns.release()
+        return result
+
+    def submit(self, fn: Callable[..., object], *args: object) -> None:
+        """Queue work on the engine thread without waiting (configuration changes, in order)."""
+        with self._submitted_lock:
+            self.submitted += 1
+        future = self.executor.submit(fn, *args)
+
+        def done(_: object) -> None:
+            with self._submitted_lock:
+                self.submitted -= 1
+
+        future.add_done_callback(done)
 
     def codec(self) -> PositionCodec:
         return self.workspace.position_codec
@@ -293,7 +330,7 @@ class ReviewServer(LanguageServer):
         if targets or defaults:
             config = dataclasses.replace(config, settings_modules=targets, project_settings=defaults)
         self.engine_config = config
-        self.executor.submit(self.engine.set_config, config)
+        self.submit(self.engine.set_config, config)
         level = logging.DEBUG if self.settings.log_level == "debug" else logging.WARNING
         self.log_handler.setLevel(level)
 
@@ -321,7 +358,7 @@ class ReviewServer(LanguageServer):
         latest = self.latest.get(uri)
         if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
             return latest
-        analysis = await self.in_engine(self.engine.analyze, snapshot)
+        analysis = await self.in_engine(self.engine.analyze, snapshot, inline=len(snapshot.lines) <= _INLINE_LINES)
         latest = self.latest.get(uri)
         if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
             return latest  # another request analysed this version first: one result (and result id) per version
