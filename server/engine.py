@@ -18,7 +18,7 @@ import logging
 import re
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Generic, TypeVar, cast
@@ -336,6 +336,17 @@ class _Walk:
             self.call(leaves, node)
 
 
+def _fact_nodes(value: object) -> Iterator[cst.CSTNode]:
+    """The libcst nodes a fact holds (its fields, and the items of tuple or list fields)."""
+    if not dataclasses.is_dataclass(value):
+        return
+    for item in dataclasses.fields(value):
+        held = getattr(value, item.name)
+        for node in held if isinstance(held, (tuple, list)) else (held,):
+            if isinstance(node, cst.CSTNode):
+                yield node
+
+
 def _python_error(text: str) -> SyntaxError | None:
     """CPython's own error for a broken block: better placed and worded than libcst's."""
     try:
@@ -391,7 +402,6 @@ class Engine:
         self.parse_calls = 0  # libcst parses done (tests prove block reuse with it)
         self.use_triggers = use_triggers
         self._summaries: LRU[tuple[str, int], BlockSummary | _Broken] = LRU(cache_size)
-        self._wanted: LRU[tuple[object, ...], tuple[type[Rule], ...]] = LRU(cache_size)
         self._dispatches: dict[tuple[type[Rule], ...], _Dispatch] = {}
         self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[Searcher, ...]]] = {}
         self._rule_options: dict[type[Rule], object] = {}
@@ -403,7 +413,6 @@ class Engine:
         self._recent.clear()
         self._tokens.clear()
         self._summaries.clear()
-        self._wanted.clear()
 
     def warm_up(self) -> None:
         """Pay one-time costs (rule tables, libcst's node types, first regex uses) up front: a
@@ -478,7 +487,7 @@ class Engine:
             if module is None or isinstance(summary, _Broken):
                 wanted = rules  # no triggers, or `ast` could not read the block: every rule looks
             else:
-                wanted = self._wanted_rules(block, summary, rules, signals, module)
+                wanted = self._wanted_rules(summary, rules, signals, module)
             # unchanged blocks are the same objects from one version to the next: skip hashing their text
             seen = previous.get(id(block))
             if seen is not None and seen.block is block and seen.token == token and seen.wanted == wanted:
@@ -606,11 +615,19 @@ class Engine:
                     facts[code] = tuple(instance.facts)
             elif isinstance(instance, FileRule):
                 findings.extend(self._relative(instance.reports, code, parsed, block))
-        if not findings and not facts and not crashes:
-            # nothing here will ask for a position or a fix: keep the result, not the tree
-            # (memory stays flat with open files; a re-run after a context change re-parses)
-            self._parsed.pop(block.parse_text)
-            return _BlockResult(_UNKEPT, (), {}, ())
+        if not findings and not crashes:
+            placed = {rule.meta.code for rule in rules if rule.meta.fix is None and getattr(rule, "reports_fact_nodes", False)}
+            if not facts:
+                # nothing here will ask for a position or a fix: keep the result, not the tree
+                # (memory stays flat with open files; a re-run after a context change re-parses)
+                self._parsed.pop(block.parse_text)
+                return _BlockResult(_UNKEPT, (), {}, ())
+            if placed.issuperset(facts):
+                # facts of rules without fixes that report only nodes their facts hold: a module
+                # check only ever asks for those positions, so place them now and let the tree go
+                self._positions(parsed, [node for values in facts.values() for value in values for node in _fact_nodes(value)])
+                self._parsed.pop(block.parse_text)
+                return _BlockResult(Parsed(None, None, parsed.positions), (), facts, ())
         return _BlockResult(parsed, tuple(findings), facts, tuple(crashes))
 
     def _summary(self, block: Block) -> BlockSummary | _Broken:
@@ -639,15 +656,14 @@ class Engine:
         return ModuleSummary.of((s for s in summaries if not isinstance(s, _Broken)), *interest)
 
     def _wanted_rules(
-        self, block: Block, summary: BlockSummary, rules: tuple[type[Rule], ...], signals: tuple[object, ...], module: ModuleSummary
+        self, summary: BlockSummary, rules: tuple[type[Rule], ...], signals: tuple[object, ...], module: ModuleSummary
     ) -> tuple[type[Rule], ...]:
-        """The rules whose triggers want this block (cached per block text and module signals)."""
-        key = (block.parse_text, block.prefix_lines, rules, signals)
-        wanted = self._wanted.get(key)
+        """The rules whose triggers want this block (kept with its summary, per rule set and module signals)."""
+        key = (rules, signals)
+        wanted = summary.memo.get(key)
         if wanted is None:
-            wanted = tuple(rule for rule in rules if rule.wants(summary, module))
-            self._wanted.put(key, wanted)
-        return wanted
+            wanted = summary.memo[key] = tuple(rule for rule in rules if rule.wants(summary, module))
+        return wanted  # type: ignore[return-value]
 
     def _dispatch(self, rules: tuple[type[Rule], ...]) -> _Dispatch:
         dispatch = self._dispatches.get(rules)

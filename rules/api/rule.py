@@ -192,6 +192,10 @@ class FileRule(Rule):
 class ModuleRule(Rule):
     """Collects facts per block (cached with it), then checks them over the whole module."""
 
+    # True when every report is on a node a fact holds in one of its fields (not a child of
+    # one) and the rule has no fix: the engine then keeps those nodes' positions, not the tree
+    reports_fact_nodes: ClassVar[bool] = False
+
     def __init__(self, ctx: ModuleContext, options: object | None = None, block: BlockView | None = None) -> None:
         super().__init__(ctx, options, block)
         self.facts: list[object] = []

@@ -31,6 +31,7 @@ class Searcher(Protocol):
 
 
 WORD = re.compile(r"\w+")
+_NONE: frozenset[str] = frozenset()  # one shared empty set (CPython makes a new one per empty result)
 # a definition on the block's own lines (not its class frame): over-approximate on purpose
 _DEFINITION = re.compile(r"^([ \t]*)(async[ \t]+def|def|class)[ \t]+(\w+)", re.M)
 # `import x as y`, `from m import (a as b, ...)`: the local names triggers must also know by their origin
@@ -50,16 +51,16 @@ class BlockSummary:
     async_defined: frozenset[str] = frozenset()
     text: str = ""  # the block's text with its class frame, for triggers that need more than words
     aliases: tuple[tuple[str, str], ...] = ()  # (origin's last name, local name) of `... as ...` imports
-    marks: dict[Searcher, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
-    # the block's share of the module-wide words a rule set asks about (remembered per set)
-    interest: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # what has been derived from the summary (pattern matches, the share of a rule set's module
+    # words, which rules want the block): it lives as long as the summary, cached with the block
+    memo: dict[object, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def matches(self, pattern: Searcher) -> bool:
         """`pattern` found in the text (remembered: the summary is cached with the block)."""
-        found = self.marks.get(pattern)
+        found = self.memo.get(pattern)
         if found is None:
-            found = self.marks[pattern] = pattern.search(self.text) is not None
-        return found
+            found = self.memo[pattern] = pattern.search(self.text) is not None
+        return found is True
 
     @classmethod
     def of(cls, parse_text: str, own_text: str, owner: str | None = None) -> BlockSummary:
@@ -105,11 +106,11 @@ class ModuleSummary:
         for block in blocks:
             module.blocks.append(block)
             if words:
-                found = block.interest.get(words)
+                found = block.memo.get(words)
                 if found is None:
-                    found = block.interest[words] = words.intersection(block.words)
+                    found = block.memo[words] = words.intersection(block.words) or _NONE
                 if found:
-                    module.words |= found
+                    module.words |= found  # type: ignore[arg-type]
             if block.defined:
                 module.definitions.update(block.defined)
             if block.async_defined:

@@ -90,6 +90,7 @@ class DuplicateDefinition(ModuleRule):
     `try`/`except` (also the methods of a class defined once per branch).
     """
 
+    reports_fact_nodes = True
     meta = RuleMeta(code="RV105", name="duplicate-definition", family="hygiene", severity=Severity.ERROR, scope=Scope.MODULE)
 
     VALID = [

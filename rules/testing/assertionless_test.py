@@ -149,6 +149,7 @@ class TestWithoutAssertion(ModuleRule):
 
     __test__ = False  # not a pytest test class, despite the name
 
+    reports_fact_nodes = True
     meta = RuleMeta(code="RV801", name="test-without-assertion", family="testing", severity=Severity.WARNING, scope=Scope.MODULE)
 
     VALID = [
