@@ -287,6 +287,7 @@ def _project_records(
             return []
 
     pairs = engine.check_project(index.facts(), lines_of)
+    result.crashes.extend((crash.code, crash.path, crash.line) for crash in engine.project_crashes)
     if fix:
         edits: dict[str, list[TextEdit]] = {}
         for path, finding in pairs:

@@ -400,6 +400,7 @@ class Engine:
         # path -> id(block) -> (block, token, result) of the last analysis of that path
         self._recent: dict[str, dict[int, _Seen]] = {}
         self.parse_calls = 0  # libcst parses done (tests prove block reuse with it)
+        self.project_crashes: list[RuleCrash] = []  # of the last `check_project`
         self.use_triggers = use_triggers
         self._summaries: LRU[tuple[str, int], BlockSummary | _Broken] = LRU(cache_size)
         self._dispatches: dict[tuple[type[Rule], ...], _Dispatch] = {}
@@ -783,8 +784,10 @@ class Engine:
         """Save tier: project rules over the project index; (path, finding) pairs.
 
         Per-file ignores and suppression comments apply to the file each finding is in
-        (`lines_of(path)` gives its lines, when the caller can read them).
+        (`lines_of(path)` gives its lines, when the caller can read them). Rules that crashed
+        are in `project_crashes` afterwards (the CLI exits 2, the server tells the client).
         """
+        self.project_crashes = []
         out: list[tuple[str, Finding]] = []
         ctx = ModuleContext(path=".")
         for rule in all_project_rules():
@@ -794,7 +797,9 @@ class Engine:
             try:
                 instance.check(facts)
             except Exception:  # isolation point
-                logger.error("project rule %s crashed:\n%s", rule.meta.code, traceback.format_exc(limit=-3), extra=_CRASH)
+                error = traceback.format_exc(limit=-3)
+                self.project_crashes.append(RuleCrash(rule.meta.code, ".", 1, error))
+                logger.error("project rule %s crashed:\n%s", rule.meta.code, error, extra=_CRASH)
                 continue
             for report in instance.project_reports:
                 if rule not in self.enabled_rules(report.path):

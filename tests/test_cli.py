@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,18 @@ def test_select_ignore_and_fail_on() -> None:
     assert reviewls("--check", "examples/shop", "--select", "RV102").returncode == 0  # information < warning
     assert reviewls("--check", "examples/shop", "--select", "RV102", "--fail-on", "information").returncode == 1
     assert reviewls("--check", "examples/shop", "--ignore", "RV", "--preview").returncode == 0
+
+
+def test_a_crashing_project_rule_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "boom_project.py").write_text("x = 1\n")
+    env = {**os.environ, "REVIEWLS_PLUGINS": "tests.fixtures.plugin_rules", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "--check", ".", "--select", "RV996,RV101"],
+        cwd=tmp_path, capture_output=True, text=True, check=False, env=env,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "rule RV996 crashed" in result.stderr
+    assert "All checks passed" in result.stdout  # the other rules still ran
 
 
 def test_bad_paths_config_and_files(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,7 @@ from server import __version__
 from server.config import Config, ConfigError, find_config_file, load_config
 from server.documents import Change
 from server.batch import iter_files
-from server.engine import Analysis, Engine, Finding, Snapshot
+from server.engine import Analysis, Engine, Finding, RuleCrash, Snapshot
 from rules.api.project import ProjectRule
 from server.project import ProjectIndex, project_defaults, settings_targets
 from server.lsp import actions
@@ -362,7 +362,7 @@ class ReviewServer(LanguageServer):
         latest = self.latest.get(uri)
         if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
             return latest  # another request analysed this version first: one result (and result id) per version
-        self.report_crashes(analysis)
+        self.report_crashes(analysis.crashes)
         doc = self.store.get(uri)
         if doc is not None and doc.version == snapshot.version:
             self.latest[uri] = (snapshot, analysis)
@@ -412,7 +412,11 @@ class ReviewServer(LanguageServer):
             assert self.project_index is not None
             if saved is not None:
                 self.project_index.update(saved, text)
-            return self.engine.check_project(self.project_index.facts(), lines_of)
+            pairs = self.engine.check_project(self.project_index.facts(), lines_of)
+            crashes = list(self.engine.project_crashes)
+            if crashes and self.loop is not None:
+                self.loop.call_soon_threadsafe(self.report_crashes, crashes)
+            return pairs
 
         # the scan goes in steps, each its own turn on the engine thread: an open or an edit that
         # arrives meanwhile waits for one step, not for the whole project
@@ -438,8 +442,8 @@ class ReviewServer(LanguageServer):
                 codec = self.codec()
                 self.publish(uri, None, [diagnostic(codec, lines, f, None, uri) for f in grouped.get(uri, [])])
 
-    def report_crashes(self, analysis: Analysis) -> None:
-        for crash in analysis.crashes:
+    def report_crashes(self, crashes: Iterable[RuleCrash]) -> None:
+        for crash in crashes:
             key = (crash.code, crash.path)
             if key in self.reported_crashes:
                 continue

@@ -330,6 +330,16 @@ async def test_crashing_rule_is_isolated_and_reported_once(client: LanguageClien
     assert "app/services.py:14" in crash_logs[0].message
 
 
+async def test_a_crashing_project_rule_is_reported_to_the_client(client: LanguageClient) -> None:
+    uri = open_doc(client, "boom_project.py", "x = 1\n")
+    await diagnostics(client, uri, 1)
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri)))
+    while not any("RV996 crashed" in m.message for m in client.log_messages):
+        await client.wait_for_notification(lsp.WINDOW_LOG_MESSAGE)
+    crash = next(m for m in client.log_messages if "RV996 crashed" in m.message)
+    assert crash.type == lsp.MessageType.Error
+
+
 async def test_stale_version_is_not_published(client: LanguageClient) -> None:
     """A pull client only ever gets the current version and nothing pushed."""
     uri = open_doc(client, "app/services.py", SERVICE)
