@@ -6,7 +6,6 @@ import dataclasses
 import re
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api.context import ModuleContext, dotted_name
 
@@ -57,7 +56,7 @@ def is_main_guard(node: cst.If) -> bool:
     if not isinstance(target.operator, cst.Equal):
         return False
     sides = (test.left, target.comparator)
-    has_name = any(m.matches(side, m.Name("__name__")) for side in sides)
+    has_name = any(is_name(side, "__name__") for side in sides)
     has_main = any(
         isinstance(side, cst.SimpleString) and side.evaluated_value == "__main__" for side in sides
     )
@@ -222,3 +221,13 @@ def find_all(node: cst.CSTNode, kinds: type[cst.CSTNode] | tuple[type[cst.CSTNod
 # text of a broad `except` clause: bare, or naming Exception/BaseException (alone, dotted, in a tuple),
 # for triggers (rules/api/triggers.py); the clause ends at its colon
 BROAD_EXCEPT = re.compile(r"\bexcept\b(?:\s*:|[^:]*\b(?:Exception|BaseException)\b)")
+
+
+def is_name(node: cst.CSTNode | None, *names: str) -> bool:
+    """A bare name, one of `names` (`is_name(func, "print")`)."""
+    return isinstance(node, cst.Name) and node.value in names
+
+
+def is_placeholder(statement: cst.CSTNode) -> bool:
+    """`pass` or `...` as a statement."""
+    return isinstance(statement, cst.Pass) or (isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Ellipsis))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api.context import Role, dotted_name
 from rules.api.helpers import find_all

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api import FileRule, Invalid, Role, RuleMeta, Scope, Severity, Valid, dotted_name, find_all, get_kwarg
 from rules.api.orm import method_name, receiver_chain
@@ -518,7 +517,7 @@ class SqlLikeInjection(FileRule):
             for arg in node.args:
                 if arg.keyword is not None and arg.keyword.value == "params":
                     continue
-                for piece in m.findall(arg.value, m.FormattedString() | m.BinaryOperation() | m.Call()):
+                for piece in find_all(arg.value, (cst.FormattedString, cst.BinaryOperation, cst.Call)):
                     if isinstance(piece, cst.BaseExpression) and built_string(piece, names):
                         self.report(piece, "SQL built by string formatting goes to `extra()`: input becomes SQL; use `params=`")
                         return

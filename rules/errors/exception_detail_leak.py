@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api import (
     FileRule,
@@ -18,11 +17,11 @@ from rules.api import (
     Severity,
     Valid,
     caught_names,
-    decorator_names,
     dotted_name,
     is_view_function,
 )
 from rules.api.triggers import Trigger, words
+from rules.api.helpers import is_name
 
 # callables whose arguments reach the HTTP client, by last name, when they come from a web framework.
 # Not `ValidationError`: a validation message is the framework's channel for telling the user what
@@ -204,7 +203,7 @@ def _raw_uses(node: cst.CSTNode, name: str) -> bool:
     class Finder(cst.CSTVisitor):
         def visit_Attribute(self, attr: cst.Attribute) -> bool:
             nonlocal found
-            if m.matches(attr.value, m.Name(name)):
+            if is_name(attr.value, name):
                 found = found or attr.attr.value == "args"
                 return False
             return True
@@ -266,16 +265,16 @@ def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
     class Finder(cst.CSTVisitor):
         def visit_Call(self, call: cst.Call) -> bool:
             func = call.func
-            if m.matches(func, m.Name("str") | m.Name("repr")) and call.args and m.matches(call.args[0].value, m.Name(name)):
+            if is_name(func, "str", "repr") and call.args and is_name(call.args[0].value, name):
                 hits.append(call)
                 return False
-            if m.matches(func, m.Attribute(value=m.Name("traceback"))):
+            if isinstance(func, cst.Attribute) and is_name(func.value, "traceback"):
                 hits.append(call)
                 return False
-            if m.matches(func, m.Attribute(attr=m.Name("format"))) and any(_raw_uses(arg.value, name) for arg in call.args):
+            if isinstance(func, cst.Attribute) and func.attr.value == "format" and any(_raw_uses(arg.value, name) for arg in call.args):
                 hits.append(call)
                 return False
-            passed = [arg for arg in call.args if m.matches(arg.value, m.Name(name))]
+            passed = [arg for arg in call.args if is_name(arg.value, name)]
             if passed:
                 # `extract_message(e)` hands out the text; `ERROR_MESSAGES.DEFAULT(e, "...")` may
                 # map the exception to a fixed message: a helper's name says which
@@ -300,7 +299,7 @@ def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
             return True
 
         def visit_Attribute(self, attr: cst.Attribute) -> bool:
-            if m.matches(attr.value, m.Name(name)):
+            if is_name(attr.value, name):
                 if attr.attr.value == "args":
                     hits.append(attr)
                 return False
@@ -315,16 +314,16 @@ def _mentions(node: cst.CSTNode, name: str) -> cst.BaseExpression | None:
             return False  # the test picks a branch; only the branches reach the client
 
         def visit_Element(self, element: cst.Element) -> bool:
-            if m.matches(element.value, m.Name(name)):
+            if is_name(element.value, name):
                 hits.append(element.value)
             return True
 
         def visit_DictElement(self, element: cst.DictElement) -> bool:
-            if m.matches(element.value, m.Name(name)):
+            if is_name(element.value, name):
                 hits.append(element.value)
             return True
 
-    if m.matches(node, m.Name(name)) and isinstance(node, cst.Name):
+    if is_name(node, name) and isinstance(node, cst.Name):
         return node  # `HTTPException(500, detail=e)`
     node.visit(Finder())
     return hits[0] if hits else None
@@ -914,7 +913,7 @@ class ExceptionDetailLeak(FileRule):
                 logger = builder.ensure_logger()
                 fixed = stmt.deep_replace(leak, cst.parse_expression(GENERIC))
                 logs = any(
-                    m.findall(s, m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(n) for n in _LOG_METHODS)))))
+                    [c for c in find_all(s, cst.Call) if isinstance(c, cst.Call) and isinstance(c.func, cst.Attribute) and c.func.attr.value in _LOG_METHODS]
                     for s in block.body
                 )
                 new_body: list[cst.BaseStatement] = []

@@ -6,7 +6,6 @@ import re
 from collections.abc import Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api import (
     FileRule,
@@ -25,6 +24,7 @@ from rules.api import (
 )
 from rules.api.helpers import BROAD_EXCEPT
 from rules.api.triggers import BlockSummary, ModuleSummary
+from rules.api.helpers import is_placeholder
 
 # what catches every error: programming mistakes, outages and interrupts alike
 _BROAD = frozenset(("Exception", "BaseException"))
@@ -40,8 +40,11 @@ def _type_names(node: cst.BaseExpression | None) -> list[str | None]:
     return [dotted_name(node)]
 
 
+_LOGGER_NAME = re.compile(r"(?i)^_?(log|logger|logging)$")
+
+
 def _is_silent(stmt: cst.BaseSmallStatement | cst.BaseStatement) -> bool:
-    return m.matches(stmt, m.Pass() | m.Continue() | m.Expr(m.Ellipsis()))
+    return isinstance(stmt, cst.Continue) or is_placeholder(stmt)
 
 
 def _is_broad(names: list[str | None]) -> bool:
@@ -215,11 +218,13 @@ def _assigned(stmt: cst.BaseSmallStatement | cst.BaseStatement, collect: bool = 
         return set().union(*(_target_names(t) for t in targets))
     if isinstance(stmt, _CONTROL):
         return set()
-    if collect and m.matches(stmt, m.Expr(m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(n) for n in _COLLECT)))))):
+    call = stmt.value if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call) else None
+    method = call.func if call is not None and isinstance(call.func, cst.Attribute) else None
+    if collect and method is not None and method.attr.value in _COLLECT:
         # `hostnames.extend(ips)`: the collection bound before keeps what it had
         assert isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call) and isinstance(stmt.value.func, cst.Attribute)
         return _target_names(stmt.value.func.value)
-    if m.matches(stmt, m.Expr(m.Call(func=m.Attribute(value=m.Name(m.MatchRegex(r"(?i)^_?(log|logger|logging)$")))))):
+    if method is not None and isinstance(method.value, cst.Name) and _LOGGER_NAME.match(method.value.value):
         return set()  # a log line computes nothing and changes nothing
     if isinstance(stmt, cst.Try):  # a nested fallback of its own
         names: set[str] = set()
@@ -1094,7 +1099,7 @@ class SilentExcept(FileRule):
         if not statements or not all(_is_silent(stmt) for stmt in statements):
             return
         # the handler's own comments, and the one on its `except ...:` line
-        comments = [c for c in m.findall(body, m.Comment()) if isinstance(c, cst.Comment)]
+        comments = [c for c in find_all(body, cst.Comment) if isinstance(c, cst.Comment)]
         if _explained(comments):
             return
         if _ACKNOWLEDGED.search(node.body.header.comment.value if isinstance(node.body, cst.IndentedBlock) and node.body.header.comment else ""):
@@ -1113,7 +1118,7 @@ class SilentExcept(FileRule):
                 kept = [
                     stmt
                     for stmt in block.body
-                    if not (isinstance(stmt, cst.SimpleStatementLine) and all(m.matches(s, m.Pass() | m.Expr(m.Ellipsis())) for s in stmt.body))
+                    if not (isinstance(stmt, cst.SimpleStatementLine) and all(is_placeholder(s) for s in stmt.body))
                 ]
                 builder.replace(block, block.with_changes(body=[log, *kept]))
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api import (
     Invalid,
@@ -24,6 +23,7 @@ from rules.api import (
     find_all,
     is_docstring,
 )
+from rules.api.helpers import is_placeholder
 
 _INTENDED = frozenset(("abstractmethod", "abstractproperty", "overload", "abstractclassmethod", "abstractstaticmethod"))
 _ABSTRACT_BASES = frozenset(("ABC", "Protocol", "ABCMeta"))
@@ -49,7 +49,7 @@ _NOT_AN_EXPLANATION = re.compile(r"#\s*(?:noqa|pragma|type:|reviewls:|pylint:|no
 def _is_stub(node: cst.FunctionDef) -> bool:
     statements = body_statements(node)
     rest = [s for s in statements if not is_docstring(s)]
-    return all(m.matches(s, m.Pass() | m.Expr(m.Ellipsis())) for s in rest)
+    return all(is_placeholder(s) for s in rest)
 
 
 def _docstring(node: cst.FunctionDef) -> str:

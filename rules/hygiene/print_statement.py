@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api import (
     FixBuilder,
@@ -31,6 +30,7 @@ from rules.api import (
     string_literal,
 )
 from rules.api.triggers import Trigger, words
+from rules.api.helpers import is_name
 
 _STDOUT = frozenset(("sys.stdout", "None"))
 # decorators from these packages, or named `.command`/`.group` (Flask `@app.cli.command`), make a terminal command
@@ -589,7 +589,7 @@ class PrintStatement(ModuleRule):
         cli = any(self._is_cli(expr) for expr in decorators)
         entry = cli or (self._depth == 1 and node.name.value == "main")
         reads_input = any(
-            isinstance(call, cst.Call) and m.matches(call.func, m.Name("input")) for call in find_all(node.body, cst.Call)
+            isinstance(call, cst.Call) and is_name(call.func, "input") for call in find_all(node.body, cst.Call)
         )
         if cli or reads_input:
             self._quiet.append(node)
@@ -619,7 +619,7 @@ class PrintStatement(ModuleRule):
         self._statements.add(id(node.value))
 
     def visit_Call(self, node: cst.Call) -> None:
-        if not m.matches(node.func, m.Name("print")) or self.ctx.qualified_name(node.func) != "print":
+        if not is_name(node.func, "print") or self.ctx.qualified_name(node.func) != "print":
             return
         stream = get_kwarg(node, "file")
         if stream is not None and dotted_name(stream.value) not in _STDOUT:

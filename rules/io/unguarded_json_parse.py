@@ -18,7 +18,6 @@ from rules.api import (
     Valid,
     caught_names,
     dotted_name,
-    find_all,
     is_view_function,
 )
 from rules.api.triggers import Trigger, words

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api import (
     FileRule,
@@ -18,6 +17,7 @@ from rules.api import (
 )
 from rules.api.env import local_variant
 from rules.api.triggers import Trigger, words
+from rules.api.helpers import is_name
 
 _ALLOW_ALL = frozenset(("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"))
 
@@ -93,7 +93,7 @@ class CorsAllowAll(FileRule):
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self.ctx.is_production_settings() or local_variant(self.ctx) or self._branches:
             return  # `if DEBUG: CORS_ALLOW_ALL_ORIGINS = True`: only for one environment
-        if len(node.targets) == 1 and dotted_name(node.targets[0].target) in _ALLOW_ALL and m.matches(node.value, m.Name("True")):
+        if len(node.targets) == 1 and dotted_name(node.targets[0].target) in _ALLOW_ALL and is_name(node.value, "True"):
             name = dotted_name(node.targets[0].target)
             self.report(node.targets[0].target, f"`{name} = True` lets any website call the API from its users' browsers")
 
@@ -107,7 +107,7 @@ class CorsAllowAll(FileRule):
             return
         origins = get_kwarg(node, "allow_origins")
         credentials = get_kwarg(node, "allow_credentials")
-        if origins is None or credentials is None or not m.matches(credentials.value, m.Name("True")):
+        if origins is None or credentials is None or not is_name(credentials.value, "True"):
             return
         if isinstance(origins.value, (cst.List, cst.Tuple)) and any(string_value(e.value) == "*" for e in origins.value.elements):
             self.report(origins.value, "`allow_origins=[\"*\"]` with credentials: any website can call the API as the logged-in user")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api import (
     FileRule,
@@ -24,6 +23,7 @@ from rules.api import (
 )
 from rules.api.env import env_read, local_class, local_variant
 from rules.api.triggers import Trigger
+from rules.api.helpers import is_name
 
 _TRUE_STRINGS = frozenset(("true", "1", "yes", "on", "t", "y"))
 
@@ -233,7 +233,7 @@ class DebugEnabled(FileRule):
         if self.ctx.module_calls.get(owner) != "flask.Flask" and self.ctx.qualified_name(func.value) != "flask.Flask":
             return
         debug = get_kwarg(node, "debug")
-        if debug is not None and m.matches(debug.value, m.Name("True")):
+        if debug is not None and is_name(debug.value, "True"):
             self.report(debug.value, "`app.run(debug=True)` serves the Werkzeug debugger: anyone who triggers an error can run code on the server")
 
     def _check(self, name: str, value: cst.BaseExpression) -> None:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-import libcst.matchers as m
 
 from rules.api import (
     Invalid,
@@ -28,6 +27,7 @@ from rules.api import (
     find_all,
     is_docstring,
 )
+from rules.api.helpers import is_name, is_placeholder
 
 _SKIP_MARKS = frozenset(("skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure"))
 # helpers that assert: assert_x, check_x, verify, expect, fail, self._test_format, other tests;
@@ -81,7 +81,7 @@ class CliCommand:
 
 def _returns_value(node: cst.FunctionDef) -> bool:
     """Does the function return something? pytest tests return None; this is a helper."""
-    if node.returns is not None and not m.matches(node.returns.annotation, m.Name("None") | m.Name("Never") | m.Name("NoReturn")):
+    if node.returns is not None and not is_name(node.returns.annotation, "None", "Never", "NoReturn"):
         return True
     stack: list[cst.CSTNode] = [node.body]
     while stack:
@@ -378,7 +378,7 @@ class TestWithoutAssertion(ModuleRule):
         skipped = skipped or any(n in _SKIP_MARKS for n in decorators)
         fixture = "fixture" in decorators  # `@pytest.fixture def test_user()` is not collected as a test
         statements = [s for s in body_statements(node) if not is_docstring(s)]
-        empty = all(m.matches(s, m.Pass() | m.Expr(m.Ellipsis())) for s in statements)
+        empty = all(is_placeholder(s) for s in statements)
         asserts, calls = _assertions(node.body)
         # an empty test with a comment (`# not relevant for this backend`) overrides an inherited one on purpose;
         # a test whose comment or docstring says "should not raise" checks exactly that
