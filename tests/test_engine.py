@@ -9,6 +9,7 @@ from rules.api import FileRule, RuleMeta, Scope, Severity
 from server.config import Config
 from server.documents import Change, Document
 from server.engine import Engine
+from server.engine.python import PythonTier
 
 FUNCTIONS = 300
 
@@ -74,7 +75,7 @@ def test_a_crashing_rule_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatc
     engine = Engine(Config())
     real = engine.enabled_rules
     monkeypatch.setattr(engine, "enabled_rules", lambda path: (*real(path), _Boom))
-    monkeypatch.setattr(engine, "_rule", lambda code: _Boom if code == "RV997" else Engine._rule(engine, code))
+    monkeypatch.setattr(engine.python, "_rule", lambda code: _Boom if code == "RV997" else PythonTier._rule(engine.python, code))
     doc = Document("u", "svc.py", "def a():\n    print(1)\n\n\ndef b():\n    print(2)\n")
     analysis = engine.analyze(doc.snapshot())
     assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", 2), ("RV101", 6)]

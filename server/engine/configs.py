@@ -1,0 +1,53 @@
+"""The config-file tier: docker-compose, requirements, nginx and `.env.example` files.
+
+One reader per kind turns text into typed data (`server/configfiles.py`); `ConfigRule`s get
+the data and report spans with ready-built fixes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rules.api import ModuleContext, Severity
+from rules.api.configdata import ConfigRule, FileKind
+from rules.api.types import Span
+from server.configfiles import ConfigParseError
+from server.configfiles import read as read_config
+from server.engine.guard import isolate
+from server.engine.model import Analysis, Finding, RuleCrash, Snapshot
+from server.suppressions import is_suppressed
+
+if TYPE_CHECKING:
+    from server.engine.core import Engine
+
+
+class ConfigTier:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def analyze(self, snapshot: Snapshot, kind: FileKind) -> Analysis:
+        """A docker-compose, requirements, nginx or .env.example file: typed data, config rules."""
+        text = "".join(snapshot.lines)
+        try:
+            data = read_config(kind, text, snapshot.path)
+        except ConfigParseError as exc:
+            span = Span(exc.line, exc.col, exc.line, exc.col + 1)
+            errors = [Finding("syntax-error", "syntax-error", Severity.ERROR, f"syntax error: {exc.message}", span)]
+            return Analysis(snapshot.path, snapshot.version, tuple(errors) if self.engine.config.report_syntax_errors else (), (), (span,), 0)
+        findings: list[Finding] = []
+        crashes: list[RuleCrash] = []
+        ctx = ModuleContext(path=snapshot.path)
+        for rule in self.engine.enabled_rules(snapshot.path):
+            if not issubclass(rule, ConfigRule) or kind not in rule.kinds:
+                continue
+            instance = rule(ctx, self.engine.options(rule))
+            crash = isolate(rule.meta.code, snapshot.path, 1, "config file", lambda: instance.check(data))
+            if crash is not None:
+                crashes.append(crash)
+                continue
+            for report in instance.config_reports:
+                findings.append(self.engine.ready_finding(rule, report.message, report.span, report.fix, report.severity))
+        findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
+        findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
+        return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), (), 0)
+

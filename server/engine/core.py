@@ -1,0 +1,141 @@
+"""The engine behind one thin facade: which rules run on what, per tier.
+
+`Engine.analyze(snapshot)` sends a Python module to the Python tier (`python.py`: blocks read
+with `ast` first, libcst only where a trigger wants it) and a docker-compose, requirements,
+nginx or `.env.example` file to the config-file tier (`configs.py`); `check_project` runs the
+project tier (`projects.py`); `build_fix` resolves a finding's opaque fix reference
+(`fixbuilder.py`). Rule code runs inside one crash guard (`guard.py`, `walk.py` for the
+block walk). The engine knows no rule by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rules.api import Fix, ModuleContext, Rule, Severity
+from rules.api.configdata import FileKind
+from rules.api.project import ProjectFacts
+from rules.api.types import Span
+from server.config import Config
+from server.configfiles import kind_of
+from server.engine.configs import ConfigTier
+from server.engine.fixbuilder import build_fix
+from server.engine.model import Analysis, Finding, FixHandle, RuleCrash, Snapshot
+from server.engine.projects import ProjectTier
+from server.engine.python import PythonTier
+
+# a module that wakes most rules' triggers (analysed once at server start, then forgotten)
+_WARM_UP = """import logging
+import os
+import requests
+from django.urls import path
+
+logger = logging.getLogger(__name__)
+API_KEY = os.environ.get("API_TOKEN", "changeme")  # TODO: remove
+
+
+class Service:
+    def __init__(self, client):
+        self.client = client
+
+    async def fetch(self, url):
+        try:
+            return requests.get(url)
+        except Exception:
+            pass
+
+    async def fetch(self, url):
+        # x = compute(url)
+        for item in url:
+            print(item.objects.count())
+        logger.info(f"done {url}")
+
+
+urlpatterns = [path("<int:pk>/", Service), path("stats/", Service)]
+"""
+
+
+class Engine:
+    """Runs the enabled rules over snapshots (edit tier) and project facts (save tier)."""
+
+    def __init__(self, config: Config | None = None, *, cache_size: int = 20000, use_triggers: bool = True) -> None:
+        self.config = config or Config()
+        self._enabled: dict[str, tuple[type[Rule], ...]] = {}
+        self._rule_options: dict[type[Rule], object] = {}
+        self.python = PythonTier(self, cache_size, use_triggers)
+        self.configs = ConfigTier(self)
+        self.projects = ProjectTier(self)
+
+    @property
+    def parse_calls(self) -> int:
+        """libcst parses done (tests prove block reuse with it)."""
+        return self.python.parse_calls
+
+    @property
+    def project_crashes(self) -> list[RuleCrash]:
+        """Project rules that crashed in the last `check_project`."""
+        return self.projects.crashes
+
+    def clear_caches(self) -> None:
+        """Drop parsed trees and results (the CLI does this between files to bound memory)."""
+        self.python.clear()
+
+    def warm_up(self) -> None:
+        """Pay one-time costs (rule tables, libcst's node types, first regex uses) up front: a
+        language server calls this at start so the first file opened costs what later ones do."""
+        from server.documents import Document
+
+        self.analyze(Document("file:///warm-up.py", "warm_up.py", _WARM_UP).snapshot())
+        self.clear_caches()
+
+    def set_config(self, config: Config) -> None:
+        self.config = config
+        self._enabled.clear()
+        self._rule_options.clear()
+        self.python.forget_documents()
+
+    def enabled_rules(self, path: str) -> tuple[type[Rule], ...]:
+        rules = self._enabled.get(path)
+        if rules is None:
+            rules = self.config.enabled_rules(path)
+            self._enabled[path] = rules
+        return rules
+
+    def options(self, rule: type[Rule]) -> object:
+        """The rule's options from the configuration (built once per configuration)."""
+        if rule not in self._rule_options:
+            self._rule_options[rule] = self.config.options_for(rule)
+        return self._rule_options[rule]
+
+    def context(self, snapshot: Snapshot) -> ModuleContext:
+        return self.python.context(snapshot)
+
+    def analyze(self, snapshot: Snapshot) -> Analysis:
+        """Findings of the edit tier for one snapshot, by the kind of file it is."""
+        kind = kind_of(snapshot.path, self.config.file_types)
+        if kind is not None and kind is not FileKind.PYTHON:
+            return self.configs.analyze(snapshot, kind)
+        if kind is None and "." in snapshot.path.rsplit("/", 1)[-1]:
+            return Analysis(snapshot.path, snapshot.version, (), (), (), 0)  # a file type reviewls does not review
+        return self.python.analyze(snapshot)
+
+    def build_fix(self, snapshot: Snapshot, finding: Finding) -> Fix | None:
+        """The edits of a finding's fix, computed on demand; None if it cannot be built."""
+        return build_fix(self.python, snapshot, finding)
+
+    def check_project(self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None) -> list[tuple[str, Finding]]:
+        """Save tier: project rules over the project index; (path, finding) pairs."""
+        return self.projects.check(facts, lines_of)
+
+    def ready_finding(self, rule: type[Rule], message: str, span: Span, fix: Fix | None, severity: Severity | None = None) -> Finding:
+        """A finding of a config or project rule: a range and, if any, an already built fix."""
+        return Finding(
+            rule.meta.code,
+            rule.meta.name,
+            self.config.severity_for(rule, severity),
+            message,
+            span,
+            fix.title if fix else None,
+            fix.safety if fix else None,
+            FixHandle(None, None, 0, None, fix) if fix else None,
+        )

@@ -1,0 +1,216 @@
+"""Fix edits, built only when a code action, `--fix` or a report asks (`build_fix`).
+
+A rule's `LazyFix` runs against a `FixBuilder`: node replacements are applied to the block's
+tree in one pass, the block is regenerated and the change reduced to one minimal text edit;
+`ensure_import`/`ensure_logger` add what the fix needs after the module's imports;
+`move_above` rotates whole lines (decorators and comments included), across blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar, cast
+
+import libcst as cst
+
+from rules.api import Fix, ModuleContext, TextEdit
+from server.context import unit_facts
+from server.engine.model import BlockRef, Finding, FixHandle, Snapshot
+from server.engine.python import PythonTier, node_lines
+
+logger = logging.getLogger("server.engine")
+
+
+# -- fixes ---------------------------------------------------------------------------
+def build_fix(python: PythonTier, snapshot: Snapshot, finding: Finding) -> Fix | None:
+    """The edits of a finding's fix, computed on demand; None if it cannot be built."""
+    handle = finding.handle
+    if handle is not None and handle.ready is not None:
+        return handle.ready
+    if handle is None or handle.lazy is None or handle.parsed is None or handle.parsed.tree is None:
+        return None
+    builder = _FixBuilder(python, snapshot, handle)
+    try:
+        handle.lazy.build(builder)
+        edits = builder.edits()
+    except Exception:  # isolation point: a broken fix is not offered
+        logger.exception("fix of %s at %s:%d could not be built", finding.code, snapshot.path, finding.span.line)
+        return None
+    if not edits:
+        return None
+    return Fix(handle.lazy.title, handle.lazy.safety, tuple(edits))
+
+
+def _common_edit(old: str, new: str, first_line: int) -> TextEdit | None:
+    """One minimal edit turning `old` (starting at 0-based `first_line`) into `new`."""
+    if old == new:
+        return None
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+
+    def position(offset: int) -> tuple[int, int]:
+        line = old.count("\n", 0, offset)
+        col = offset - (old.rfind("\n", 0, offset) + 1)
+        return first_line + line + 1, col
+
+    (sl, sc), (el, ec) = position(start), position(end_old)
+    return TextEdit(sl, sc, el, ec, new[start:end_new])
+
+
+_NodeT = TypeVar("_NodeT", bound=cst.CSTNode)
+
+
+class _Replacer(cst.CSTTransformer):
+    """Swaps nodes of the original tree (by identity) for their replacements, or removes them."""
+
+    def __init__(self, table: dict[int, cst.CSTNode | cst.RemovalSentinel]) -> None:
+        super().__init__()
+        self.table = table
+
+    def on_leave(self, original_node: _NodeT, updated_node: _NodeT) -> _NodeT | cst.RemovalSentinel | cst.FlattenSentinel[_NodeT]:
+        return cast("_NodeT | cst.RemovalSentinel", self.table.get(id(original_node), updated_node))
+
+
+class _FixBuilder:
+    """The FixBuilder a rule's lazy fix talks to: node replacements plus module-level additions."""
+
+    def __init__(self, python: PythonTier, snapshot: Snapshot, handle: FixHandle) -> None:
+        self.python = python
+        self.snapshot = snapshot
+        self.handle = handle
+        self.replacements: list[tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel]] = []
+        self.imports: list[str] = []
+        self.logger_line: str | None = None
+        self.moves: list[tuple[cst.CSTNode, cst.CSTNode, object | None, bool]] = []
+        self._ctx: ModuleContext | None = None
+
+    @property
+    def ctx(self) -> ModuleContext:
+        if self._ctx is None:
+            self._ctx = self.python.context(self.snapshot)
+        return self._ctx
+
+    def replace(self, old: cst.CSTNode, new: cst.CSTNode | cst.RemovalSentinel) -> None:
+        self.replacements.append((old, new))
+
+    def _local_name_of(self, module: str) -> str | None:
+        for local, target in self.ctx.import_items:
+            if target == module:
+                return local
+        return None
+
+    def ensure_import(self, module: str) -> str:
+        local = self._local_name_of(module)
+        if local is not None:
+            return local
+        if module not in self.imports:
+            self.imports.append(module)
+        return module
+
+    def ensure_logger(self) -> str:
+        if self.ctx.logger_name:
+            return self.ctx.logger_name
+        self.ensure_import("logging")
+        logging_name = self._local_name_of("logging") or "logging"
+        self.logger_line = f"logger = {logging_name}.getLogger(__name__)\n"
+        return "logger"
+
+    def move_above(self, node: cst.CSTNode, anchor: cst.CSTNode, anchor_at: object | None = None, *, comma: bool = False) -> None:
+        self.moves.append((node, anchor, anchor_at, comma))
+
+    def _move_edits(self) -> list[TextEdit]:
+        """One edit per move: the region from the anchor to the node, rotated."""
+        handle = self.handle
+        assert handle.parsed is not None and handle.block is not None
+        own = BlockRef(handle.block_start, handle.block, handle.parsed)
+        lines = self.snapshot.lines
+        edits: list[TextEdit] = []
+        for node, anchor, anchor_at, comma in self.moves:
+            moved = node_lines(self.python, own, node, lines=lines)
+            target = node_lines(self.python, anchor_at if isinstance(anchor_at, BlockRef) else own, anchor, lines=lines)
+            if moved is None or target is None or target[0] >= moved[0]:
+                return []
+            first, last, _, end_col = moved
+            gap = first
+            while gap > target[0] and not lines[gap - 1].strip():
+                gap -= 1
+            chunk = list(lines[first : last + 1])
+            if not chunk[-1].endswith("\n"):
+                chunk[-1] += "\n"
+            if comma and not lines[last][end_col:].lstrip().startswith(","):
+                chunk[-1] = chunk[-1][:end_col] + "," + chunk[-1][end_col:]
+            region = lines[target[0] : last + 1]
+            rotated = chunk + list(lines[gap:first]) + list(lines[target[0] : gap])
+            if not region[-1].endswith("\n"):
+                rotated[-1] = rotated[-1].rstrip("\n")
+            edit = _common_edit("".join(region), "".join(rotated), target[0])
+            if edit is not None:
+                edits.append(edit)
+        return edits
+
+    def edits(self) -> list[TextEdit]:
+        if self.moves:
+            return self._move_edits()
+        handle = self.handle
+        assert handle.parsed is not None and handle.block is not None
+        tree = handle.parsed.tree
+        assert tree is not None
+        # one pass over the original tree: replacing one node at a time rebuilt its siblings, so the
+        # second of several removals from one list (three commented-out lines) no longer matched
+        new_tree = tree.visit(_Replacer({id(old): new for old, new in self.replacements}))
+        assert isinstance(new_tree, cst.Module)
+        block = handle.block
+        code = new_tree.code
+        if not (code.startswith(block.prefix) and code.endswith(block.suffix)):
+            return []  # the fix reached into the frame of a class member: not offered
+        new_text = code[len(block.prefix) : len(code) - len(block.suffix)]
+        old_text = block.text
+        original = "".join(self.snapshot.lines[handle.block_start : handle.block_start + block.line_count])
+        if old_text != original:  # a member at the end of a file without a final newline
+            new_text = new_text[: len(new_text) - (len(old_text) - len(original))] if new_text.endswith("\n") else new_text
+            old_text = original
+        edits: list[TextEdit] = []
+        main = _common_edit(old_text, new_text, handle.block_start)
+        if main is not None:
+            edits.append(main)
+        addition = "".join(f"import {module}\n" for module in self.imports)
+        if self.logger_line:
+            addition += f"\n{self.logger_line}"
+        if addition:
+            line = _insertion_line(self.snapshot)
+            if main is not None and main.start_line - 1 <= line < main.end_line:
+                return []  # the addition would land inside the rewritten block
+            lines = self.snapshot.lines
+            if line > 0 and not lines[line - 1].endswith("\n"):
+                addition = "\n" + addition
+            if line < len(lines) and lines[line].strip():
+                addition += "\n\n" if lines[line].startswith(("def ", "async ", "class ", "@")) else "\n"
+            edits.append(TextEdit(line + 1, 0, line + 1, 0, addition))
+        return sorted(edits, key=lambda e: (e.start_line, e.start_col))
+
+
+def _insertion_line(snapshot: Snapshot) -> int:
+    """0-based line after the module's top imports (or docstring, or leading comments)."""
+    lines = snapshot.lines
+    after = 0
+    while after < len(lines) and (lines[after].startswith("#") or not lines[after].strip()):
+        after += 1
+    after = min(after, len(lines))
+    for index, unit in enumerate(snapshot.units):
+        text = unit.blocks[0].text
+        first = text.lstrip()
+        if first.startswith(("def ", "async ", "class ", "@")):
+            break
+        if unit_facts(text).imports or (index == 0 and first[:1] in ('"', "'")):
+            last = unit.end
+            while last > unit.start and not lines[last - 1].strip():
+                last -= 1
+            after = max(after, last)
+    return after
+

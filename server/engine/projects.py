@@ -1,0 +1,58 @@
+"""The project tier: project rules over the project index (`server/project.py`), on save and in `--check`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from rules.api import ModuleContext
+from rules.api.project import ProjectFacts, ProjectRule
+from server.engine.guard import isolate
+from server.engine.model import Finding, RuleCrash
+from server.suppressions import is_suppressed
+
+if TYPE_CHECKING:
+    from server.engine.core import Engine
+
+
+class ProjectTier:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.crashes: list[RuleCrash] = []  # of the last `check`
+
+    def check(
+        self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None
+    ) -> list[tuple[str, Finding]]:
+        """Save tier: project rules over the project index; (path, finding) pairs.
+
+        Per-file ignores and suppression comments apply to the file each finding is in
+        (`lines_of(path)` gives its lines, when the caller can read them). Rules that crashed
+        are in `project_crashes` afterwards (the CLI exits 2, the server tells the client).
+        """
+        self.crashes = []
+        out: list[tuple[str, Finding]] = []
+        ctx = ModuleContext(path=".")
+        for rule in all_project_rules():
+            if rule not in self.engine.config.enabled_rules("."):
+                continue
+            instance = rule(ctx, self.engine.options(rule))
+            crash = isolate(rule.meta.code, ".", 1, "project check", lambda: instance.check(facts))
+            if crash is not None:
+                self.crashes.append(crash)
+                continue
+            for report in instance.project_reports:
+                if rule not in self.engine.enabled_rules(report.path):
+                    continue
+                finding = self.engine.ready_finding(rule, report.message, report.span, report.fix, report.severity)
+                if lines_of is not None and is_suppressed(lines_of(report.path), finding.span.line, rule.meta.code, rule.meta.name):
+                    continue
+                out.append((report.path, finding))
+        out.sort(key=lambda item: (item[0], item[1].span.line, item[1].span.col, item[1].code))
+        return out
+
+
+def all_project_rules() -> list[type[ProjectRule]]:
+    from rules.registry import all_rules
+
+    return [r for r in all_rules() if issubclass(r, ProjectRule)]
+

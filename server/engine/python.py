@@ -1,0 +1,440 @@
+"""The Python tier: blocks read with `ast` first, libcst only for the rules a trigger wants.
+
+For every block of a snapshot: its summary (`ast` parse for the syntax check, its words,
+definitions and import aliases; cached by text), the rules whose triggers want it (given the
+module summary), and its result — findings relative to the block and module-rule facts —
+from a cache keyed by (block text, kind, module context and config, wanted rules). Only on a
+miss is the block parsed by libcst (cached by text) and walked by its wanted rules. Module
+rules then check the facts of every block. Positions are computed only for reported nodes.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from rules.api import BlockView, FileRule, LazyFix, Located, ModuleContext, ModuleRule, Related, Report, Rule, Scope, Severity
+from rules.api.configdata import ConfigRule
+from rules.api.triggers import BlockSummary, ModuleSummary, Searcher
+from rules.api.types import Span
+from server.blocks import Block, BlockKind
+from server.context import build_context
+from server.engine.cache import LRU
+from server.engine.guard import CRASH_RECORD, isolate, logger
+from server.engine.model import Analysis, BlockRef, Finding, FixHandle, Parsed, RelatedSpan, RuleCrash, Snapshot, SyntaxIssue
+from server.engine.walk import Dispatch, Walk, fact_nodes
+from server.locate import Range, locate
+from server.suppressions import is_suppressed
+
+if TYPE_CHECKING:
+    from server.engine.core import Engine
+
+
+@dataclass(frozen=True, slots=True)
+class _RelFinding:
+    code: str
+    message: str
+    line: int  # 0-based, relative to the block
+    col: int
+    end_line: int
+    end_col: int
+    lazy: LazyFix | None
+    severity: Severity | None = None  # the report's own (a finding that is only likely), else the rule's
+
+
+@dataclass(frozen=True, slots=True)
+class _BlockResult:
+    parsed: Parsed
+    findings: tuple[_RelFinding, ...]
+    facts: Mapping[str, tuple[object, ...]]
+    crashes: tuple[tuple[str, int, str], ...]  # code, relative line, error text
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A block as the last analysis of its document left it: reused while it does not move."""
+
+    block: Block
+    token: int
+    wanted: tuple[type[Rule], ...]
+    result: _BlockResult
+    start: int
+    findings: tuple[Finding, ...]
+    crashes: tuple[RuleCrash, ...]
+    facts: Mapping[str, tuple[Located[object], ...]]
+
+
+_CLASS_NAME = re.compile(r"^[ \t]*class\s+(\w+)", re.M)
+
+
+class _Broken:
+    """A block CPython's parser rejects: no trigger can judge it, so every rule looks (libcst decides)."""
+
+
+_BROKEN = _Broken()
+
+
+_NOTHING = _BlockResult(Parsed(None, None), (), {}, ())  # a block no rule wants: not parsed at all
+
+
+_UNKEPT = Parsed(None, None)  # a block whose rules found nothing: its tree was let go
+
+
+def _python_error(text: str) -> SyntaxError | None:
+    """CPython's own error for a broken block: better placed and worded than libcst's."""
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        return exc
+    except ValueError:
+        return None
+    return None
+
+
+def _syntax_issue(exc: Exception, prefix_lines: int) -> SyntaxIssue:
+    if isinstance(exc, SyntaxError):
+        line, col, message = exc.lineno or 1, max((exc.offset or 1) - 1, 0), exc.msg
+    else:
+        line = getattr(exc, "raw_line", None) or 1
+        col = getattr(exc, "raw_column", None) or 0
+        message = getattr(exc, "message", None) or str(exc).splitlines()[0]
+    return SyntaxIssue(max(int(line) - 1 - prefix_lines, 0), int(col), f"syntax error: {message}")
+
+
+
+class PythonTier:
+    """File and module rules over Python snapshots, with the caches that make an edit cheap."""
+
+    def __init__(self, engine: Engine, cache_size: int, use_triggers: bool) -> None:
+        self.engine = engine
+        self.use_triggers = use_triggers
+        self.parse_calls = 0  # libcst parses done (tests prove block reuse with it)
+        self._parsed: LRU[str, Parsed] = LRU(cache_size)
+        self._results: LRU[tuple[object, ...], _BlockResult] = LRU(cache_size)
+        # (context key, rules key) -> small int, so block keys hash cheaply
+        self._tokens: dict[tuple[object, ...], int] = {}
+        # path -> id(block) -> (block, token, result) of the last analysis of that path
+        self._recent: dict[str, dict[int, _Seen]] = {}
+        self._summaries: LRU[tuple[str, int], BlockSummary | _Broken] = LRU(cache_size)
+        self._dispatches: dict[tuple[type[Rule], ...], Dispatch] = {}
+        self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[Searcher, ...]]] = {}
+
+    def clear(self) -> None:
+        """Drop parsed trees, summaries and results."""
+        self._parsed.clear()
+        self._results.clear()
+        self._recent.clear()
+        self._tokens.clear()
+        self._summaries.clear()
+
+    def forget_documents(self) -> None:
+        """After a configuration change: no block result is reused by identity."""
+        self._recent.clear()
+
+    # -- parsing -------------------------------------------------------------------------
+    def parse(self, block: Block) -> Parsed:
+        text = block.parse_text
+        parsed = self._parsed.get(text)
+        if parsed is None:
+            self.parse_calls += 1
+            try:
+                parsed = Parsed(cst.parse_module(text), None)
+            except cst.ParserSyntaxError as exc:
+                parsed = Parsed(None, _syntax_issue(_python_error(text) or exc, block.prefix_lines))
+            except (RecursionError, MemoryError, ValueError) as exc:
+                parsed = Parsed(None, SyntaxIssue(0, 0, f"cannot parse this block: {type(exc).__name__}"))
+            self._parsed.put(text, parsed)
+        return parsed
+
+    # -- the edit tier ---------------------------------------------------------------------
+    def context(self, snapshot: Snapshot) -> ModuleContext:
+        return build_context(snapshot.path, snapshot.units, self.engine.config.settings_modules, self.engine.config.project_settings)
+
+    def analyze(self, snapshot: Snapshot) -> Analysis:
+        """Findings of the file and module rules for one Python snapshot."""
+        ctx = self.context(snapshot)
+        rules = tuple(
+            r
+            for r in self.engine.enabled_rules(snapshot.path)
+            if r.meta.scope in (Scope.FILE, Scope.MODULE) and not issubclass(r, ConfigRule) and r.applies_to(ctx)
+        )
+        rules_key = (self.engine.config.key, tuple(r.meta.code for r in rules))
+        findings: list[Finding] = []
+        crashes: list[RuleCrash] = []
+        syntax: list[tuple[Span, str]] = []
+        facts: dict[str, list[Located[object]]] = {}
+        blocks_run = 0
+        token = self._tokens.setdefault((ctx.key, rules_key), len(self._tokens))
+        previous = self._recent.get(snapshot.path, {})
+        current: dict[int, _Seen] = {}
+        placed = snapshot.blocks()
+        summaries = [self._summary(block) for _, block in placed]
+        signals: tuple[object, ...] = ()
+        module: ModuleSummary | None = None
+        if self.use_triggers:
+            module = self._module_summary(summaries, rules)
+            signals = tuple(rule.module_key(module) for rule in rules)
+        for (start, block), summary in zip(placed, summaries):
+            if module is None or isinstance(summary, _Broken):
+                wanted = rules  # no triggers, or `ast` could not read the block: every rule looks
+            else:
+                wanted = self._wanted_rules(summary, rules, signals, module)
+            # unchanged blocks are the same objects from one version to the next: skip hashing their text
+            seen = previous.get(id(block))
+            if seen is not None and seen.block is block and seen.token == token and seen.wanted == wanted:
+                result = seen.result
+                if seen.start == start:  # not even shifted: its findings and facts are as they were
+                    current[id(block)] = seen
+                    findings.extend(seen.findings)
+                    crashes.extend(seen.crashes)
+                    for code, located in seen.facts.items():
+                        facts.setdefault(code, []).extend(located)
+                    continue
+            else:
+                key = (block.parse_text, block.kind, token, wanted)
+                cached = self._results.get(key)
+                if cached is None:
+                    cached = self._run_block(block, ctx, wanted) if wanted else _NOTHING
+                    self._results.put(key, cached)
+                    blocks_run += 1
+                result = cached
+            ref = BlockRef(start, block, result.parsed)
+            if result.parsed.error is not None:
+                issue = result.parsed.error
+                line = start + min(issue.line, max(block.line_count - 1, 0)) + 1
+                syntax.append((Span(line, issue.col, line, issue.col + 1), issue.message))
+                continue
+            entry = _Seen(
+                block,
+                token,
+                wanted,
+                result,
+                start,
+                tuple(self._absolute(rel, ref) for rel in result.findings),
+                tuple(RuleCrash(code, snapshot.path, start + rel_line + 1, error) for code, rel_line, error in result.crashes),
+                {code: tuple(Located(ref, value) for value in values) for code, values in result.facts.items()},
+            )
+            current[id(block)] = entry
+            findings.extend(entry.findings)
+            crashes.extend(entry.crashes)
+            for code, located in entry.facts.items():
+                facts.setdefault(code, []).extend(located)
+        self._recent[snapshot.path] = current
+        for rule in rules:
+            if issubclass(rule, ModuleRule):
+                findings.extend(self._check_module_rule(rule, ctx, facts.get(rule.meta.code, []), crashes, snapshot.path))
+        findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
+        if self.engine.config.report_syntax_errors:
+            findings.extend(
+                Finding("syntax-error", "syntax-error", Severity.ERROR, message, span) for span, message in syntax
+            )
+        findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
+        errors = tuple(span for span, _ in syntax)
+        return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), errors, blocks_run)
+
+    def _run_block(self, block: Block, ctx: ModuleContext, rules: tuple[type[Rule], ...]) -> _BlockResult:
+        parsed = self.parse(block)
+        tree = parsed.tree
+        if tree is None:
+            return _BlockResult(parsed, (), {}, ())
+        wrapper: cst.ClassDef | None = None
+        if block.kind is BlockKind.CLASS_MEMBER and tree.body and isinstance(tree.body[0], cst.ClassDef):
+            wrapper = tree.body[0]
+        view = BlockView(wrapper=wrapper, synthetic_body=block.kind is BlockKind.CLASS_HEADER)
+        instances = [rule(ctx, self.engine.options(rule), view) for rule in rules]
+        run = Walk(self._dispatch(rules), instances, [None] * len(instances))
+        try:
+            run.walk(tree)
+        except RecursionError:
+            logger.warning("block at %s is nested too deeply to review", ctx.path)
+        findings: list[_RelFinding] = []
+        facts: dict[str, tuple[object, ...]] = {}
+        crashes: list[tuple[str, int, str]] = []
+        for failure, instance in zip(run.failed, instances):
+            code = instance.meta.code
+            if failure is not None:
+                error, node = failure
+                found = self._positions(parsed, [node]).get(id(node))
+                line = max(found.line - 1 - block.prefix_lines, 0) if found else 0
+                crashes.append((code, line, error))
+                logger.error("rule %s crashed in %s (block line %d):\n%s", code, ctx.path, line + 1, error, extra=CRASH_RECORD)
+                continue
+            if isinstance(instance, ModuleRule):
+                if instance.facts:
+                    facts[code] = tuple(instance.facts)
+            elif isinstance(instance, FileRule):
+                findings.extend(self._relative(instance.reports, code, parsed, block))
+        if not findings and not crashes:
+            placed = {rule.meta.code for rule in rules if rule.meta.fix is None and getattr(rule, "reports_fact_nodes", False)}
+            if not facts:
+                # nothing here will ask for a position or a fix: keep the result, not the tree
+                # (memory stays flat with open files; a re-run after a context change re-parses)
+                self._parsed.pop(block.parse_text)
+                return _BlockResult(_UNKEPT, (), {}, ())
+            if placed.issuperset(facts):
+                # facts of rules without fixes that report only nodes their facts hold: a module
+                # check only ever asks for those positions, so place them now and let the tree go
+                self._positions(parsed, [node for values in facts.values() for value in values for node in fact_nodes(value)])
+                self._parsed.pop(block.parse_text)
+                return _BlockResult(Parsed(None, None, parsed.positions), (), facts, ())
+        return _BlockResult(parsed, tuple(findings), facts, tuple(crashes))
+
+    def _summary(self, block: Block) -> BlockSummary | _Broken:
+        """The block's words and definitions, and whether CPython's parser accepts it (cached)."""
+        text = block.parse_text
+        summary = self._summaries.get((text, block.prefix_lines))
+        if summary is None:
+            try:
+                ast.parse(text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                summary = _BROKEN
+            else:
+                owner = _CLASS_NAME.search(block.prefix) if block.kind is BlockKind.CLASS_MEMBER else None
+                summary = BlockSummary.of(text, block.text, owner.group(1) if owner else None)
+            self._summaries.put((text, block.prefix_lines), summary)
+        return summary
+
+    def _module_summary(self, summaries: Sequence[BlockSummary | _Broken], rules: tuple[type[Rule], ...]) -> ModuleSummary:
+        """The module-wide view triggers read (only the words and patterns some trigger asks about)."""
+        interest = self._interest.get(rules)
+        if interest is None:
+            triggers = [rule.meta.trigger for rule in rules]
+            words = frozenset(word for trigger in triggers for word in trigger.module_words)
+            patterns = tuple({t.module_pattern for t in triggers if t.module_pattern is not None})
+            interest = self._interest[rules] = (words, patterns)
+        return ModuleSummary.of((s for s in summaries if not isinstance(s, _Broken)), *interest)
+
+    def _wanted_rules(
+        self, summary: BlockSummary, rules: tuple[type[Rule], ...], signals: tuple[object, ...], module: ModuleSummary
+    ) -> tuple[type[Rule], ...]:
+        """The rules whose triggers want this block (kept with its summary, per rule set and module signals)."""
+        key = (rules, signals)
+        wanted = summary.memo.get(key)
+        if wanted is None:
+            wanted = summary.memo[key] = tuple(rule for rule in rules if rule.wants(summary, module))
+        return wanted  # type: ignore[return-value]
+
+    def _dispatch(self, rules: tuple[type[Rule], ...]) -> Dispatch:
+        dispatch = self._dispatches.get(rules)
+        if dispatch is None:
+            dispatch = self._dispatches[rules] = Dispatch(rules)
+        return dispatch
+
+    def _positions(self, parsed: Parsed, nodes: Iterable[cst.CSTNode]) -> dict[int, Range]:
+        wanted = [node for node in nodes if id(node) not in parsed.positions]
+        if wanted and parsed.tree is not None:
+            parsed.positions.update(locate(parsed.tree, wanted))
+        return parsed.positions
+
+    def _relative(self, reports: Sequence[Report], code: str, parsed: Parsed, block: Block) -> list[_RelFinding]:
+        if not reports:
+            return []
+        positions = self._positions(parsed, [n for r in reports for n in (r.node, r.end) if n is not None])
+        out: list[_RelFinding] = []
+        for report in reports:
+            where = positions.get(id(report.node))
+            if where is None:
+                continue
+            last = positions.get(id(report.end)) if report.end is not None else None
+            if last is not None:
+                where = Range(where.line, where.col, last.end_line, last.end_col)
+            line = where.line - 1 - block.prefix_lines
+            end_line = where.end_line - 1 - block.prefix_lines
+            if line < 0 or line >= block.line_count:
+                continue  # in the class header that frames a member: that block reports it
+            end_col = where.end_col
+            if end_line >= block.line_count:
+                end_line, end_col = block.line_count - 1, len(block.text.splitlines()[-1])
+            out.append(_RelFinding(code, report.message, line, where.col, end_line, end_col, report.fix, report.severity))
+        return out
+
+    def _absolute(self, rel: _RelFinding, ref: BlockRef) -> Finding:
+        rule = self._rule(rel.code)
+        span = Span(ref.start + rel.line + 1, rel.col, ref.start + rel.end_line + 1, rel.end_col)
+        handle = FixHandle(ref.parsed, ref.block, ref.start, rel.lazy) if rel.lazy else None
+        return Finding(
+            rel.code,
+            rule.meta.name,
+            self.engine.config.severity_for(rule, rel.severity),
+            rel.message,
+            span,
+            rel.lazy.title if rel.lazy else None,
+            rel.lazy.safety if rel.lazy else None,
+            handle,
+        )
+
+    def _rule(self, code: str) -> type[Rule]:
+        from rules.registry import by_code
+
+        return by_code()[code]
+
+    def _check_module_rule(
+        self,
+        rule: type[ModuleRule],
+        ctx: ModuleContext,
+        facts: Sequence[Located[object]],
+        crashes: list[RuleCrash],
+        path: str,
+    ) -> list[Finding]:
+        instance = rule(ctx, self.engine.options(rule))
+        crash = isolate(rule.meta.code, path, 1, "module check", lambda: instance.check(facts))
+        if crash is not None:
+            crashes.append(crash)
+            return []
+        out: list[Finding] = []
+        for report in instance.reports:
+            ref = report.at
+            if not isinstance(ref, BlockRef):
+                continue
+            rel = self._relative([report], rule.meta.code, ref.parsed, ref.block)
+            related = tuple(self._related(item, ref) for item in report.related)
+            out.extend(dataclasses.replace(self._absolute(r, ref), related=tuple(x for x in related if x)) for r in rel)
+        return out
+
+    def _related(self, item: Related, default: BlockRef) -> RelatedSpan | None:
+        ref = item.at if isinstance(item.at, BlockRef) else default
+        lines = node_lines(self, ref, item.node, extend=False)
+        if lines is None:
+            return None
+        first, last, col, end_col = lines
+        return RelatedSpan(Span(first + 1, col, last + 1, end_col), item.message)
+
+
+_AFTER_ENTRY = re.compile(r"\s*,?\s*(#.*)?$")
+
+
+def node_lines(
+    python: PythonTier, ref: BlockRef, node: cst.CSTNode, *, lines: Sequence[str] | None = None, extend: bool = True
+) -> tuple[int, int, int, int] | None:
+    """(first line, last line, start col, end col) of a node, 0-based document lines.
+
+    Decorators count as part of their definition. With `lines`, the node must own its lines
+    (only indentation before it; only a comma or comment after it) and `first` grows over
+    the comment lines right above it; otherwise None.
+    """
+    starts: list[cst.CSTNode] = [node]
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.decorators:
+        starts.insert(0, node.decorators[0].decorator)
+    positions = python._positions(ref.parsed, starts)
+    begin, whole = positions.get(id(starts[0])), positions.get(id(node))
+    if begin is None or whole is None:
+        return None
+    base = ref.start - 1 - ref.block.prefix_lines
+    first, last = base + begin.line, base + whole.end_line
+    col = begin.col - (1 if len(starts) > 1 else 0)  # the `@` before a decorator's expression
+    if first < ref.start or last >= ref.start + ref.block.line_count:
+        return None
+    if lines is None:
+        return first, last, col, whole.end_col
+    if lines[first][:col].strip() or not _AFTER_ENTRY.match(lines[last][whole.end_col :].rstrip("\r\n")):
+        return None
+    indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+    while extend and first > 0 and lines[first - 1].startswith(indent) and lines[first - 1].strip().startswith("#"):
+        first -= 1
+    return first, last, col, whole.end_col
