@@ -55,13 +55,16 @@ class Block:
     kind: BlockKind = BlockKind.STATEMENT
     prefix: str = ""
     suffix: str = ""
-    parse_text: str = field(default="", compare=False)  # prefix + text + suffix, built once
     prefix_lines: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.parse_text:
-            object.__setattr__(self, "parse_text", f"{self.prefix}{self.text}{self.suffix}")
-            object.__setattr__(self, "prefix_lines", self.prefix.count("\n"))
+        object.__setattr__(self, "prefix_lines", self.prefix.count("\n"))
+
+    @property
+    def parse_text(self) -> str:
+        """prefix + text + suffix, built when asked (a parse, a new summary): a class member's
+        would repeat its class header for every member of every open file"""
+        return self.prefix + self.text + self.suffix if self.prefix or self.suffix else self.text
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ class BlockSummary:
     # another block's, only with each other)
     defined: tuple[tuple[str, str], ...] = ()
     async_defined: frozenset[str] = frozenset()
-    text: str = ""  # the block's text with its class frame, for triggers that need more than words
+    text: str = ""  # the block's own text (not its class frame), for triggers that need more than words
     aliases: tuple[tuple[str, str], ...] = ()  # (origin's last name, local name) of `... as ...` imports
     # what has been derived from the summary (pattern matches, the share of a rule set's module
     # words, which rules want the block): it lives as long as the summary, cached with the block
@@ -81,7 +81,9 @@ class BlockSummary:
             aliases = tuple((origin.rsplit(".", 1)[-1], local) for origin, local in _ALIAS.findall(parse_text))
         # interned: a word shared by many blocks is kept once (10k blocks open, ~60 words each)
         words = tuple(set(map(sys.intern, WORD.findall(parse_text))))
-        return cls(words, tuple(defined), frozenset(async_defined), parse_text, aliases)
+        # patterns search the block's own text: a finding is on the block's own lines, and the
+        # frame's words are in `words` (a member's frame is its class header, kept once per class)
+        return cls(words, tuple(defined), frozenset(async_defined), own_text, aliases)
 
 
 @dataclass(slots=True)
@@ -171,7 +173,7 @@ class Trigger:
 
     words: frozenset[str] = frozenset()
     module_words: frozenset[str] = frozenset()
-    pattern: Searcher | None = None  # searched in the block's text (with its class frame)
+    pattern: Searcher | None = None  # searched in the block's own text (a finding is on its own lines)
     module_pattern: Searcher | None = None  # some block of the module must match it
 
     def in_module(self, module: ModuleSummary) -> bool:

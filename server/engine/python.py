@@ -121,7 +121,7 @@ class PythonTier:
         self._tokens: dict[tuple[object, ...], int] = {}
         # path -> id(block) -> (block, token, result) of the last analysis of that path
         self._recent: dict[str, dict[int, _Seen]] = {}
-        self._summaries: LRU[tuple[str, int], BlockSummary | _Broken] = LRU(cache_size)
+        self._summaries: LRU[tuple[str, str, str], BlockSummary | _Broken] = LRU(cache_size)
         self._dispatches: dict[tuple[type[Rule], ...], Dispatch] = {}
         self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[Searcher, ...]]] = {}
 
@@ -197,7 +197,7 @@ class PythonTier:
                         facts.setdefault(code, []).extend(located)
                     continue
             else:
-                key = (block.parse_text, block.kind, token, wanted)
+                key = (block.text, block.prefix, block.suffix, block.kind, token, wanted)
                 cached = self._results.get(key)
                 if cached is None:
                     cached = self._run_block(block, ctx, wanted) if wanted else _NOTHING
@@ -287,9 +287,10 @@ class PythonTier:
 
     def _summary(self, block: Block) -> BlockSummary | _Broken:
         """The block's words and definitions, and whether CPython's parser accepts it (cached)."""
-        text = block.parse_text
-        summary = self._summaries.get((text, block.prefix_lines))
+        key = (block.text, block.prefix, block.suffix)
+        summary = self._summaries.get(key)
         if summary is None:
+            text = block.parse_text
             try:
                 ast.parse(text)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -297,7 +298,7 @@ class PythonTier:
             else:
                 owner = _CLASS_NAME.search(block.prefix) if block.kind is BlockKind.CLASS_MEMBER else None
                 summary = BlockSummary.of(text, block.text, owner.group(1) if owner else None)
-            self._summaries.put((text, block.prefix_lines), summary)
+            self._summaries.put(key, summary)
         return summary
 
     def _module_summary(self, summaries: Sequence[BlockSummary | _Broken], rules: tuple[type[Rule], ...]) -> ModuleSummary:
