@@ -22,11 +22,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rules.api import Fix, Safety, Severity, TextEdit
+from rules.api.project import ProjectRule
 from server import __version__
 from server.config import Config
 from server.configfiles import kind_of
 from server.documents import Document
-from rules.api.project import ProjectRule
 from server.engine import Engine, Snapshot
 from server.fixes import apply_edits, fix_all
 from server.project import ProjectIndex, project_defaults, settings_targets
@@ -417,7 +417,8 @@ class Progress:
             if time.monotonic() - self.started < 1.0:
                 return
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
 
             bar = Bar("reviewing", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True)
             bar.start()

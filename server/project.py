@@ -20,10 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from rules.api.configdata import FileKind
-from rules.api.env import ENV_NAME, is_env_wrapper
 from rules.api.context import Role, roles_for_path
+from rules.api.env import ENV_NAME, is_env_wrapper
+from rules.api.project import (
+    CLONE_MIN_LINES,
+    CLONES,
+    CloneWindow,
+    EnvExample,
+    EnvUse,
+    ProjectFacts,
+)
 from rules.api.types import Span
-from rules.api.project import CLONE_MIN_LINES, CLONES, CloneWindow, EnvExample, EnvUse, ProjectFacts
 from server.configfiles import kind_of, read_dotenv
 from server.context import dotted_ast as _dotted
 

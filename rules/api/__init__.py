@@ -24,6 +24,7 @@ from rules.api.helpers import (
     string_value,
 )
 from rules.api.rule import (
+    BlockHandle,
     BlockView,
     FileRule,
     FixBuilder,
@@ -51,6 +52,7 @@ from rules.api.types import (
 __all__ = [
     "FAMILIES",
     "FAMILY_TITLES",
+    "BlockHandle",
     "BlockSummary",
     "BlockView",
     "FileRule",

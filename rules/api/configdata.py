@@ -99,8 +99,8 @@ class ConfigRule(Rule):
     kinds: ClassVar[frozenset[FileKind]] = frozenset()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.config_reports: list[ConfigReport] = []
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def check(self, data: ConfigData) -> None:
         raise NotImplementedError

@@ -444,8 +444,7 @@ class PerIterationRule(FileRule):
     (migrations, management commands) and tests.
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._loops: list[LoopScope] = []
         self._functions: list[dict[str, list[cst.BaseExpression]]] = []
         self._one_off: list[bool] = []

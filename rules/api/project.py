@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rules.api.configdata import DotenvFile
-from rules.api.types import Span
 from rules.api.rule import Rule
-from rules.api.types import Fix, Severity
+from rules.api.types import Fix, Severity, Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +75,8 @@ class ProjectRule(Rule):
     needs: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.project_reports: list[ProjectReport] = []
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def check(self, facts: ProjectFacts) -> None:
         raise NotImplementedError

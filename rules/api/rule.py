@@ -20,6 +20,13 @@ from rules.api.triggers import BlockSummary, ModuleSummary
 from rules.api.types import Invalid, RuleMeta, Safety, Severity, Valid
 
 
+class BlockHandle:
+    """The engine's reference to one block of the module (opaque to rules): where a fact was
+    collected, so a module rule's report and a fix know which block's tree a node is in."""
+
+    __slots__ = ()
+
+
 class FixBuilder(Protocol):
     """What a fix may do; implemented by the engine over the document."""
 
@@ -32,7 +39,7 @@ class FixBuilder(Protocol):
     def ensure_logger(self) -> str:
         """Return the module logger's name, adding `logging` and `logger = ...` if absent."""
 
-    def move_above(self, node: cst.CSTNode, anchor: cst.CSTNode, anchor_at: object | None = None, *, comma: bool = False) -> None:
+    def move_above(self, node: cst.CSTNode, anchor: cst.CSTNode, anchor_at: BlockHandle | None = None, *, comma: bool = False) -> None:
         """Move the lines of `node` (a statement, a decorated definition, or a list entry on
         its own lines), with the comments right above it, to just above `anchor`'s.
 
@@ -56,7 +63,7 @@ class Report:
     node: cst.CSTNode
     message: str
     fix: LazyFix | None = None
-    at: object | None = None  # for module rules: the Located fact's block
+    at: BlockHandle | None = None  # for module rules: the Located fact's block
     end: cst.CSTNode | None = None  # the range runs to this node's end (default: `node`'s)
     related: tuple[Related, ...] = ()
     # lower than the rule's when the finding is only likely (severity follows confidence)
@@ -69,7 +76,7 @@ class Related:
 
     node: cst.CSTNode
     message: str
-    at: object | None = None  # the Located fact's block; None: the reported node's block
+    at: BlockHandle | None = None  # the Located fact's block; None: the reported node's block
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +99,7 @@ T = TypeVar("T")
 class Located(Generic[T]):
     """A fact a module rule collected, with the block it came from."""
 
-    block: object
+    block: BlockHandle
     value: T
 
 
@@ -115,6 +122,11 @@ class Rule(cst.BatchableCSTVisitor):
         self.options = options if options is not None else self.Options()
         self.block = block or BlockView()
         self.reports: list[Report] = []
+        self.setup()
+
+    def setup(self) -> None:
+        """Per-run state of the rule (one instance per block, module check or file): override
+        this, not `__init__`; `self.ctx`, `self.options` and `self.block` are set."""
 
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
@@ -165,7 +177,7 @@ class Rule(cst.BatchableCSTVisitor):
         message: str,
         *,
         fix: LazyFix | None = None,
-        at: object | None = None,
+        at: BlockHandle | None = None,
         end: cst.CSTNode | None = None,
         related: Sequence[Related] = (),
         severity: Severity | None = None,
@@ -197,8 +209,8 @@ class ModuleRule(Rule):
     reports_fact_nodes: ClassVar[bool] = False
 
     def __init__(self, ctx: ModuleContext, options: object | None = None, block: BlockView | None = None) -> None:
-        super().__init__(ctx, options, block)
         self.facts: list[object] = []
+        super().__init__(ctx, options, block)
 
     def fact(self, value: object) -> None:
         self.facts.append(value)

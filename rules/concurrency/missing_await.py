@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -201,8 +200,7 @@ class MissingAwait(ModuleRule):
             return True
         return "self" in block.words and block.matches(_SELF_ASSIGNED)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._classes: list[str] = []
         self._functions: list[cst.FunctionDef] = []
         self._dropped: set[int] = set()

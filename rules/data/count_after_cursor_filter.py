@@ -165,8 +165,7 @@ class CountAfterCursorFilter(FileRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         # per enclosing function: its body and the names narrowed by a cursor filter so far
         self._functions: list[tuple[cst.BaseSuite, dict[str, cst.Assign]]] = []
 

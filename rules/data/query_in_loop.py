@@ -6,8 +6,7 @@ import re
 
 import libcst as cst
 
-from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
-from rules.api import dotted_name
+from rules.api import Invalid, RuleMeta, Scope, Severity, Valid, dotted_name
 from rules.api.orm import (
     ANY_RELATION,
     CACHED_READS,
@@ -21,9 +20,9 @@ from rules.api.orm import (
     chain_calls,
     is_django_manager_call,
     method_name,
-    row_prefetches,
     receiver_chain,
     related_manager,
+    row_prefetches,
     session_receiver,
 )
 from rules.api.triggers import Trigger, words

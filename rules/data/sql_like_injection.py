@@ -7,7 +7,18 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from rules.api import FileRule, Invalid, Role, RuleMeta, Scope, Severity, Valid, dotted_name, find_all, get_kwarg
+from rules.api import (
+    FileRule,
+    Invalid,
+    Role,
+    RuleMeta,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    find_all,
+    get_kwarg,
+)
 from rules.api.orm import method_name, receiver_chain
 
 _EXECUTORS = re.compile(r"(?:.*_)?(?:cursor|cur|conn|connection|session|db|engine)", re.IGNORECASE)
@@ -456,8 +467,7 @@ class SqlLikeInjection(FileRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._names: list[Names] = [Names()]
         self._searched: list[set[str]] = [set()]  # per function: inputs already reported in a LIKE pattern
         self._statements: list[cst.SimpleStatementLine] = []

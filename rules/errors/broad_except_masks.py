@@ -266,8 +266,7 @@ class BroadExceptMasks(FileRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._views: list[bool] = []
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

@@ -8,7 +8,6 @@ import libcst as cst
 
 from rules.api import (
     FileRule,
-    find_all,
     FixBuilder,
     Invalid,
     RuleMeta,
@@ -18,10 +17,11 @@ from rules.api import (
     Valid,
     caught_names,
     dotted_name,
+    find_all,
     is_view_function,
 )
-from rules.api.triggers import Trigger, words
 from rules.api.helpers import is_name
+from rules.api.triggers import Trigger, words
 
 # callables whose arguments reach the HTTP client, by last name, when they come from a web framework.
 # Not `ValidationError`: a validation message is the framework's channel for telling the user what
@@ -802,8 +802,7 @@ class ExceptionDetailLeak(FileRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._handlers: list[tuple[cst.ExceptHandler, str]] = []
         self._views: list[bool] = []
         self._admin: list[bool] = [False]

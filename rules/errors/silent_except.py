@@ -22,9 +22,8 @@ from rules.api import (
     find_all,
     is_logger,
 )
-from rules.api.helpers import BROAD_EXCEPT
+from rules.api.helpers import BROAD_EXCEPT, is_placeholder
 from rules.api.triggers import BlockSummary, ModuleSummary
-from rules.api.helpers import is_placeholder
 
 # what catches every error: programming mistakes, outages and interrupts alike
 _BROAD = frozenset(("Exception", "BaseException"))
@@ -998,8 +997,7 @@ class SilentExcept(FileRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._functions: list[str] = []
         self._tries: list[cst.Try] = []
         self._defaults: dict[int, frozenset[str]] = {}

@@ -392,8 +392,7 @@ class StubBody(ModuleRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         # each enclosing class: (name, does its header already explain empty methods?)
         self._classes: list[tuple[str, bool]] = []
         self._functions: list[cst.FunctionDef] = []

@@ -371,8 +371,7 @@ class DuplicateDefinition(ModuleRule):
         redefined = module.redefined()
         return bool(redefined) and not redefined.isdisjoint(block.words)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         # top-level definitions are named (a class's members live in several blocks);
         # nested ones also carry their identity, so two same-named classes in if/else differ
         self._scopes: list[object] = []

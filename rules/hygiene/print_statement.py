@@ -29,8 +29,8 @@ from rules.api import (
     is_main_guard,
     string_literal,
 )
-from rules.api.triggers import Trigger, words
 from rules.api.helpers import is_name
+from rules.api.triggers import Trigger, words
 
 _STDOUT = frozenset(("sys.stdout", "None"))
 # decorators from these packages, or named `.command`/`.group` (Flask `@app.cli.command`), make a terminal command
@@ -507,8 +507,7 @@ class PrintStatement(ModuleRule):
         alembic = "alembic" in ctx.frameworks
         return not alembic and not ctx.has_role(Role.TEST, Role.MIGRATION, Role.MANAGEMENT_COMMAND)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._depth = 0  # def/class nesting
         self._owner: str | None = None  # the top-level def/class being visited
         self._guard = 0  # inside `if __name__ == "__main__":`

@@ -141,8 +141,7 @@ class BlockingCallInAsync(FileRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._async: list[bool] = []  # one entry per enclosing function or lambda
         self._statements: set[int] = set()
 

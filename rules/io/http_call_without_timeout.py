@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
 
 from rules.api import (
+    BlockHandle,
     FixBuilder,
     Invalid,
     Located,
@@ -255,8 +255,7 @@ class HttpCallWithoutTimeout(ModuleRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._sessions: set[str] = {name for name, callee in self.ctx.module_calls.items() if callee in _SESSIONS}
         self._classes: list[str] = []
 
@@ -324,7 +323,7 @@ class HttpCallWithoutTimeout(ModuleRule):
             if isinstance(value, Call):
                 self._report(value, fact.block)
 
-    def _report(self, call: Call, at: object) -> None:
+    def _report(self, call: Call, at: BlockHandle) -> None:
         seconds = self.options.timeout  # type: ignore[attr-defined]
         node = call.node
         if call.kind == "none":

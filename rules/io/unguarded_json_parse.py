@@ -161,8 +161,7 @@ class UnguardedJsonParse(FileRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._views: list[tuple[cst.FunctionDef, set[str]] | None] = []
         self._guards = 0
         self._statements: list[tuple[cst.SimpleStatementLine, cst.IndentedBlock | None]] = []

@@ -483,8 +483,7 @@ class PublicEndpointWithoutThrottle(ModuleRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._classes: list[cst.ClassDef] = []
         self._functions = 0
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from rules.api import (
+    BlockHandle,
     FixBuilder,
     Invalid,
     LazyFix,
@@ -68,7 +69,7 @@ class _Candidate:
     routes: tuple[Route, ...]
     node: cst.CSTNode  # where a finding sits
     definition: cst.CSTNode  # what a reorder moves
-    block: object
+    block: BlockHandle
     is_list_entry: bool
 
 
@@ -376,8 +377,7 @@ class ShadowedRoute(ModuleRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._depth = 0
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -451,7 +451,7 @@ class ShadowedRoute(ModuleRule):
             if isinstance(located.value, Patterns):
                 self._check_order(self._pattern_candidates(located.value, located.block, facts))
 
-    def _pattern_candidates(self, patterns: Patterns, block: object, facts: Sequence[Located[object]]) -> list[_Candidate]:
+    def _pattern_candidates(self, patterns: Patterns, block: BlockHandle, facts: Sequence[Located[object]]) -> list[_Candidate]:
         out: list[_Candidate] = []
         for entry in patterns.entries:
             if entry.route is not None:

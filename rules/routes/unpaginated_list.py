@@ -8,7 +8,21 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from rules.api import Invalid, Located, ModuleContext, ModuleRule, Role, RuleMeta, Scope, Severity, Valid, decorator_names, dotted_name, find_all, get_kwarg
+from rules.api import (
+    Invalid,
+    Located,
+    ModuleContext,
+    ModuleRule,
+    Role,
+    RuleMeta,
+    Scope,
+    Severity,
+    Valid,
+    decorator_names,
+    dotted_name,
+    find_all,
+    get_kwarg,
+)
 from rules.api.orm import receiver_chain
 from rules.api.routes import Framework, decorator_route
 
@@ -154,8 +168,7 @@ class UnpaginatedList(ModuleRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._classes: list[cst.ClassDef] = []
         self._functions: list[cst.FunctionDef] = []
 

@@ -16,8 +16,8 @@ from rules.api import (
     string_value,
 )
 from rules.api.env import local_variant
-from rules.api.triggers import Trigger, words
 from rules.api.helpers import is_name
+from rules.api.triggers import Trigger, words
 
 _ALLOW_ALL = frozenset(("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL"))
 
@@ -80,8 +80,7 @@ class CorsAllowAll(FileRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._branches = 0
 
     def visit_If(self, node: cst.If) -> None:

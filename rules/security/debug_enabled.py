@@ -22,8 +22,8 @@ from rules.api import (
     string_value,
 )
 from rules.api.env import env_read, local_class, local_variant
-from rules.api.triggers import Trigger
 from rules.api.helpers import is_name
+from rules.api.triggers import Trigger
 
 _TRUE_STRINGS = frozenset(("true", "1", "yes", "on", "t", "y"))
 
@@ -170,8 +170,7 @@ class DebugEnabled(FileRule):
         ),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._classes: list[cst.ClassDef] = []
         self._functions = 0
         self._branches = 0  # `if os.environ.get("ON_HEROKU") == "0": DEBUG = True`: set per environment

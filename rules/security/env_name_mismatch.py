@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -274,8 +273,7 @@ class EnvNameMismatch(ModuleRule):
         keys = cls._keys(module)
         return bool(keys) and any(word.upper() in keys for word in block.words)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._classes: list[cst.ClassDef] = []
         self._project = _project_words(self.ctx.path)
 

@@ -250,8 +250,7 @@ class HardcodedSecret(FileRule):
         Invalid("SMTP_PASSWORD = 'superset'  # <- RV401\n", path="app/config.py"),
     ]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._line_comments: list[str | None] = []
 
     def _check(

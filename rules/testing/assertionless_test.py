@@ -353,8 +353,7 @@ class TestWithoutAssertion(ModuleRule):
     def applies_to(cls, ctx: ModuleContext) -> bool:
         return ctx.has_role(Role.TEST) and not ctx.has_role(Role.CONFTEST)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._classes: list[tuple[str, bool]] = []  # (name, skipped) of each enclosing class
         self._depth = 0  # function nesting
 

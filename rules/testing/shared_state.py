@@ -10,7 +10,19 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from rules.api import Invalid, Located, ModuleContext, ModuleRule, Role, RuleMeta, Scope, Severity, Valid, dotted_name, find_all
+from rules.api import (
+    Invalid,
+    Located,
+    ModuleContext,
+    ModuleRule,
+    Role,
+    RuleMeta,
+    Scope,
+    Severity,
+    Valid,
+    dotted_name,
+    find_all,
+)
 
 # methods that run before each test (or once per class): state they set is arranged, not leaked
 _SETUP = frozenset(("setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "setup", "asyncSetUp", "__init__"))
@@ -206,8 +218,7 @@ class SharedTestState(ModuleRule):
     def applies_to(cls, ctx: ModuleContext) -> bool:
         return ctx.has_role(Role.TEST)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def setup(self) -> None:
         self._classes: list[cst.ClassDef] = []
         self._functions: list[cst.FunctionDef] = []
 

@@ -12,7 +12,17 @@
 """
 
 from server.engine.core import Engine
-from server.engine.model import Analysis, Finding, FixHandle, Parsed, RelatedSpan, RuleCrash, Snapshot, SyntaxIssue, Tier
+from server.engine.model import (
+    Analysis,
+    Finding,
+    FixHandle,
+    Parsed,
+    RelatedSpan,
+    RuleCrash,
+    Snapshot,
+    SyntaxIssue,
+    Tier,
+)
 from server.engine.projects import all_project_rules
 
 __all__ = [

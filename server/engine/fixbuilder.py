@@ -13,7 +13,7 @@ from typing import TypeVar, cast
 
 import libcst as cst
 
-from rules.api import Fix, ModuleContext, TextEdit
+from rules.api import BlockHandle, Fix, ModuleContext, TextEdit
 from server.context import unit_facts
 from server.engine.model import BlockRef, Finding, FixHandle, Snapshot
 from server.engine.python import PythonTier, node_lines
@@ -87,7 +87,7 @@ class _FixBuilder:
         self.replacements: list[tuple[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel]] = []
         self.imports: list[str] = []
         self.logger_line: str | None = None
-        self.moves: list[tuple[cst.CSTNode, cst.CSTNode, object | None, bool]] = []
+        self.moves: list[tuple[cst.CSTNode, cst.CSTNode, BlockHandle | None, bool]] = []
         self._ctx: ModuleContext | None = None
 
     @property
@@ -121,7 +121,7 @@ class _FixBuilder:
         self.logger_line = f"logger = {logging_name}.getLogger(__name__)\n"
         return "logger"
 
-    def move_above(self, node: cst.CSTNode, anchor: cst.CSTNode, anchor_at: object | None = None, *, comma: bool = False) -> None:
+    def move_above(self, node: cst.CSTNode, anchor: cst.CSTNode, anchor_at: BlockHandle | None = None, *, comma: bool = False) -> None:
         self.moves.append((node, anchor, anchor_at, comma))
 
     def _move_edits(self) -> list[TextEdit]:

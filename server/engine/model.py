@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import libcst as cst
 
-from rules.api import Fix, LazyFix, Safety, Severity
+from rules.api import BlockHandle, Fix, LazyFix, Safety, Severity
 from rules.api.types import Span
 from server.blocks import Block, Unit
 from server.locate import Range
@@ -103,7 +103,7 @@ class Analysis:
 
 
 @dataclass(frozen=True, slots=True)
-class BlockRef:
+class BlockRef(BlockHandle):
     start: int
     block: Block
     parsed: Parsed

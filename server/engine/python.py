@@ -19,7 +19,19 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from rules.api import BlockView, FileRule, LazyFix, Located, ModuleContext, ModuleRule, Related, Report, Rule, Scope, Severity
+from rules.api import (
+    BlockView,
+    FileRule,
+    LazyFix,
+    Located,
+    ModuleContext,
+    ModuleRule,
+    Related,
+    Report,
+    Rule,
+    Scope,
+    Severity,
+)
 from rules.api.configdata import ConfigRule
 from rules.api.triggers import BlockSummary, ModuleSummary, Searcher
 from rules.api.types import Span
@@ -27,7 +39,17 @@ from server.blocks import Block, BlockKind
 from server.context import build_context
 from server.engine.cache import LRU
 from server.engine.guard import CRASH_RECORD, isolate, logger
-from server.engine.model import Analysis, BlockRef, Finding, FixHandle, Parsed, RelatedSpan, RuleCrash, Snapshot, SyntaxIssue
+from server.engine.model import (
+    Analysis,
+    BlockRef,
+    Finding,
+    FixHandle,
+    Parsed,
+    RelatedSpan,
+    RuleCrash,
+    Snapshot,
+    SyntaxIssue,
+)
 from server.engine.walk import Dispatch, Walk, fact_nodes
 from server.locate import Range, locate
 from server.suppressions import is_suppressed

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from lsprotocol import types as lsp
 from pygls.workspace.position_codec import PositionCodec
 
-from rules.api import Severity, TextEdit
+from rules.api import Severity, Span, TextEdit
 from rules.registry import by_code
-from rules.api import Span
 from server.engine import Finding
 
 SOURCE = "reviewls"

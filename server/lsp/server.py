@@ -27,19 +27,24 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import lsp_method
 from pygls.protocol.json_rpc import JsonRPCNotification
+from pygls.protocol.language_server import lsp_method
 from pygls.workspace.position_codec import PositionCodec
 
+from rules.api.project import ProjectRule
 from server import __version__
+from server.batch import iter_files
 from server.config import Config, ConfigError, find_config_file, load_config
 from server.documents import Change
-from server.batch import iter_files
 from server.engine import Analysis, Engine, Finding, RuleCrash, Snapshot
-from rules.api.project import ProjectRule
-from server.project import ProjectIndex, project_defaults, settings_targets
 from server.lsp import actions
-from server.lsp.convert import diagnostic, from_client_position, hover_markdown, span_range
+from server.lsp.convert import (
+    diagnostic,
+    from_client_position,
+    hover_markdown,
+    span_range,
+)
+from server.project import ProjectIndex, project_defaults, settings_targets
 
 logger = logging.getLogger(__name__)
 
