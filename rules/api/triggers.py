@@ -73,7 +73,7 @@ class BlockSummary:
             if base is None:
                 base = indent
             scope = (owner or "") if indent <= base else "<nested>"
-            defined.append((scope, match.group(3)))
+            defined.append((sys.intern(scope), sys.intern(match.group(3))))
             if match.group(2).startswith("async"):
                 async_defined.add(match.group(3))
         aliases: tuple[tuple[str, str], ...] = ()
@@ -83,7 +83,7 @@ class BlockSummary:
         words = tuple(set(map(sys.intern, WORD.findall(parse_text))))
         # patterns search the block's own text: a finding is on the block's own lines, and the
         # frame's words are in `words` (a member's frame is its class header, kept once per class)
-        return cls(words, tuple(defined), frozenset(async_defined), own_text, aliases)
+        return cls(words, tuple(defined), frozenset(async_defined) if async_defined else _NONE, own_text, aliases)
 
 
 @dataclass(slots=True)

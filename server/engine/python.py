@@ -15,6 +15,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -106,6 +107,7 @@ _NOTHING = _BlockResult(Parsed(None, None), (), {}, ())  # a block no rule wants
 
 
 _UNKEPT = Parsed(None, None)  # a block whose rules found nothing: its tree was let go
+_NO_FACTS: Mapping[str, tuple[Located[object], ...]] = MappingProxyType({})
 
 
 def _python_error(text: str) -> SyntaxError | None:
@@ -218,14 +220,22 @@ class PythonTier:
                     for code, located in seen.facts.items():
                         facts.setdefault(code, []).extend(located)
                     continue
+            elif not wanted:
+                result = _NOTHING  # nothing to look up: no rule wants the block
             else:
                 key = (block.text, block.prefix, block.suffix, block.kind, token, wanted)
                 cached = self._results.get(key)
                 if cached is None:
-                    cached = self._run_block(block, ctx, wanted) if wanted else _NOTHING
+                    cached = self._run_block(block, ctx, wanted)
                     self._results.put(key, cached)
                     blocks_run += 1
                 result = cached
+            if result is _NOTHING:
+                # the same shared entry for every such block: no per-block copies of nothing
+                if seen is None or seen.block is not block or seen.result is not _NOTHING or seen.start != start or seen.token != token:
+                    seen = _Seen(block, token, wanted, _NOTHING, start, (), (), _NO_FACTS)
+                current[id(block)] = seen
+                continue
             ref = BlockRef(start, block, result.parsed)
             if result.parsed.error is not None:
                 issue = result.parsed.error
@@ -240,7 +250,7 @@ class PythonTier:
                 start,
                 tuple(self._absolute(rel, ref) for rel in result.findings),
                 tuple(RuleCrash(code, snapshot.path, start + rel_line + 1, error) for code, rel_line, error in result.crashes),
-                {code: tuple(Located(ref, value) for value in values) for code, values in result.facts.items()},
+                {code: tuple(Located(ref, value) for value in values) for code, values in result.facts.items()} if result.facts else _NO_FACTS,
             )
             current[id(block)] = entry
             findings.extend(entry.findings)
