@@ -31,7 +31,8 @@ class Searcher(Protocol):
 
 
 WORD = re.compile(r"\w+")
-_NONE: frozenset[str] = frozenset()  # one shared empty set (CPython makes a new one per empty result)
+_NONE: frozenset[str] = frozenset()
+_BITS: dict[Searcher, int] = {}  # a bit per pattern any trigger has tested (patterns are module constants)  # one shared empty set (CPython makes a new one per empty result)
 # a definition on the block's own lines (not its class frame): over-approximate on purpose
 _DEFINITION = re.compile(r"^([ \t]*)(async[ \t]+def|def|class)[ \t]+(\w+)", re.M)
 # `import x as y`, `from m import (a as b, ...)`: the local names triggers must also know by their origin
@@ -51,16 +52,38 @@ class BlockSummary:
     async_defined: frozenset[str] = frozenset()
     text: str = ""  # the block's own text (not its class frame), for triggers that need more than words
     aliases: tuple[tuple[str, str], ...] = ()  # (origin's last name, local name) of `... as ...` imports
-    # what has been derived from the summary (pattern matches, the share of a rule set's module
-    # words, which rules want the block): it lives as long as the summary, cached with the block
-    memo: dict[object, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # what has been derived from the summary, kept with it (10k summaries open: bits and one
+    # entry per question, not a dict each): patterns tested and matched, as bits of `_BITS`;
+    # the last (key, value) of a rule set's word share and of its wanted rules
+    tested: int = field(default=0, compare=False, hash=False, repr=False)
+    matched: int = field(default=0, compare=False, hash=False, repr=False)
+    share: tuple[object, frozenset[str]] | None = field(default=None, compare=False, hash=False, repr=False)
+    wanted: tuple[object, object] | None = field(default=None, compare=False, hash=False, repr=False)
 
     def matches(self, pattern: Searcher) -> bool:
         """`pattern` found in the text (remembered: the summary is cached with the block)."""
-        found = self.memo.get(pattern)
-        if found is None:
-            found = self.memo[pattern] = pattern.search(self.text) is not None
-        return found is True
+        bit = _BITS.get(pattern)
+        if bit is None:
+            bit = _BITS[pattern] = 1 << len(_BITS)
+        if not self.tested & bit:
+            object.__setattr__(self, "tested", self.tested | bit)
+            if pattern.search(self.text) is not None:
+                object.__setattr__(self, "matched", self.matched | bit)
+        return bool(self.matched & bit)
+
+    def share_of(self, words: frozenset[str]) -> frozenset[str]:
+        """The block's words among `words` (remembered for the last set asked about)."""
+        if self.share is None or self.share[0] is not words:
+            object.__setattr__(self, "share", (words, words.intersection(self.words) or _NONE))
+        assert self.share is not None
+        return self.share[1]
+
+    def remembered(self, key: object, compute: Callable[[], T]) -> T:
+        """One value derived for `key` (the last key asked about wins): the rules that want the block."""
+        if self.wanted is None or self.wanted[0] != key:
+            object.__setattr__(self, "wanted", (key, compute()))
+        assert self.wanted is not None
+        return self.wanted[1]  # type: ignore[return-value]
 
     @classmethod
     def of(cls, parse_text: str, own_text: str, owner: str | None = None) -> BlockSummary:
@@ -108,11 +131,9 @@ class ModuleSummary:
         for block in blocks:
             module.blocks.append(block)
             if words:
-                found = block.memo.get(words)
-                if found is None:
-                    found = block.memo[words] = words.intersection(block.words) or _NONE
+                found = block.share_of(words)
                 if found:
-                    module.words |= found  # type: ignore[arg-type]
+                    module.words |= found
             if block.defined:
                 module.definitions.update(block.defined)
             if block.async_defined:
@@ -145,7 +166,7 @@ class ModuleSummary:
         return self.memo(("where", pattern), lambda: frozenset().union(*(b.words for b in self.blocks if b.matches(pattern))))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: a pattern constant
 class Screened:
     """A pattern searched only in texts that hold one of its literals (a C substring scan): a long
     alternation with look-arounds costs ~100 µs per block, the screen a few.

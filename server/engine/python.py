@@ -347,11 +347,7 @@ class PythonTier:
         self, summary: BlockSummary, rules: tuple[type[Rule], ...], signals: tuple[object, ...], module: ModuleSummary
     ) -> tuple[type[Rule], ...]:
         """The rules whose triggers want this block (kept with its summary, per rule set and module signals)."""
-        key = (rules, signals)
-        wanted = summary.memo.get(key)
-        if wanted is None:
-            wanted = summary.memo[key] = tuple(rule for rule in rules if rule.wants(summary, module))
-        return wanted  # type: ignore[return-value]
+        return summary.remembered((rules, signals), lambda: tuple(rule for rule in rules if rule.wants(summary, module)))
 
     def _dispatch(self, rules: tuple[type[Rule], ...]) -> Dispatch:
         dispatch = self._dispatches.get(rules)
