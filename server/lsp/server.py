@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import stat
 import sys
 import threading
 import time
@@ -20,11 +21,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification
@@ -189,6 +191,47 @@ _INLINE_LINES = 1500  # documents analysed on the event loop when the engine thr
 _INLINE_SLOW = 0.02  # seconds: an inline analysis this long held the loop up
 
 
+class _PipeReader:
+    """The client's messages read by the event loop itself.
+
+    pygls reads stdin on a thread, one header line or body at a time: three thread hops per
+    keystroke. When stdin is a pipe or a socket (every editor), an asyncio stream reads it
+    with none; other kinds of stdin keep pygls' reader.
+    """
+
+    def __init__(self, stdin: BinaryIO) -> None:
+        self.stdin = stdin
+        self.stream: asyncio.StreamReader | None = None
+
+    @staticmethod
+    def usable(stdin: BinaryIO) -> bool:
+        try:
+            mode = os.fstat(stdin.fileno()).st_mode
+        except (OSError, ValueError, AttributeError):
+            return False
+        return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+    async def _stream(self) -> asyncio.StreamReader:
+        if self.stream is None:
+            stream = asyncio.StreamReader(limit=1 << 20)
+            await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), self.stdin)
+            self.stream = stream
+        return self.stream
+
+    async def readline(self) -> bytes:
+        stream = await self._stream()
+        try:
+            return await stream.readline()
+        except ValueError:  # a "line" over the limit: not a header; hand it over in pieces
+            return await stream.read(1 << 20)
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await (await self._stream()).readexactly(n)
+        except asyncio.IncompleteReadError as exc:  # the client went away mid-message
+            return exc.partial
+
+
 class _Turns:
     """The order work gets the engine thread in: one job at a time, the newest foreground request
     first (200 files opened at once: the last one, on screen, is analysed first), background work
@@ -247,6 +290,31 @@ class ReviewServer(LanguageServer):
         self.log_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 
     # -- plumbing ------------------------------------------------------------------------
+    def _start_io_async(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls' stdio loop, with stdin read by the event loop when it is a pipe (`_PipeReader`)."""
+        source = stdin or sys.stdin.buffer
+        if not _PipeReader.usable(source):
+            super()._start_io_async(stdin, stdout)
+            return
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(
+                run_async(
+                    stop_event=self._stop_event,
+                    reader=_PipeReader(source),
+                    protocol=self.protocol,
+                    logger=logger,
+                    error_handler=self.report_server_error,
+                )
+            )
+        except BrokenPipeError:
+            logger.error("connection to the client lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
     def report_server_error(self, error: Exception, source: object) -> None:
         """Log protocol-level errors instead of popping a message per error (pygls' default)."""
         logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
