@@ -8,6 +8,7 @@ depend on: the file's path and content, the configuration and the reviewls versi
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import logging
@@ -327,6 +328,13 @@ def _from_cache(cache: Cache, path: str, display: str) -> FileReport | None:
     return None if records is None else FileReport(display, records, cached=True)
 
 
+def _size(item: tuple[str, str, bool]) -> int:
+    try:
+        return os.path.getsize(item[0])
+    except OSError:
+        return 0
+
+
 def _chunks(items: list[tuple[str, str, bool]], size: int) -> Iterator[list[tuple[str, str, bool]]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -379,6 +387,10 @@ def run_check(
                 progress(len(reports), total)
     else:
         size = max(1, min(16, len(items) // (jobs * 4) or 1))
+        # the workers are forked: objects frozen here are never scanned (nor copied on write) by
+        # their collector; the biggest files go first, so no worker is left with a long tail
+        gc.freeze()
+        items.sort(key=_size, reverse=True)
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, root)) as pool:
             for chunk_reports in pool.map(_review_chunk, _chunks(items, size)):
                 reports.extend(chunk_reports)
