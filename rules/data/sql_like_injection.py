@@ -20,10 +20,12 @@ from rules.api import (
     get_kwarg,
 )
 from rules.api.orm import method_name, receiver_chain
+from rules.api.triggers import Trigger
 
 _EXECUTORS = re.compile(r"(?:.*_)?(?:cursor|cur|conn|connection|session|db|engine)", re.IGNORECASE)
 _TEXT = frozenset(("sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text", "sqlmodel.text"))
 _CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")
+_SQL_CALLS = frozenset(("raw", "execute", "executemany", "exec_driver_sql", "executescript", "text", "RawSQL", "extra", "like", "ilike"))
 _LIKE_LOOKUPS = ("__contains", "__icontains", "__startswith", "__istartswith", "__endswith", "__iendswith")
 
 
@@ -332,7 +334,14 @@ class SqlLikeInjection(FileRule):
     """
 
     meta = RuleMeta(
-        code="RV603", name="sql-like-injection", family="data", severity=Severity.ERROR, scope=Scope.FILE, frameworks=("django", "sqlalchemy")
+        code="RV603",
+        name="sql-like-injection",
+        family="data",
+        severity=Severity.ERROR,
+        scope=Scope.FILE,
+        frameworks=("django", "sqlalchemy"),
+        # a call that takes SQL or a LIKE pattern, or a `__contains`-style lookup, in the block
+        trigger=Trigger(words=_SQL_CALLS, pattern=re.compile(r"__i?(?:contains|startswith|endswith)\b")),
     )
 
     VALID = [
