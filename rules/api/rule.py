@@ -119,7 +119,8 @@ class Rule(cst.BatchableCSTVisitor):
     def __init__(self, ctx: ModuleContext, options: object | None = None, block: BlockView | None = None) -> None:
         super().__init__()
         self.ctx = ctx
-        self.options = options if options is not None else self.Options()
+        # a rule with options declares `options: Options` in its class to read them typed
+        self.options: object = options if options is not None else self.Options()
         self.block = block or BlockView()
         self.reports: list[Report] = []
         self.setup()

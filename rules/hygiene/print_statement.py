@@ -220,6 +220,8 @@ class PrintStatement(ModuleRule):
     class Options:
         level: str = "info"
 
+    options: Options  # typed: the engine builds it from `[tool.reviewls.rules.<name>]`
+
     meta = RuleMeta(
         code="RV101",
         name="print-statement",
@@ -633,7 +635,7 @@ class PrintStatement(ModuleRule):
         args = _logging_args(node) if id(node) in self._statements and not script else None
         fix = None
         if args is not None:
-            level = self.options.level  # type: ignore[attr-defined]
+            level = self.options.level
             new_args: list[cst.Arg] = args
 
             def build(builder: FixBuilder, call: cst.Call = node) -> None:

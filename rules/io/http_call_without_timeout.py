@@ -106,6 +106,8 @@ class HttpCallWithoutTimeout(ModuleRule):
     class Options:
         timeout: int = 10
 
+    options: Options  # typed: the engine builds it from `[tool.reviewls.rules.<name>]`
+
     meta = RuleMeta(
         code="RV301",
         name="http-call-without-timeout",
@@ -324,7 +326,7 @@ class HttpCallWithoutTimeout(ModuleRule):
                 self._report(value, fact.block)
 
     def _report(self, call: Call, at: BlockHandle) -> None:
-        seconds = self.options.timeout  # type: ignore[attr-defined]
+        seconds = self.options.timeout
         node = call.node
         if call.kind == "none":
             # no fix: `None` was written on purpose, and replacing it changes behaviour
