@@ -13,31 +13,33 @@ import os
 import pkgutil
 from functools import cache
 
-from rules.api import FAMILIES, FileRule, ModuleRule, Rule
+from rules.api import FAMILIES, FileRule, ModuleRule, Rule, RuleBase
+from rules.api.configdata import ConfigRule
+from rules.api.project import ProjectRule
 
 
 class RegistryError(Exception):
     """A rule's metadata breaks the registry's invariants."""
 
 
-def _rule_classes_in(module_name: str) -> list[type[Rule]]:
+def _rule_classes_in(module_name: str) -> list[type[RuleBase]]:
     module = importlib.import_module(module_name)
     return [
         obj
         for _, obj in inspect.getmembers(module, inspect.isclass)
-        if issubclass(obj, Rule)
-        and obj not in (Rule, FileRule, ModuleRule)
+        if issubclass(obj, RuleBase)
+        and obj not in (RuleBase, Rule, FileRule, ModuleRule, ConfigRule, ProjectRule)
         and obj.__module__ == module.__name__
         and hasattr(obj, "meta")
     ]
 
 
 @cache
-def all_rules() -> tuple[type[Rule], ...]:
+def all_rules() -> tuple[type[RuleBase], ...]:
     """Every rule, sorted by code; validated once."""
     import rules
 
-    found: list[type[Rule]] = []
+    found: list[type[RuleBase]] = []
     base = os.path.dirname(rules.__file__)
     for family in sorted(set(FAMILIES.values())):
         folder = os.path.join(base, family)
@@ -51,9 +53,9 @@ def all_rules() -> tuple[type[Rule], ...]:
     return tuple(sorted(found, key=lambda r: r.meta.code))
 
 
-def _validate(found: list[type[Rule]]) -> None:
-    codes: dict[str, type[Rule]] = {}
-    names: dict[str, type[Rule]] = {}
+def _validate(found: list[type[RuleBase]]) -> None:
+    codes: dict[str, type[RuleBase]] = {}
+    names: dict[str, type[RuleBase]] = {}
     for rule in found:
         meta = rule.meta
         if meta.code in codes:
@@ -66,13 +68,13 @@ def _validate(found: list[type[Rule]]) -> None:
 
 
 @cache
-def by_code() -> dict[str, type[Rule]]:
+def by_code() -> dict[str, type[RuleBase]]:
     return {rule.meta.code: rule for rule in all_rules()}
 
 
 @cache
-def by_name() -> dict[str, type[Rule]]:
-    table: dict[str, type[Rule]] = {}
+def by_name() -> dict[str, type[RuleBase]]:
+    table: dict[str, type[RuleBase]] = {}
     for rule in all_rules():
         table[rule.meta.name] = rule
         for alias in rule.meta.aliases:
@@ -80,7 +82,7 @@ def by_name() -> dict[str, type[Rule]]:
     return table
 
 
-def resolve_selector(selector: str) -> list[type[Rule]]:
+def resolve_selector(selector: str) -> list[type[RuleBase]]:
     """Rules matched by a code (`RV301`), a code prefix (`RV3`, `RV`), or a name."""
     selector = selector.strip()
     if selector in by_name():

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from rules.api import Rule, Severity
+from rules.api import RuleBase, Severity
 from rules.precision import is_preview, preview_reason
 from rules.registry import all_rules, by_code, by_name, resolve_selector
 
@@ -96,13 +96,13 @@ class Config:
             self.project_settings,
         )
 
-    def options_for(self, rule: type[Rule]) -> object:
+    def options_for(self, rule: type[RuleBase]) -> object:
         for name, options in self.rule_options:
             if name == rule.meta.name:
                 return options
         return rule.Options()
 
-    def severity_for(self, rule: type[Rule], reported: Severity | None = None) -> Severity:
+    def severity_for(self, rule: type[RuleBase], reported: Severity | None = None) -> Severity:
         """The configured severity, else the one the finding was reported with, else the rule's."""
         for code, severity in self.severity:
             if code == rule.meta.code:
@@ -134,7 +134,7 @@ class Config:
                 states[code] = "enabled"
         return states
 
-    def enabled_rules(self, path: str) -> tuple[type[Rule], ...]:
+    def enabled_rules(self, path: str) -> tuple[type[RuleBase], ...]:
         states = self.rule_states(path)
         return tuple(rule for rule in all_rules() if states[rule.meta.code] == "enabled")
 

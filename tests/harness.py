@@ -8,7 +8,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from rules.api import Invalid, Rule, Scope, Valid
+from rules.api import Invalid, RuleBase, Scope, Valid
 from server.config import Config
 from server.documents import Document
 from server.engine import Analysis, Engine
@@ -40,7 +40,7 @@ def strip_markers(source: str) -> Expected:
     return Expected("".join(lines), frozenset(found))
 
 
-def engine_for(rule: type[Rule]) -> Engine:
+def engine_for(rule: type[RuleBase]) -> Engine:
     return Engine(Config(select=(rule.meta.code,)))
 
 
@@ -48,7 +48,7 @@ def analyze(engine: Engine, source: str, path: str) -> Analysis:
     return engine.analyze(Document("file:///" + path, path, source).snapshot())
 
 
-def run_example(rule: type[Rule], example: Valid | Invalid) -> tuple[Expected, Analysis]:
+def run_example(rule: type[RuleBase], example: Valid | Invalid) -> tuple[Expected, Analysis]:
     expected = strip_markers(example.source)
     if rule.meta.scope is Scope.PROJECT:
         return expected, _run_project(rule, example, expected)
@@ -63,7 +63,7 @@ def run_example(rule: type[Rule], example: Valid | Invalid) -> tuple[Expected, A
     return expected, analyze(engine_for(rule), expected.source, example.path)
 
 
-def _run_project(rule: type[Rule], example: Valid | Invalid, expected: Expected) -> Analysis:
+def _run_project(rule: type[RuleBase], example: Valid | Invalid, expected: Expected) -> Analysis:
     """Write the example's files to a temporary project, index it, run the project rules.
 
     Markers in the other files (`files=`) are checked too: their findings must be expected
@@ -89,5 +89,5 @@ def _run_project(rule: type[Rule], example: Valid | Invalid, expected: Expected)
     return Analysis(example.path, None, own, (), (), 0)
 
 
-def run_fix(rule: type[Rule], source: str, path: str) -> FixAllResult:
+def run_fix(rule: type[RuleBase], source: str, path: str) -> FixAllResult:
     return fix_all(engine_for(rule), path, source, unsafe=True)

@@ -35,6 +35,7 @@ from rules.api.rule import (
     Related,
     Report,
     Rule,
+    RuleBase,
 )
 from rules.api.triggers import BlockSummary, ModuleSummary, Trigger, words
 from rules.api.types import (
@@ -69,6 +70,7 @@ __all__ = [
     "Report",
     "Role",
     "Rule",
+    "RuleBase",
     "RuleMeta",
     "Safety",
     "Scope",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from rules.api.rule import Rule
+from rules.api.rule import RuleBase
 from rules.api.types import Fix, Severity, Span
 
 
@@ -93,7 +93,7 @@ class ConfigReport:
     severity: Severity | None = None  # lower than the rule's when only likely
 
 
-class ConfigRule(Rule):
+class ConfigRule(RuleBase):
     """A rule over one non-Python file's typed data. Fixes are plain text edits, built at once."""
 
     kinds: ClassVar[frozenset[FileKind]] = frozenset()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rules.api.configdata import DotenvFile
-from rules.api.rule import Rule
+from rules.api.rule import RuleBase
 from rules.api.types import Fix, Severity, Span
 
 
@@ -68,7 +68,7 @@ class ProjectReport:
     severity: Severity | None = None  # lower than the rule's when only likely
 
 
-class ProjectRule(Rule):
+class ProjectRule(RuleBase):
     """A rule over the whole project's facts."""
 
     # facts beyond the layout and env reads that the index must gather for this rule (CLONES)

@@ -108,44 +108,32 @@ class NoOptions:
     pass
 
 
-class Rule(cst.BatchableCSTVisitor):
-    """Common base: metadata, docs, examples, options and reporting."""
+class RuleBase:
+    """What every rule has: metadata, docs, examples, options, per-run state (`setup`).
+
+    Data rules (`ConfigRule`: a config file's typed data; `ProjectRule`: the project's facts)
+    build on this alone; tree rules (`Rule`) add the libcst visitor and node reporting.
+    """
 
     meta: ClassVar[RuleMeta]
     Options: ClassVar[type] = NoOptions
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
 
-    def __init__(self, ctx: ModuleContext, options: object | None = None, block: BlockView | None = None) -> None:
-        super().__init__()
+    def __init__(self, ctx: ModuleContext, options: object | None = None) -> None:
         self.ctx = ctx
         # a rule with options declares `options: Options` in its class to read them typed
         self.options: object = options if options is not None else self.Options()
-        self.block = block or BlockView()
-        self.reports: list[Report] = []
         self.setup()
 
     def setup(self) -> None:
         """Per-run state of the rule (one instance per block, module check or file): override
-        this, not `__init__`; `self.ctx`, `self.options` and `self.block` are set."""
+        this, not `__init__`; `self.ctx` and `self.options` are set (and `self.block` for tree rules)."""
 
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
         """Whether the rule can report anything in this module; the engine skips it otherwise."""
         return True
-
-    @classmethod
-    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
-        """Whether this block can matter to the rule (its metadata's trigger unless overridden).
-
-        Must be conservative: a block the rule does not want yields no finding and no fact.
-        """
-        return cls.meta.trigger.wants(block, module)
-
-    @classmethod
-    def module_key(cls, module: ModuleSummary) -> object:
-        """Everything `wants` reads of the module (hashable); override together with `wants`."""
-        return cls.meta.trigger.module_key(module)
 
     @classmethod
     def docs(cls) -> str:
@@ -171,6 +159,29 @@ class Rule(cst.BatchableCSTVisitor):
     @classmethod
     def docs_url(cls) -> str:
         return f"https://github.com/reviewls/reviewls/blob/main/docs/rules/{cls.meta.code}.md"
+
+
+class Rule(RuleBase, cst.BatchableCSTVisitor):
+    """A tree rule: visits one block's libcst tree (its trigger says which blocks) and reports nodes."""
+
+    def __init__(self, ctx: ModuleContext, options: object | None = None, block: BlockView | None = None) -> None:
+        cst.BatchableCSTVisitor.__init__(self)
+        self.block = block or BlockView()
+        self.reports: list[Report] = []
+        RuleBase.__init__(self, ctx, options)
+
+    @classmethod
+    def wants(cls, block: BlockSummary, module: ModuleSummary) -> bool:
+        """Whether this block can matter to the rule (its metadata's trigger unless overridden).
+
+        Must be conservative: a block the rule does not want yields no finding and no fact.
+        """
+        return cls.meta.trigger.wants(block, module)
+
+    @classmethod
+    def module_key(cls, module: ModuleSummary) -> object:
+        """Everything `wants` reads of the module (hashable); override together with `wants`."""
+        return cls.meta.trigger.module_key(module)
 
     def report(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from rules.api import Fix, ModuleContext, Rule, Severity
+from rules.api import Fix, ModuleContext, RuleBase, Severity
 from rules.api.configdata import FileKind
 from rules.api.project import ProjectFacts
 from rules.api.types import Span
@@ -60,8 +60,8 @@ class Engine:
 
     def __init__(self, config: Config | None = None, *, cache_size: int = 20000, use_triggers: bool = True) -> None:
         self.config = config or Config()
-        self._enabled: dict[str, tuple[type[Rule], ...]] = {}
-        self._rule_options: dict[type[Rule], object] = {}
+        self._enabled: dict[str, tuple[type[RuleBase], ...]] = {}
+        self._rule_options: dict[type[RuleBase], object] = {}
         self.python = PythonTier(self, cache_size, use_triggers)
         self.configs = ConfigTier(self)
         self.projects = ProjectTier(self)
@@ -94,14 +94,14 @@ class Engine:
         self._rule_options.clear()
         self.python.forget_documents()
 
-    def enabled_rules(self, path: str) -> tuple[type[Rule], ...]:
+    def enabled_rules(self, path: str) -> tuple[type[RuleBase], ...]:
         rules = self._enabled.get(path)
         if rules is None:
             rules = self.config.enabled_rules(path)
             self._enabled[path] = rules
         return rules
 
-    def options(self, rule: type[Rule]) -> object:
+    def options(self, rule: type[RuleBase]) -> object:
         """The rule's options from the configuration (built once per configuration)."""
         if rule not in self._rule_options:
             self._rule_options[rule] = self.config.options_for(rule)
@@ -127,7 +127,7 @@ class Engine:
         """Save tier: project rules over the project index; (path, finding) pairs."""
         return self.projects.check(facts, lines_of)
 
-    def ready_finding(self, rule: type[Rule], message: str, span: Span, fix: Fix | None, severity: Severity | None = None) -> Finding:
+    def ready_finding(self, rule: type[RuleBase], message: str, span: Span, fix: Fix | None, severity: Severity | None = None) -> Finding:
         """A finding of a config or project rule: a range and, if any, an already built fix."""
         return Finding(
             rule.meta.code,

@@ -30,10 +30,10 @@ from rules.api import (
     Related,
     Report,
     Rule,
+    RuleBase,
     Scope,
     Severity,
 )
-from rules.api.configdata import ConfigRule
 from rules.api.triggers import BlockSummary, ModuleSummary, Searcher
 from rules.api.types import Span
 from server.blocks import Block, BlockKind
@@ -186,7 +186,7 @@ class PythonTier:
         rules = tuple(
             r
             for r in self.engine.enabled_rules(snapshot.path)
-            if r.meta.scope in (Scope.FILE, Scope.MODULE) and not issubclass(r, ConfigRule) and r.applies_to(ctx)
+            if issubclass(r, Rule) and r.meta.scope in (Scope.FILE, Scope.MODULE) and r.applies_to(ctx)
         )
         rules_key = (self.engine.config.key, tuple(r.meta.code for r in rules))
         findings: list[Finding] = []
@@ -398,7 +398,7 @@ class PythonTier:
             handle,
         )
 
-    def _rule(self, code: str) -> type[Rule]:
+    def _rule(self, code: str) -> type[RuleBase]:
         from rules.registry import by_code
 
         return by_code()[code]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from rules.api import FAMILY_TITLES, Rule, Safety, Severity
+from rules.api import FAMILY_TITLES, RuleBase, Safety, Severity
 from rules.registry import by_code
 from server.batch import CheckResult, Record
 
@@ -20,7 +20,7 @@ SECTIONS = (
 ORDER = [Severity.ERROR, Severity.WARNING, Severity.INFORMATION, Severity.HINT]
 
 
-def _rule(code: str) -> type[Rule] | None:
+def _rule(code: str) -> type[RuleBase] | None:
     return by_code().get(code)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.api import Invalid, Rule, Valid
+from rules.api import Invalid, RuleBase, Valid
 from rules.registry import all_rules
 from server.fixes import parses
 from tests.harness import analyze, engine_for, run_example, run_fix, strip_markers
@@ -30,7 +30,7 @@ def _fixed_cases() -> list[object]:
 
 
 @pytest.mark.parametrize(("rule", "example"), _cases())
-def test_example_findings(rule: type[Rule], example: Valid | Invalid) -> None:
+def test_example_findings(rule: type[RuleBase], example: Valid | Invalid) -> None:
     expected, analysis = run_example(rule, example)
     got = {(f.span.line, f.code) for f in analysis.findings}
     assert not analysis.crashes, analysis.crashes
@@ -40,7 +40,7 @@ def test_example_findings(rule: type[Rule], example: Valid | Invalid) -> None:
 
 
 @pytest.mark.parametrize(("rule", "example"), _fixed_cases())
-def test_example_fix(rule: type[Rule], example: Invalid) -> None:
+def test_example_fix(rule: type[RuleBase], example: Invalid) -> None:
     source = strip_markers(example.source).source
     result = run_fix(rule, source, example.path)
     assert result.text == example.fixed_source, f"edits gave:\n{result.text}"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from rules.api import FAMILIES, Rule, Safety, Scope
+from rules.api import FAMILIES, RuleBase, Safety, Scope
 from rules.registry import all_rules, resolve_selector
 from server.docs import expected_files
 from tests.harness import run_example, run_fix, strip_markers
@@ -30,7 +30,7 @@ def test_codes_and_names_are_unique_and_well_formed() -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.meta.code for r in RULES])
-def test_docs_and_examples(rule: type[Rule]) -> None:
+def test_docs_and_examples(rule: type[RuleBase]) -> None:
     docs = rule.docs()
     positions = [docs.find(section) for section in SECTIONS]
     assert all(p >= 0 for p in positions), f"{rule.meta.code} docs miss a section"
@@ -40,7 +40,7 @@ def test_docs_and_examples(rule: type[Rule]) -> None:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.meta.code for r in RULES])
-def test_fix_metadata_agrees_with_behaviour(rule: type[Rule]) -> None:
+def test_fix_metadata_agrees_with_behaviour(rule: type[RuleBase]) -> None:
     offered: list[str | None] = []
     for example in rule.INVALID:
         _, analysis = run_example(rule, example)
