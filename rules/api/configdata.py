@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from rules.api.rule import RuleBase
-from rules.api.types import Fix, Severity, Span
+from rules.api.types import Fix, Scope, Severity, Span
 
 
 class FileKind(StrEnum):
@@ -95,6 +95,8 @@ class ConfigReport:
 
 class ConfigRule(RuleBase):
     """A rule over one non-Python file's typed data. Fixes are plain text edits, built at once."""
+
+    SCOPE = Scope.FILE
 
     kinds: ClassVar[frozenset[FileKind]] = frozenset()
 

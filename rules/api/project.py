@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from rules.api.configdata import DotenvFile
 from rules.api.rule import RuleBase
-from rules.api.types import Fix, Severity, Span
+from rules.api.types import Fix, Scope, Severity, Span
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +70,8 @@ class ProjectReport:
 
 class ProjectRule(RuleBase):
     """A rule over the whole project's facts."""
+
+    SCOPE = Scope.PROJECT
 
     # facts beyond the layout and env reads that the index must gather for this rule (CLONES)
     needs: ClassVar[frozenset[str]] = frozenset()

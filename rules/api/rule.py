@@ -8,6 +8,7 @@ action or `--fix` asks for it.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import libcst as cst
 
 from rules.api.context import ModuleContext
 from rules.api.triggers import BlockSummary, ModuleSummary
-from rules.api.types import Invalid, RuleMeta, Safety, Severity, Valid
+from rules.api.types import Invalid, RuleMeta, Safety, Scope, Severity, Valid
 
 
 class BlockHandle:
@@ -116,9 +117,17 @@ class RuleBase:
     """
 
     meta: ClassVar[RuleMeta]
+    SCOPE: ClassVar[Scope | None] = None  # what the kind of rule implies; `meta.scope` follows it
     Options: ClassVar[type] = NoOptions
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """A rule's scope comes from its class, not from a second declaration that could disagree."""
+        super().__init_subclass__(**kwargs)
+        meta = cls.__dict__.get("meta")
+        if isinstance(meta, RuleMeta) and cls.SCOPE is not None and meta.scope is not cls.SCOPE:
+            cls.meta = dataclasses.replace(meta, scope=cls.SCOPE)
 
     def __init__(self, ctx: ModuleContext, options: object | None = None) -> None:
         self.ctx = ctx
@@ -212,9 +221,13 @@ class Rule(RuleBase, cst.BatchableCSTVisitor):
 class FileRule(Rule):
     """Visits one block's tree; findings depend on the block, the context and options."""
 
+    SCOPE = Scope.FILE
+
 
 class ModuleRule(Rule):
     """Collects facts per block (cached with it), then checks them over the whole module."""
+
+    SCOPE = Scope.MODULE
 
     # True when every report is on a node a fact holds in one of its fields (not a child of
     # one) and the rule has no fix: the engine then keeps those nodes' positions, not the tree

@@ -40,7 +40,7 @@ class RuleMeta:
     name: str
     family: str
     severity: Severity
-    scope: Scope
+    scope: Scope = Scope.FILE  # set from the rule's class (FileRule, ModuleRule, ConfigRule, ProjectRule)
     frameworks: tuple[str, ...] = ()
     fix: Safety | None = None
     aliases: tuple[str, ...] = ()

@@ -17,7 +17,6 @@ from rules.api import (
     ModuleSummary,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     dotted_name,
@@ -91,7 +90,7 @@ class MissingAwait(ModuleRule):
     """
 
     meta = RuleMeta(
-        code="RV701", name="missing-await", family="concurrency", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.SAFE
+        code="RV701", name="missing-await", family="concurrency", severity=Severity.ERROR, fix=Safety.SAFE
     )
 
     VALID = [

@@ -13,7 +13,6 @@ from rules.api import (
     Invalid,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     dotted_name,
@@ -116,7 +115,6 @@ class CountAfterCursorFilter(FileRule):
         name="count-after-cursor-filter",
         family="data",
         severity=Severity.WARNING,
-        scope=Scope.FILE,
         frameworks=("django", "sqlalchemy"),
         fix=Safety.UNSAFE,
     )

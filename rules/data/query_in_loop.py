@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from rules.api import Invalid, RuleMeta, Scope, Severity, Valid, dotted_name
+from rules.api import Invalid, RuleMeta, Severity, Valid, dotted_name
 from rules.api.orm import (
     ANY_RELATION,
     CACHED_READS,
@@ -80,7 +80,6 @@ class QueryInLoop(PerIterationRule):
         name="query-in-loop",
         family="data",
         severity=Severity.WARNING,
-        scope=Scope.FILE,
         frameworks=("django", "sqlalchemy"),
         trigger=Trigger(words=words("for", "while")),
     )

@@ -9,7 +9,6 @@ import libcst as cst
 from rules.api import (
     Invalid,
     RuleMeta,
-    Scope,
     Severity,
     Valid,
     caught_names,
@@ -87,7 +86,7 @@ class SaveInLoop(PerIterationRule):
     """
 
     meta = RuleMeta(
-        code="RV602", name="save-in-loop", family="data", severity=Severity.WARNING, scope=Scope.FILE, frameworks=("django", "sqlalchemy")
+        code="RV602", name="save-in-loop", family="data", severity=Severity.WARNING, frameworks=("django", "sqlalchemy")
     , trigger=Trigger(words=words("for", "while")))
 
     VALID = [

@@ -12,7 +12,6 @@ from rules.api import (
     Invalid,
     Role,
     RuleMeta,
-    Scope,
     Severity,
     Valid,
     dotted_name,
@@ -338,7 +337,6 @@ class SqlLikeInjection(FileRule):
         name="sql-like-injection",
         family="data",
         severity=Severity.ERROR,
-        scope=Scope.FILE,
         frameworks=("django", "sqlalchemy"),
         # a call that takes SQL or a LIKE pattern, or a `__contains`-style lookup, in the block
         trigger=Trigger(words=_SQL_CALLS, pattern=re.compile(r"__i?(?:contains|startswith|endswith)\b")),

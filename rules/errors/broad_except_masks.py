@@ -13,7 +13,6 @@ from rules.api import (
     LazyFix,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     caught_names,
@@ -80,7 +79,7 @@ class BroadExceptMasks(FileRule):
     """
 
     meta = RuleMeta(
-        code="RV202", name="broad-except-masks", family="errors", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
+        code="RV202", name="broad-except-masks", family="errors", severity=Severity.WARNING, fix=Safety.UNSAFE
     )
 
     @classmethod

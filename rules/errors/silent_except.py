@@ -15,7 +15,6 @@ from rules.api import (
     Role,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     dotted_name,
@@ -425,7 +424,7 @@ class SilentExcept(FileRule):
     """
 
     meta = RuleMeta(
-        code="RV203", name="silent-except", family="errors", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
+        code="RV203", name="silent-except", family="errors", severity=Severity.WARNING, fix=Safety.UNSAFE
     )
 
     @classmethod

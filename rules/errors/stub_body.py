@@ -14,7 +14,6 @@ from rules.api import (
     ModuleRule,
     Role,
     RuleMeta,
-    Scope,
     Severity,
     Valid,
     body_statements,
@@ -148,7 +147,7 @@ class StubBody(ModuleRule):
     `.pyi` stubs, tests and migrations.
     """
 
-    meta = RuleMeta(code="RV204", name="stub-body", family="errors", severity=Severity.WARNING, scope=Scope.MODULE)
+    meta = RuleMeta(code="RV204", name="stub-body", family="errors", severity=Severity.WARNING)
 
     VALID = [
         Valid(

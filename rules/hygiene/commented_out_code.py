@@ -18,7 +18,6 @@ from rules.api import (
     Role,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
 )
@@ -289,7 +288,7 @@ class CommentedOutCode(FileRule):
     """
 
     meta = RuleMeta(
-        code="RV103", name="commented-out-code", family="hygiene", severity=Severity.HINT, scope=Scope.FILE, fix=Safety.UNSAFE
+        code="RV103", name="commented-out-code", family="hygiene", severity=Severity.HINT, fix=Safety.UNSAFE
     )
 
     @classmethod

@@ -15,7 +15,6 @@ from rules.api import (
     ModuleRule,
     ModuleSummary,
     RuleMeta,
-    Scope,
     Severity,
     Valid,
     decorator_names,
@@ -91,7 +90,7 @@ class DuplicateDefinition(ModuleRule):
     """
 
     reports_fact_nodes = True
-    meta = RuleMeta(code="RV105", name="duplicate-definition", family="hygiene", severity=Severity.ERROR, scope=Scope.MODULE)
+    meta = RuleMeta(code="RV105", name="duplicate-definition", family="hygiene", severity=Severity.ERROR)
 
     VALID = [
         Valid(

@@ -18,7 +18,6 @@ from rules.api import (
     Role,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     fstring_to_percent,
@@ -137,7 +136,7 @@ class LoggingFstring(ModuleRule):
     """
 
     meta = RuleMeta(
-        code="RV106", name="logging-fstring", family="hygiene", severity=Severity.INFORMATION, scope=Scope.MODULE, fix=Safety.SAFE
+        code="RV106", name="logging-fstring", family="hygiene", severity=Severity.INFORMATION, fix=Safety.SAFE
     , trigger=Trigger(words=_METHODS))
 
     VALID = [

@@ -18,7 +18,6 @@ from rules.api import (
     Role,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     caught_names,
@@ -227,7 +226,6 @@ class PrintStatement(ModuleRule):
         name="print-statement",
         family="hygiene",
         severity=Severity.WARNING,
-        scope=Scope.MODULE,
         fix=Safety.UNSAFE,
         trigger=Trigger(module_words=words("print")),
     )

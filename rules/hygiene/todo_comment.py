@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from rules.api import FileRule, Invalid, RuleMeta, Scope, Severity, Valid
+from rules.api import FileRule, Invalid, RuleMeta, Severity, Valid
 from rules.api.triggers import Trigger
 
 # a tag standing alone: not a placeholder inside a value (`"XXX.apps.googleusercontent.com"`, `555-XXXX`)
@@ -44,7 +44,7 @@ class TodoComment(FileRule):
     The words inside strings are never findings.
     """
 
-    meta = RuleMeta(code="RV102", name="todo-comment", family="hygiene", severity=Severity.INFORMATION, scope=Scope.FILE, trigger=Trigger(pattern=re.compile(r"(?i)todo|fixme|xxx|hack")))
+    meta = RuleMeta(code="RV102", name="todo-comment", family="hygiene", severity=Severity.INFORMATION, trigger=Trigger(pattern=re.compile(r"(?i)todo|fixme|xxx|hack")))
 
     VALID = [
         Valid('MESSAGE = "TODO: this is a string, not a comment"\n'),

@@ -10,7 +10,6 @@ from rules.api import (
     Invalid,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
 )
@@ -74,7 +73,6 @@ class BlockingCallInAsync(FileRule):
         name="blocking-call-in-async",
         family="io",
         severity=Severity.WARNING,
-        scope=Scope.FILE,
         frameworks=("asyncio", "fastapi", "starlette"),
         fix=Safety.UNSAFE,
         trigger=Trigger(words=words("async")),

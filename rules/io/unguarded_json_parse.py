@@ -13,7 +13,6 @@ from rules.api import (
     LazyFix,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     caught_names,
@@ -69,7 +68,7 @@ class UnguardedJsonParse(FileRule):
     """
 
     meta = RuleMeta(
-        code="RV302", name="unguarded-json-parse", family="io", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
+        code="RV302", name="unguarded-json-parse", family="io", severity=Severity.WARNING, fix=Safety.UNSAFE
     , trigger=Trigger(module_words=words("json")))
 
     VALID = [

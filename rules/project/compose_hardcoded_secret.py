@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rules.api import Fix, Invalid, RuleMeta, Safety, Scope, Severity, TextEdit, Valid
+from rules.api import Fix, Invalid, RuleMeta, Safety, Severity, TextEdit, Valid
 from rules.api.configdata import ComposeFile, ConfigData, ConfigRule, FileKind
 from rules.api.env import credential_value, is_secret_name, mask, secret_shape
 
@@ -59,7 +59,7 @@ class ComposeHardcodedSecret(ConfigRule):
     """
 
     kinds = frozenset((FileKind.COMPOSE,))
-    meta = RuleMeta(code="RV903", name="compose-hardcoded-secret", family="project", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.UNSAFE)
+    meta = RuleMeta(code="RV903", name="compose-hardcoded-secret", family="project", severity=Severity.ERROR, fix=Safety.UNSAFE)
 
     VALID = [
         Valid("services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n      POSTGRES_DB: shop\n", path="docker-compose.yml"),

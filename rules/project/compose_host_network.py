@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
+from rules.api import Invalid, RuleMeta, Severity, Valid
 from rules.api.configdata import ComposeFile, ConfigData, ConfigRule, FileKind
 
 
@@ -35,7 +35,7 @@ class ComposeHostNetwork(ConfigRule):
     """
 
     kinds = frozenset((FileKind.COMPOSE,))
-    meta = RuleMeta(code="RV904", name="compose-host-network", family="project", severity=Severity.WARNING, scope=Scope.FILE)
+    meta = RuleMeta(code="RV904", name="compose-host-network", family="project", severity=Severity.WARNING)
 
     VALID = [
         Valid("services:\n  api:\n    image: shop\n    ports:\n      - '8000:8000'\n", path="docker-compose.yml"),

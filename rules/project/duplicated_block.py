@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from rules.api import Invalid, Role, RuleMeta, Scope, Severity, Valid, roles_for_path
+from rules.api import Invalid, Role, RuleMeta, Severity, Valid, roles_for_path
 from rules.api.project import CLONES, CloneWindow, ProjectFacts, ProjectRule
 from rules.api.types import Span
 
@@ -142,7 +142,7 @@ class DuplicatedBlock(ProjectRule):
     `min-lines` (at least 6).
     """
 
-    meta = RuleMeta(code="RV902", name="duplicated-block", family="project", severity=Severity.WARNING, scope=Scope.PROJECT)
+    meta = RuleMeta(code="RV902", name="duplicated-block", family="project", severity=Severity.WARNING)
     Options = Options
     needs = frozenset((CLONES,))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
+from rules.api import Invalid, RuleMeta, Severity, Valid
 from rules.api.types import Span
 from rules.api.project import ProjectFacts, ProjectRule
 
@@ -37,7 +37,7 @@ class ModulePackageClash(ProjectRule):
     the module is the one that loads and nothing is dead.
     """
 
-    meta = RuleMeta(code="RV901", name="module-package-clash", family="project", severity=Severity.ERROR, scope=Scope.PROJECT)
+    meta = RuleMeta(code="RV901", name="module-package-clash", family="project", severity=Severity.ERROR)
 
     VALID = [
         Valid("DEBUG = False\n", path="config/settings/base.py", files={"config/settings/__init__.py": "", "config/urls.py": "x = 1\n"}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
+from rules.api import Invalid, RuleMeta, Severity, Valid
 from rules.api.configdata import ConfigData, ConfigRule, FileKind, NginxFile
 
 
@@ -27,7 +27,7 @@ class NginxDuplicateUpstream(ConfigRule):
     """
 
     kinds = frozenset((FileKind.NGINX,))
-    meta = RuleMeta(code="RV906", name="nginx-duplicate-upstream", family="project", severity=Severity.ERROR, scope=Scope.FILE)
+    meta = RuleMeta(code="RV906", name="nginx-duplicate-upstream", family="project", severity=Severity.ERROR)
 
     VALID = [
         Valid("upstream app {\n    server web:8000;\n}\nupstream api {\n    server api:9000;\n}\n", path="nginx/nginx.conf"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
-from rules.api import Invalid, RuleMeta, Scope, Severity, Valid
+from rules.api import Invalid, RuleMeta, Severity, Valid
 from rules.api.configdata import ConfigData, ConfigRule, FileKind, RequirementsFile
 
 # lock files that pin what is installed, whatever the requirements say
@@ -67,7 +67,7 @@ class UnpinnedRequirement(ConfigRule):
     """
 
     kinds = frozenset((FileKind.REQUIREMENTS, FileKind.PYPROJECT))
-    meta = RuleMeta(code="RV905", name="unpinned-requirement", family="project", severity=Severity.INFORMATION, scope=Scope.FILE)
+    meta = RuleMeta(code="RV905", name="unpinned-requirement", family="project", severity=Severity.INFORMATION)
 
     VALID = [
         Valid("django==4.2.16\nrequests==2.32.3  # http\n-r base.txt\n-e .\n", path="requirements.txt"),

@@ -18,7 +18,6 @@ from rules.api import (
     Role,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     decorator_names,
@@ -282,7 +281,6 @@ class PublicEndpointWithoutThrottle(ModuleRule):
         name="public-endpoint-without-throttle",
         family="routes",
         severity=Severity.WARNING,
-        scope=Scope.MODULE,
         fix=Safety.UNSAFE,
     )
 

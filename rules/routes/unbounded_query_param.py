@@ -15,7 +15,6 @@ from rules.api import (
     Role,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     append_arg,
@@ -114,7 +113,7 @@ class UnboundedQueryParam(FileRule):
     """
 
     meta = RuleMeta(
-        code="RV503", name="unbounded-query-param", family="routes", severity=Severity.WARNING, scope=Scope.FILE, fix=Safety.UNSAFE
+        code="RV503", name="unbounded-query-param", family="routes", severity=Severity.WARNING, fix=Safety.UNSAFE
     )
 
     VALID = [

@@ -15,7 +15,6 @@ from rules.api import (
     ModuleRule,
     Role,
     RuleMeta,
-    Scope,
     Severity,
     Valid,
     decorator_names,
@@ -108,7 +107,7 @@ class UnpaginatedList(ModuleRule):
     project that builds `REST_FRAMEWORK`, as in `REST_FRAMEWORK = get_drf_settings(...)`).
     """
 
-    meta = RuleMeta(code="RV504", name="unpaginated-list", family="routes", severity=Severity.INFORMATION, scope=Scope.MODULE)
+    meta = RuleMeta(code="RV504", name="unpaginated-list", family="routes", severity=Severity.INFORMATION)
 
     VALID = [
         Valid(

@@ -8,7 +8,6 @@ from rules.api import (
     FileRule,
     Invalid,
     RuleMeta,
-    Scope,
     Severity,
     Valid,
     dotted_name,
@@ -51,7 +50,7 @@ class CorsAllowAll(FileRule):
     """
 
     meta = RuleMeta(
-        code="RV405", name="cors-allow-all", family="security", severity=Severity.WARNING, scope=Scope.FILE, frameworks=("django", "fastapi", "starlette")
+        code="RV405", name="cors-allow-all", family="security", severity=Severity.WARNING, frameworks=("django", "fastapi", "starlette")
     , trigger=Trigger(module_words=words("CORSMiddleware", *_ALLOW_ALL)))
 
     VALID = [

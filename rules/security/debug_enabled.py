@@ -14,7 +14,6 @@ from rules.api import (
     Role,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     dotted_name,
@@ -79,7 +78,7 @@ class DebugEnabled(FileRule):
     (`os.getenv("DEBUG", "no").lower() in ("1", "true")`).
     """
 
-    meta = RuleMeta(code="RV404", name="debug-enabled", family="security", severity=Severity.ERROR, scope=Scope.FILE, fix=Safety.SAFE, trigger=Trigger(pattern=re.compile(r"(?i)debug")))
+    meta = RuleMeta(code="RV404", name="debug-enabled", family="security", severity=Severity.ERROR, fix=Safety.SAFE, trigger=Trigger(pattern=re.compile(r"(?i)debug")))
 
     VALID = [
         Valid("DEBUG = True\n", path="config/settings/local.py"),

@@ -17,7 +17,6 @@ from rules.api import (
     ModuleRule,
     RuleMeta,
     Safety,
-    Scope,
     Severity,
     Valid,
     dotted_name,
@@ -120,7 +119,7 @@ class EnvNameMismatch(ModuleRule):
     (`class TestingConfig`), and names that are not settings.
     """
 
-    meta = RuleMeta(code="RV403", name="env-name-mismatch", family="security", severity=Severity.ERROR, scope=Scope.MODULE, fix=Safety.UNSAFE)
+    meta = RuleMeta(code="RV403", name="env-name-mismatch", family="security", severity=Severity.ERROR, fix=Safety.UNSAFE)
 
     VALID = [
         Valid("import environ\nenv = environ.Env()\nSECRET_KEY = env('DJANGO_SECRET_KEY')\nDEBUG = env.bool('DEBUG', default=False)\n"),

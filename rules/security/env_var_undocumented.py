@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules.api import Fix, Invalid, RuleMeta, Safety, Scope, Severity, TextEdit, Valid
+from rules.api import Fix, Invalid, RuleMeta, Safety, Severity, TextEdit, Valid
 from rules.api.project import ProjectFacts, ProjectRule
 
 
@@ -34,7 +34,7 @@ class EnvVarUndocumented(ProjectRule):
     is a write, not a read. Quiet in projects without an example file.
     """
 
-    meta = RuleMeta(code="RV407", name="env-var-undocumented", family="security", severity=Severity.WARNING, scope=Scope.PROJECT, fix=Safety.SAFE)
+    meta = RuleMeta(code="RV407", name="env-var-undocumented", family="security", severity=Severity.WARNING, fix=Safety.SAFE)
 
     VALID = [
         Valid("import os\nSECRET_KEY = os.environ['SECRET_KEY']\n", path="app/settings.py", files={".env.example": "SECRET_KEY=\n"}),

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import libcst as cst
 
-from rules.api import FixBuilder, Invalid, LazyFix, Located, ModuleContext, ModuleRule, RuleMeta, Safety, Scope, Severity, Valid, dotted_name, string_value
+from rules.api import FixBuilder, Invalid, LazyFix, Located, ModuleContext, ModuleRule, RuleMeta, Safety, Severity, Valid, dotted_name, string_value
 from rules.api.env import local_variant
 
 _HOST_SETTINGS = frozenset(("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "CORS_ALLOWED_ORIGINS", "CORS_ORIGIN_WHITELIST", "INTERNAL_IPS"))
@@ -62,7 +62,7 @@ class HardcodedHosts(ModuleRule):
     are data: `MultiDomainMiddleware`, `TenantMainMiddleware`).
     """
 
-    meta = RuleMeta(code="RV406", name="hardcoded-hosts", family="security", severity=Severity.WARNING, scope=Scope.MODULE, fix=Safety.UNSAFE)
+    meta = RuleMeta(code="RV406", name="hardcoded-hosts", family="security", severity=Severity.WARNING, fix=Safety.UNSAFE)
 
     VALID = [
         Valid("ALLOWED_HOSTS = ['localhost', '127.0.0.1', '.shop.local']\n", path="config/settings.py"),

@@ -18,7 +18,6 @@ from rules.api import (
     ModuleRule,
     Role,
     RuleMeta,
-    Scope,
     Severity,
     Valid,
     body_statements,
@@ -150,7 +149,7 @@ class TestWithoutAssertion(ModuleRule):
     __test__ = False  # not a pytest test class, despite the name
 
     reports_fact_nodes = True
-    meta = RuleMeta(code="RV801", name="test-without-assertion", family="testing", severity=Severity.WARNING, scope=Scope.MODULE)
+    meta = RuleMeta(code="RV801", name="test-without-assertion", family="testing", severity=Severity.WARNING)
 
     VALID = [
         Valid("def test_total():\n    assert total([1, 2]) == 3\n", path="tests/test_cart.py"),

@@ -17,7 +17,6 @@ from rules.api import (
     ModuleRule,
     Role,
     RuleMeta,
-    Scope,
     Severity,
     Valid,
     dotted_name,
@@ -148,7 +147,7 @@ class SharedTestState(ModuleRule):
     `setUp` re-creates for each test, and module state read (not written) by tests.
     """
 
-    meta = RuleMeta(code="RV802", name="test-shared-state", family="testing", severity=Severity.WARNING, scope=Scope.MODULE)
+    meta = RuleMeta(code="RV802", name="test-shared-state", family="testing", severity=Severity.WARNING)
 
     VALID = [
         Valid(
