@@ -91,6 +91,7 @@ class BlockView:
 
     wrapper: cst.ClassDef | None = None
     synthetic_body: bool = False
+    text: str = ""  # the block's source with its frame (a cheap text test before a code generation)
 
 
 T = TypeVar("T")

@@ -23,10 +23,12 @@ from rules.api import (
     get_kwarg,
 )
 from rules.api.orm import receiver_chain
-from rules.api.routes import Framework, decorator_route
+from rules.api.routes import VERBS, Framework, decorator_route
+from rules.api.triggers import Trigger
 
 PAGINATION_SETTING = "DEFAULT_PAGINATION_CLASS"
 _LIST_VIEWS = re.compile(r"(ListAPIView|ListCreateAPIView|ModelViewSet|ReadOnlyModelViewSet)$")
+_LIST_VIEW_TEXT = re.compile(r"(?:ListAPIView|ListCreateAPIView|ModelViewSet|ReadOnlyModelViewSet)\b")
 _QUERYSET_METHODS = frozenset(("all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate", "distinct", "values", "only", "defer"))
 _PAGINATES = re.compile(r"(?i)paginat|Paginator")
 _LIMITS = frozenset(("limit", "offset", "[]", "first", "get", "one", "one_or_none", "scalar", "count", "exists", "aggregate"))
@@ -107,7 +109,19 @@ class UnpaginatedList(ModuleRule):
     project that builds `REST_FRAMEWORK`, as in `REST_FRAMEWORK = get_drf_settings(...)`).
     """
 
-    meta = RuleMeta(code="RV504", name="unpaginated-list", family="routes", severity=Severity.INFORMATION)
+    meta = RuleMeta(
+        code="RV504",
+        name="unpaginated-list",
+        family="routes",
+        severity=Severity.INFORMATION,
+        # a serializer with `many=`, a DRF list view, or a FastAPI/Ninja router in the module; in the
+        # block, what a finding or a quieting fact is made of
+        trigger=Trigger(
+            words=frozenset(("many", *VERBS, "route", "api_route", "api_operation", "paginate_queryset", "get_paginated_response", "paginate", "pagination_class", "list")),
+            pattern=_LIST_VIEW_TEXT,
+            module_pattern=re.compile(r"\bmany\b|(?:ListAPIView|ListCreateAPIView|ModelViewSet|ReadOnlyModelViewSet)\b|\b(?:FastAPI|APIRouter|Starlette|NinjaAPI|Router|NinjaExtraAPI)\b"),
+        ),
+    )
 
     VALID = [
         Valid(
@@ -200,8 +214,13 @@ class UnpaginatedList(ModuleRule):
                 self.fact(Paginated(self._classes[0].name.value))
             if node.name.value == "list" and not _READS_QUERYSET.search(cst.Module([]).code_for_node(node.body)):
                 self.fact(OwnList(self._classes[0].name.value))
-        code = cst.Module([]).code_for_node(node.body)
-        if _PAGINATES.search(code) or any(_PAGINATES.search(name) for name in decorator_names(node)):
+        # the body's source is generated only when the block's text could mention pagination
+        # at all (the block holds the function): most functions never pay the code generation
+        if _PAGINATES.search(self.block.text) is not None or not self.block.text:
+            code = cst.Module([]).code_for_node(node.body)
+            if _PAGINATES.search(code):
+                return
+        if any(_PAGINATES.search(name) for name in decorator_names(node)):
             return
         self._serializers(node)
         if not self._classes:
@@ -212,12 +231,13 @@ class UnpaginatedList(ModuleRule):
 
     def _serializers(self, function: cst.FunctionDef) -> None:
         assigned: dict[str, cst.BaseExpression] = {}
-        for assign in find_all(function.body, cst.Assign):
-            assert isinstance(assign, cst.Assign)
-            if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name):
+        nodes = find_all(function.body, (cst.Assign, cst.Call))  # one walk; every assignment is known before any call is judged
+        for assign in nodes:
+            if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name):
                 assigned[assign.targets[0].target.value] = assign.value
-        for call in find_all(function.body, cst.Call):
-            assert isinstance(call, cst.Call)
+        for call in nodes:
+            if not isinstance(call, cst.Call):
+                continue
             many = get_kwarg(call, "many")
             name = dotted_name(call.func) or ""
             if many is None or not (isinstance(many.value, cst.Name) and many.value.value == "True") or not name.endswith("Serializer") or not call.args:

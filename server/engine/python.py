@@ -278,7 +278,7 @@ class PythonTier:
         wrapper: cst.ClassDef | None = None
         if block.kind is BlockKind.CLASS_MEMBER and tree.body and isinstance(tree.body[0], cst.ClassDef):
             wrapper = tree.body[0]
-        view = BlockView(wrapper=wrapper, synthetic_body=block.kind is BlockKind.CLASS_HEADER)
+        view = BlockView(wrapper=wrapper, synthetic_body=block.kind is BlockKind.CLASS_HEADER, text=block.parse_text)
         instances = [rule(ctx, self.engine.options(rule), view) for rule in rules]
         run = Walk(self._dispatch(rules), instances, [None] * len(instances))
         try:
