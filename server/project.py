@@ -295,6 +295,7 @@ class ProjectIndex:
         self, root: Path, file_types: Iterable[tuple[str, str]] = (), *, needs: Iterable[str] = (), cache_dir: Path | None = None
     ) -> None:
         self.root = root
+        self._real_root: Path | None = None
         self.file_types = tuple(file_types)
         self.clones = CLONES in set(needs)  # read every Python file for clone windows
         self.cache_dir = cache_dir  # clone windows by content hash, so a warm `--check` does not redo them
@@ -302,17 +303,20 @@ class ProjectIndex:
         self.reads = 0  # files (re)indexed, for tests
 
     def _relative(self, path: Path) -> str:
+        if self._real_root is None:
+            self._real_root = self.root.resolve()
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return path.resolve().relative_to(self._real_root).as_posix()
         except ValueError:
             return path.as_posix()
 
     def has_examples(self) -> bool:
         return any(f.example is not None for f in self._files.values())
 
-    def update(self, path: Path, text: str | None = None, *, env: bool | None = None) -> None:
-        """(Re)index one file; `env=False` skips reading env uses (no example file to check against)."""
-        rel = self._relative(path)
+    def update(self, path: Path, text: str | None = None, *, env: bool | None = None, rel: str | None = None) -> None:
+        """(Re)index one file; `env=False` skips reading env uses (no example file to check against);
+        `rel` is its path relative to the root when the caller already has it."""
+        rel = rel if rel is not None else self._relative(path)
         kind = kind_of(rel, self.file_types)
         if kind not in (FileKind.PYTHON, FileKind.DOTENV):
             return
@@ -377,13 +381,15 @@ class ProjectIndex:
 
     def scan_steps(self, paths: Iterable[Path], step: int = 50) -> Iterator[None]:
         """`scan`, pausing after every `step` files: a server answers requests in between."""
-        listed = list(paths)
-        want_env = any(kind_of(self._relative(p), self.file_types) is FileKind.DOTENV for p in listed)
+        # each path is resolved once (a realpath walks every parent folder: thousands of files)
+        listed = [(path, self._relative(path)) for path in paths]
+        kinds = {rel: kind_of(rel, self.file_types) for _, rel in listed}
+        want_env = any(kind is FileKind.DOTENV for kind in kinds.values())
         seen: set[str] = set()
-        ordered = sorted(listed, key=lambda p: kind_of(self._relative(p), self.file_types) is not FileKind.DOTENV)
-        for index, path in enumerate(ordered, 1):
-            self.update(path, env=want_env)
-            seen.add(self._relative(path))
+        ordered = sorted(listed, key=lambda item: kinds[item[1]] is not FileKind.DOTENV)
+        for index, (path, rel) in enumerate(ordered, 1):
+            self.update(path, env=want_env, rel=rel)
+            seen.add(rel)
             if index % step == 0:
                 yield
         for rel in list(self._files):
