@@ -1,10 +1,12 @@
-"""The engine thread's queue: newest foreground request first, background work last."""
+"""The engine thread's queue (newest foreground request first, background work last) and stdin reading."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
-from server.lsp.server import _Turns
+from server.lsp.server import _PipeReader, _Turns
 
 
 def test_waiting_work_runs_newest_first_and_background_last() -> None:
@@ -41,3 +43,23 @@ def test_a_cancelled_waiter_does_not_keep_the_engine() -> None:
         return turns.busy
 
     assert asyncio.run(scenario()) is False
+
+
+def test_stdin_pipe_is_read_by_the_event_loop(tmp_path: Path) -> None:
+    """Header lines and bodies come from an asyncio stream; a short body at EOF is returned as is."""
+    regular = tmp_path / "stdin.txt"
+    regular.write_bytes(b"")
+    with regular.open("rb") as handle:
+        assert not _PipeReader.usable(handle)  # a regular file stays with pygls' own reader
+
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"Content-Length: 7\r\n\r\n{\"a\":1}{\"b\"")
+    os.close(write_end)
+
+    async def scenario() -> list[bytes]:
+        with os.fdopen(read_end, "rb", buffering=0) as stdin:
+            assert _PipeReader.usable(stdin)
+            reader = _PipeReader(stdin)
+            return [await reader.readline(), await reader.readline(), await reader.readexactly(7), await reader.readexactly(7), await reader.readline()]
+
+    assert asyncio.run(scenario()) == [b"Content-Length: 7\r\n", b"\r\n", b'{"a":1}', b'{"b"', b""]
