@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.corpus import python_files, sdist  # noqa: E402
-from server.config import Config  # noqa: E402
-from server.documents import Document  # noqa: E402
-from server.engine import Engine, Finding  # noqa: E402
+from benchmarks.corpus import python_files, sdist
+from server.config import Config
+from server.documents import Document
+from server.engine import Engine, Finding
 
 
 def _key(finding: Finding) -> tuple[object, ...]:

@@ -86,8 +86,9 @@ class SaveInLoop(PerIterationRule):
     """
 
     meta = RuleMeta(
-        code="RV602", name="save-in-loop", family="data", severity=Severity.WARNING, frameworks=("django", "sqlalchemy")
-    , trigger=Trigger(words=words("for", "while")))
+        code="RV602", name="save-in-loop", family="data", severity=Severity.WARNING, frameworks=("django", "sqlalchemy"),
+        trigger=Trigger(words=words("for", "while")),
+    )
 
     VALID = [
         Valid("def reprice(items, rate):\n    for item in items:\n        item.price *= rate\n    Item.objects.bulk_update(items, ['price'])\n"),

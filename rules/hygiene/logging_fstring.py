@@ -136,8 +136,9 @@ class LoggingFstring(ModuleRule):
     """
 
     meta = RuleMeta(
-        code="RV106", name="logging-fstring", family="hygiene", severity=Severity.INFORMATION, fix=Safety.SAFE
-    , trigger=Trigger(words=_METHODS))
+        code="RV106", name="logging-fstring", family="hygiene", severity=Severity.INFORMATION, fix=Safety.SAFE,
+        trigger=Trigger(words=_METHODS),
+    )
 
     VALID = [
         Valid("import logging\nlogger = logging.getLogger(__name__)\nlogger.info('order %s paid', order_id)\n"),

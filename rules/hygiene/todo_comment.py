@@ -44,7 +44,13 @@ class TodoComment(FileRule):
     The words inside strings are never findings.
     """
 
-    meta = RuleMeta(code="RV102", name="todo-comment", family="hygiene", severity=Severity.INFORMATION, trigger=Trigger(pattern=re.compile(r"(?i)todo|fixme|xxx|hack")))
+    meta = RuleMeta(
+        code="RV102",
+        name="todo-comment",
+        family="hygiene",
+        severity=Severity.INFORMATION,
+        trigger=Trigger(pattern=re.compile(r"(?i)todo|fixme|xxx|hack")),
+    )
 
     VALID = [
         Valid('MESSAGE = "TODO: this is a string, not a comment"\n'),

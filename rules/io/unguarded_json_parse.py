@@ -68,8 +68,9 @@ class UnguardedJsonParse(FileRule):
     """
 
     meta = RuleMeta(
-        code="RV302", name="unguarded-json-parse", family="io", severity=Severity.WARNING, fix=Safety.UNSAFE
-    , trigger=Trigger(module_words=words("json")))
+        code="RV302", name="unguarded-json-parse", family="io", severity=Severity.WARNING, fix=Safety.UNSAFE,
+        trigger=Trigger(module_words=words("json")),
+    )
 
     VALID = [
         Valid(

@@ -115,7 +115,14 @@ class ShadowedRoute(ModuleRule):
     router orders rules by specificity, not registration.
     """
 
-    meta = RuleMeta(code="RV501", name="shadowed-route", family="routes", severity=Severity.ERROR, fix=Safety.SAFE, trigger=Trigger(words=ROUTE_WORDS, module_words=ROUTE_MODULE_WORDS))
+    meta = RuleMeta(
+        code="RV501",
+        name="shadowed-route",
+        family="routes",
+        severity=Severity.ERROR,
+        fix=Safety.SAFE,
+        trigger=Trigger(words=ROUTE_WORDS, module_words=ROUTE_MODULE_WORDS),
+    )
 
     VALID = [
         # stacked decorators register bottom-up: the literal-prefixed route below is registered first

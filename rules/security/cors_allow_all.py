@@ -50,8 +50,9 @@ class CorsAllowAll(FileRule):
     """
 
     meta = RuleMeta(
-        code="RV405", name="cors-allow-all", family="security", severity=Severity.WARNING, frameworks=("django", "fastapi", "starlette")
-    , trigger=Trigger(module_words=words("CORSMiddleware", *_ALLOW_ALL)))
+        code="RV405", name="cors-allow-all", family="security", severity=Severity.WARNING, frameworks=("django", "fastapi", "starlette"),
+        trigger=Trigger(module_words=words("CORSMiddleware", *_ALLOW_ALL)),
+    )
 
     VALID = [
         Valid("CORS_ALLOW_ALL_ORIGINS = True\n", path="config/settings/dev.py"),

@@ -78,7 +78,14 @@ class DebugEnabled(FileRule):
     (`os.getenv("DEBUG", "no").lower() in ("1", "true")`).
     """
 
-    meta = RuleMeta(code="RV404", name="debug-enabled", family="security", severity=Severity.ERROR, fix=Safety.SAFE, trigger=Trigger(pattern=re.compile(r"(?i)debug")))
+    meta = RuleMeta(
+        code="RV404",
+        name="debug-enabled",
+        family="security",
+        severity=Severity.ERROR,
+        fix=Safety.SAFE,
+        trigger=Trigger(pattern=re.compile(r"(?i)debug")),
+    )
 
     VALID = [
         Valid("DEBUG = True\n", path="config/settings/local.py"),

@@ -99,7 +99,14 @@ class HardcodedSecret(FileRule):
     `# pragma: allowlist secret`), and on values read from the environment.
     """
 
-    meta = RuleMeta(code="RV401", name="hardcoded-secret", family="security", severity=Severity.ERROR, fix=Safety.UNSAFE, trigger=Trigger(pattern=SECRET_WORDING))
+    meta = RuleMeta(
+        code="RV401",
+        name="hardcoded-secret",
+        family="security",
+        severity=Severity.ERROR,
+        fix=Safety.UNSAFE,
+        trigger=Trigger(pattern=SECRET_WORDING),
+    )
 
     VALID = [
         Valid("import os\nSECRET_KEY = os.environ['SECRET_KEY']\nAPI_TOKEN = ''\n", path="config/settings.py"),

@@ -81,7 +81,14 @@ class InsecureDefaultSecret(FileRule):
     has no fix (it may require its default argument).
     """
 
-    meta = RuleMeta(code="RV402", name="insecure-default-secret", family="security", severity=Severity.ERROR, fix=Safety.UNSAFE, trigger=Trigger(pattern=SECRET_WORDING, module_pattern=ENV_READING))
+    meta = RuleMeta(
+        code="RV402",
+        name="insecure-default-secret",
+        family="security",
+        severity=Severity.ERROR,
+        fix=Safety.UNSAFE,
+        trigger=Trigger(pattern=SECRET_WORDING, module_pattern=ENV_READING),
+    )
 
     VALID = [
         Valid("import os\nDEBUG_LEVEL = os.getenv('LOG_LEVEL', 'info')\nSECRET_KEY = os.environ['SECRET_KEY']\n"),
