@@ -30,7 +30,7 @@ class Searcher(Protocol):
     def search(self, text: str, /) -> object: ...
 
 
-WORD = re.compile(r"\w+")
+WORD = re.compile(r"[^\W\d]\w*")  # identifier-like: numbers are no trigger's word
 _NONE: frozenset[str] = frozenset()
 _BITS: dict[Searcher, int] = {}  # a bit per pattern any trigger has tested (patterns are module constants)  # one shared empty set (CPython makes a new one per empty result)
 # a definition on the block's own lines (not its class frame): over-approximate on purpose
