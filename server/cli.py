@@ -157,7 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     if args.check or args.show_settings:
-        return check_main(args)
+        try:
+            return check_main(args)
+        except KeyboardInterrupt:
+            return 130
+        except Exception:  # isolation point: an internal error is exit 2, never the findings code 1
+            logging.getLogger(__name__).exception("internal error")
+            sys.stderr.write("reviewls: internal error (traceback above); please report it\n")
+            return 2
     if args.paths:
         return _error("paths are only accepted with --check")
     from server.lsp.server import serve

@@ -299,6 +299,9 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
     )
 
 
+_OUR_TABLE = re.compile(r"^\s*\[\s*tool\s*\.\s*reviewls\b", re.M)
+
+
 def find_config_file(start: Path) -> Path | None:
     """The nearest reviewls.toml, or pyproject.toml with a [tool.reviewls] table."""
     start = start.resolve()
@@ -309,10 +312,15 @@ def find_config_file(start: Path) -> Path | None:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                # an unreadable pyproject.toml cannot be ours to configure; look further up
+                text = candidate.read_text(encoding="utf-8")
+                data = tomllib.loads(text)
+            except (OSError, UnicodeDecodeError):
+                continue  # an unreadable pyproject.toml cannot be ours to configure; look further up
+            except tomllib.TOMLDecodeError:
+                if _OUR_TABLE.search(text):
+                    return candidate  # ours, but broken: loading it reports the TOML error
                 continue
+
             if "reviewls" in data.get("tool", {}):
                 return candidate
     return None

@@ -109,6 +109,32 @@ def test_a_crashing_project_rule_exits_2(tmp_path: Path) -> None:
     assert "All checks passed" in result.stdout  # the other rules still ran
 
 
+def test_a_broken_pyproject_with_our_table_is_an_error_not_ignored(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\nselect = ['RV101'\n")  # unclosed list
+    (tmp_path / "app.py").write_text("def f():\n    print(1)\n")
+    result = reviewls("--check", ".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "invalid TOML" in result.stderr and "pyproject.toml" in result.stderr
+    # a broken pyproject.toml that is not ours is still none of our business
+    (tmp_path / "pyproject.toml").write_text("[project\nname = 'x'\n")
+    assert reviewls("--check", ".", cwd=tmp_path).returncode == 1  # the print is found with the defaults
+
+
+def test_an_internal_error_exits_2_not_1(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("x = 1\n")
+    code = (
+        "import sys, server.batch as b\n"
+        "def boom(*a, **k):\n    raise RuntimeError('bug on purpose')\n"
+        "b.run_check = boom\n"
+        "import server.cli as c\n"
+        "c.run_check = boom\n"
+        "sys.exit(c.main(['--check', '.']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 2, result.stderr
+    assert "internal error" in result.stderr and "bug on purpose" in result.stderr
+
+
 def test_bad_paths_config_and_files(tmp_path: Path) -> None:
     missing = reviewls("--check", str(tmp_path / "nope"))
     assert missing.returncode == 2
