@@ -143,3 +143,12 @@ def test_one_fix_removes_every_node_it_names() -> None:
     fix = engine.build_fix(snapshot, finding)
     assert fix is not None
     assert apply_edits(source, fix.edits) == "def f(x):\n    y = x + 1\n    return y\n"
+
+
+def test_a_nul_byte_in_a_string_crashes_no_rule() -> None:
+    # libcst parses the block, but Python refuses to evaluate the literal: rules read it as unknown
+    engine = Engine()
+    doc = Document("u", "svc.py", 'API_KEY = "sk\x00live"\nlabel = "a\x00b" % 1\n\n\ndef f():\n    print("x\x00y")\n')
+    analysis = engine.analyze(doc.snapshot())
+    assert analysis.crashes == ()
+    assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", 6)]

@@ -58,7 +58,7 @@ def is_main_guard(node: cst.If) -> bool:
     sides = (test.left, target.comparator)
     has_name = any(is_name(side, "__name__") for side in sides)
     has_main = any(
-        isinstance(side, cst.SimpleString) and side.evaluated_value == "__main__" for side in sides
+        isinstance(side, cst.SimpleString) and evaluated(side) == "__main__" for side in sides
     )
     return has_name and has_main
 
@@ -102,9 +102,18 @@ def is_docstring(stmt: cst.CSTNode) -> bool:
     return isinstance(stmt, cst.Expr) and isinstance(stmt.value, (cst.SimpleString, cst.ConcatenatedString))
 
 
+def evaluated(node: cst.SimpleString) -> str | bytes | None:
+    """A string literal's value; None when Python would not evaluate it (a NUL byte in the
+    source: libcst parses it, `literal_eval` refuses it, and a rule must not crash on it)."""
+    try:
+        return node.evaluated_value
+    except (SyntaxError, ValueError, MemoryError):
+        return None
+
+
 def string_value(node: cst.CSTNode) -> str | None:
     if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
+        value = evaluated(node)
         return value if isinstance(value, str) else None
     return None
 
@@ -149,9 +158,9 @@ def fstring_to_percent(node: cst.FormattedString) -> tuple[str, list[cst.BaseExp
                 literal = cst.parse_expression(f"{node.quote}{part.value}{node.quote}")
             except cst.ParserSyntaxError:
                 return None
-            if not isinstance(literal, cst.SimpleString) or not isinstance(literal.evaluated_value, str):
+            if not isinstance(literal, cst.SimpleString) or not isinstance(evaluated(literal), str):
                 return None
-            text.append(literal.evaluated_value.replace("{{", "{").replace("}}", "}").replace("%", "%%"))
+            text.append(str(evaluated(literal)).replace("{{", "{").replace("}}", "}").replace("%", "%%"))
         else:
             if not isinstance(part, cst.FormattedStringExpression):
                 return None

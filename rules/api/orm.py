@@ -12,7 +12,7 @@ import re
 import libcst as cst
 
 from rules.api.context import Role, dotted_name
-from rules.api.helpers import find_all
+from rules.api.helpers import find_all, string_value
 from rules.api.rule import FileRule
 
 Loop = cst.For | cst.While | cst.ListComp | cst.SetComp | cst.DictComp | cst.GeneratorExp
@@ -539,13 +539,12 @@ def _expand(lookup: str) -> set[str]:
 
 def _lookup_paths(value: cst.BaseExpression, assigned: dict[str, list[cst.BaseExpression]], depth: int) -> set[str]:
     """Paths one `prefetch_related` argument caches: a lookup string or `Prefetch(lookup, queryset=...)`."""
-    if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
-        return _expand(value.evaluated_value)
+    if (text := string_value(value)) is not None:
+        return _expand(text)
     if isinstance(value, cst.Call) and (dotted_name(value.func) or "").endswith("Prefetch") and value.args:
-        first = value.args[0].value
-        if not (isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str)):
+        lookup = string_value(value.args[0].value)
+        if lookup is None:
             return set()
-        lookup = first.evaluated_value
         queryset = next((a.value for a in value.args if a.keyword is not None and a.keyword.value == "queryset"), None)
         if queryset is None and len(value.args) > 1 and value.args[1].keyword is None:
             queryset = value.args[1].value

@@ -18,6 +18,7 @@ from rules.api import (
     find_all,
     get_kwarg,
 )
+from rules.api.helpers import string_value
 from rules.api.orm import method_name, receiver_chain
 from rules.api.triggers import Trigger
 
@@ -171,8 +172,7 @@ Segment = str | cst.BaseExpression  # literal SQL text, or a value put into it
 
 def _text(expr: cst.BaseExpression) -> str | None:
     if isinstance(expr, cst.SimpleString):
-        value = expr.evaluated_value
-        return value if isinstance(value, str) else None
+        return string_value(expr)
     if isinstance(expr, cst.ConcatenatedString):
         left, right = _text(expr.left), _text(expr.right)
         return left + right if left is not None and right is not None else None

@@ -22,7 +22,7 @@ from rules.api import (
     find_all,
     is_docstring,
 )
-from rules.api.helpers import is_placeholder
+from rules.api.helpers import is_placeholder, string_value
 
 _INTENDED = frozenset(("abstractmethod", "abstractproperty", "overload", "abstractclassmethod", "abstractstaticmethod"))
 _ABSTRACT_BASES = frozenset(("ABC", "Protocol", "ABCMeta"))
@@ -56,8 +56,7 @@ def _docstring(node: cst.FunctionDef) -> str:
     if statements and isinstance(statements[0], cst.Expr) and is_docstring(statements[0]):
         value = statements[0].value
         if isinstance(value, cst.SimpleString):
-            evaluated = value.evaluated_value
-            return evaluated if isinstance(evaluated, str) else ""
+            return string_value(value) or ""
     return ""
 
 

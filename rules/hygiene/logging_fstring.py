@@ -24,6 +24,7 @@ from rules.api import (
     is_logger,
     string_literal,
 )
+from rules.api.helpers import evaluated, string_value
 from rules.api.triggers import Trigger
 
 _METHODS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"))
@@ -63,7 +64,7 @@ def _lazy(message: cst.BaseExpression) -> tuple[str, list[cst.BaseExpression]] |
         and isinstance(message.func.value, cst.SimpleString)
         and all(arg.keyword is None and not arg.star for arg in message.args)
     ):
-        template = message.func.value.evaluated_value
+        template = evaluated(message.func.value)
         if not isinstance(template, str):
             return None
         fields = _ANY_FIELD.findall(template.replace("{{", "").replace("}}", ""))
@@ -76,7 +77,7 @@ def _lazy(message: cst.BaseExpression) -> tuple[str, list[cst.BaseExpression]] |
         isinstance(message, cst.BinaryOperation)
         and isinstance(message.operator, cst.Modulo)
         and isinstance(message.left, cst.SimpleString)
-        and isinstance(message.left.evaluated_value, str)
+        and (template := string_value(message.left)) is not None
         and isinstance(message.right, (cst.Tuple, cst.Dict))
     ):
         right = message.right
@@ -85,7 +86,7 @@ def _lazy(message: cst.BaseExpression) -> tuple[str, list[cst.BaseExpression]] |
         )
         if isinstance(right, cst.Tuple) and any(isinstance(el, cst.StarredElement) for el in right.elements):
             return None
-        return message.left.evaluated_value, values
+        return template, values
     return None
 
 

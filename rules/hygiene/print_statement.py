@@ -28,7 +28,7 @@ from rules.api import (
     is_main_guard,
     string_literal,
 )
-from rules.api.helpers import is_name
+from rules.api.helpers import is_name, string_value
 from rules.api.triggers import Trigger, words
 
 _STDOUT = frozenset(("sys.stdout", "None"))
@@ -143,8 +143,8 @@ def _logging_args(call: cst.Call) -> list[cst.Arg] | None:
     values: list[cst.BaseExpression] = []
     for arg in positional:
         value = arg.value
-        if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
-            pieces.append(value.evaluated_value.replace("%", "%%"))
+        if isinstance(value, cst.SimpleString) and (text := string_value(value)) is not None:
+            pieces.append(text.replace("%", "%%"))
         elif isinstance(value, cst.FormattedString) and "r" not in value.prefix.lower() and len(value.quote) == 1:
             converted = fstring_to_percent(value)
             if converted is None:

@@ -22,6 +22,7 @@ from rules.api import (
     dotted_name,
     find_all,
 )
+from rules.api.helpers import string_value
 
 # methods that run before each test (or once per class): state they set is arranged, not leaked
 _SETUP = frozenset(("setUp", "setUpClass", "setUpTestData", "setup_method", "setup_class", "setup", "asyncSetUp", "__init__"))
@@ -109,8 +110,8 @@ def _restored(body: cst.CSTNode) -> set[str]:
         assert isinstance(call, cst.Call)
         if (dotted_name(call.func) or "").endswith("addCleanup") and len(call.args) >= 3:
             if dotted_name(call.args[0].value) == "setattr" and isinstance(call.args[2].value, cst.SimpleString):
-                value = call.args[2].value.evaluated_value
-                if isinstance(value, str):
+                value = string_value(call.args[2].value)
+                if value is not None:
                     names.add(value)
     return names
 
