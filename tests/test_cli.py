@@ -120,6 +120,15 @@ def test_a_broken_pyproject_with_our_table_is_an_error_not_ignored(tmp_path: Pat
     assert reviewls("--check", ".", cwd=tmp_path).returncode == 1  # the print is found with the defaults
 
 
+def test_an_unreadable_file_is_not_all_checks_passed(tmp_path: Path) -> None:
+    (tmp_path / "x.py").write_bytes(b"\x00\x01\xff\xfe binary")
+    result = reviewls("--check", ".", cwd=tmp_path)
+    assert result.returncode == 1  # a file that was not reviewed is a problem, not a crash
+    assert "All checks passed" not in result.stdout
+    assert "1 file could not be reviewed" in result.stdout
+    assert "x.py: not valid UTF-8" in result.stderr
+
+
 def test_an_internal_error_exits_2_not_1(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("x = 1\n")
     code = (

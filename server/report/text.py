@@ -32,6 +32,9 @@ def render(result: CheckResult) -> str:
         lines.append(f"Found {_plural(count, 'finding')} in {files} ({summary}).")
         if fixable:
             lines.append(f"[*] {fixable} fixable with `reviewls --check --fix`.")
+    elif result.errors:
+        # not "All checks passed": some files were not reviewed at all (why: on stderr)
+        lines.append(f"No findings in {files}; {_plural(len(result.errors), 'file')} could not be reviewed.")
     else:
         lines.append(f"All checks passed ({files}).")
     if result.baselined:
