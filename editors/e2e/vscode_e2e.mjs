@@ -55,8 +55,15 @@ const setUserSettings = async (extra) => {
   await page.keyboard.press('Control+S');
   for (let i = 0; i < 50 && JSON.parse(fs.readFileSync(SETTINGS, 'utf8'))['reviewls.ignore']?.length !== extra['reviewls.ignore'].length; i++) {
     await page.waitForTimeout(200);
+    if (i % 10 === 9) {
+      await editor.click(); // a save keystroke that arrived before the paste settled is lost: save again
+      await page.keyboard.press('Control+S');
+    }
   }
   await page.keyboard.press('Control+W'); // close settings.json
+  // still unsaved after all (a slow editor): answer the "save changes?" dialog instead of failing on it
+  const save = page.getByRole('button', { name: 'Save', exact: true });
+  if (await save.isVisible().catch(() => false)) await save.click();
   await editor.waitFor({ state: 'detached', timeout: 10_000 });
   // back to the code: click the file in the Explorer
   await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'services.py' }).first().click();
