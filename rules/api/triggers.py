@@ -161,10 +161,6 @@ class ModuleSummary:
             return words
         return words.union(*(self.aliases[w] for w in words if w in self.aliases))
 
-    def words_where(self, pattern: Searcher) -> frozenset[str]:
-        """Every word of the blocks that match `pattern`."""
-        return self.memo(("where", pattern), lambda: frozenset().union(*(b.words for b in self.blocks if b.matches(pattern))))
-
 
 @dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: a pattern constant
 class Screened:
