@@ -20,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.corpus import python_files, sdist
 from server.config import Config
 from server.documents import Document
-from server.engine import Engine, Finding
+from server.engine import Engine, Diagnostic
 
 
-def _key(finding: Finding) -> tuple[object, ...]:
+def _key(finding: Diagnostic) -> tuple[object, ...]:
     span = finding.span
-    return (span.line, span.col, span.end_line, span.end_col, finding.code, finding.message, finding.fix_title, finding.severity)
+    return (span.line, span.col, span.end_line, span.end_col, finding.code, finding.message, finding.fix.title if finding.fix else None, finding.severity)
 
 
 def main() -> int:

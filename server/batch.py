@@ -28,7 +28,7 @@ from server import __version__
 from server.config import Config
 from server.configfiles import kind_of
 from server.documents import Document
-from server.engine import Engine, Snapshot
+from server.engine import Diagnostic, Engine, Snapshot
 from server.fixes import apply_edits, fix_all
 from server.project import ProjectIndex, project_defaults, settings_targets
 
@@ -61,6 +61,25 @@ class Record:
     end_col: int
     fingerprint: str
     fix: Fix | None = None
+
+    @classmethod
+    def of(cls, path: str, diagnostic: Diagnostic, fingerprint: str, fix: Fix | None) -> Record:
+        """The record of an engine diagnostic: the diagnostic, its file, its fingerprint and
+        its fix's edits (built, so the record stands alone in reports, cache and baseline)."""
+        span = diagnostic.span
+        return cls(
+            path,
+            diagnostic.code,
+            diagnostic.name,
+            diagnostic.severity,
+            diagnostic.message,
+            span.line,
+            span.col,
+            span.end_line,
+            span.end_col,
+            fingerprint,
+            fix,
+        )
 
     @property
     def fix_safety(self) -> Safety | None:
@@ -160,13 +179,17 @@ def write_atomic(path: Path, text: str, bom: bool) -> None:
         raise
 
 
-def fingerprint(lines: Sequence[str], code: str, line: int, end_line: int, seen: Counter[tuple[str, str]]) -> str:
+def fingerprint(diagnostic: Diagnostic, lines: Sequence[str] | None, seen: Counter[tuple[str, str]]) -> str:
     """Identity of a finding that survives edits elsewhere: the rule and the flagged code.
 
     The flagged lines are compared with their whitespace stripped; the n-th identical
-    finding in a file gets n in its fingerprint so duplicates stay distinct.
+    finding in a file gets n in its fingerprint so duplicates stay distinct. A project
+    finding (`lines` None: its file is not read for it) is known by its rule and message.
     """
-    text = "\n".join(part.strip() for part in lines[line - 1 : end_line])
+    code = diagnostic.code
+    if lines is None:
+        return hashlib.sha256(f"{code}\0{diagnostic.message}".encode()).hexdigest()[:20]
+    text = "\n".join(part.strip() for part in lines[diagnostic.span.line - 1 : diagnostic.span.end_line])
     occurrence = seen[(code, text)]
     seen[(code, text)] += 1
     return hashlib.sha256(f"{code}\0{text}\0{occurrence}".encode()).hexdigest()[:20]
@@ -241,23 +264,8 @@ def review_file(path: str, display: str, fix: bool) -> FileReport:
         analysis = engine.analyze(snapshot)
         seen: Counter[tuple[str, str]] = Counter()
         for finding in analysis.findings:
-            span = finding.span
-            built = engine.build_fix(snapshot, finding) if finding.fix_title else None
-            report.records.append(
-                Record(
-                    display,
-                    finding.code,
-                    finding.name,
-                    finding.severity,
-                    finding.message,
-                    span.line,
-                    span.col,
-                    span.end_line,
-                    span.end_col,
-                    fingerprint(snapshot.lines, finding.code, span.line, span.end_line, seen),
-                    built,
-                )
-            )
+            built = engine.build_fix(snapshot, finding) if finding.fix else None
+            report.records.append(Record.of(display, finding, fingerprint(finding, snapshot.lines, seen), built))
         report.crashes = [(c.code, c.line) for c in analysis.crashes]
     finally:
         engine.clear_caches()
@@ -310,12 +318,8 @@ def _project_records(
             pairs = engine.check_project(index.facts(), lines_of)
     records: list[Record] = []
     for path, finding in pairs:
-        span = finding.span
-        built = engine.build_fix(Snapshot(path, None, (), ()), finding) if finding.fix_title else None
-        fingerprint_text = hashlib.sha256(f"{finding.code}\0{finding.message}".encode()).hexdigest()[:20]
-        records.append(
-            Record(path, finding.code, finding.name, finding.severity, finding.message, span.line, span.col, span.end_line, span.end_col, fingerprint_text, built)
-        )
+        built = engine.build_fix(Snapshot(path, None, (), ()), finding) if finding.fix else None
+        records.append(Record.of(path, finding, fingerprint(finding, None, Counter()), built))
     return records
 
 

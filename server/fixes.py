@@ -12,7 +12,7 @@ from rules.api.configdata import FileKind
 from server.configfiles import kind_of
 from server.configfiles import parses as config_parses
 from server.documents import Document
-from server.engine import Engine, Finding
+from server.engine import Engine, Diagnostic
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +88,11 @@ def fix_all(engine: Engine, path: str, text: str, *, unsafe: bool = False, codes
         findings = [
             f
             for f in engine.analyze(snapshot).findings
-            if f.fix_safety is not None
-            and (unsafe or f.fix_safety is Safety.SAFE)
+            if f.fix is not None
+            and (unsafe or f.fix.safety is Safety.SAFE)
             and (codes is None or f.code in codes)
         ]
-        chosen: list[tuple[Finding, Fix]] = []
+        chosen: list[tuple[Diagnostic, Fix]] = []
         for finding in findings:
             fix = engine.build_fix(snapshot, finding)
             if fix is None or any(_overlaps(fix, other) for _, other in chosen):
@@ -103,7 +103,7 @@ def fix_all(engine: Engine, path: str, text: str, *, unsafe: bool = False, codes
         candidate = apply_edits(current, [e for _, fix in chosen for e in fix.edits])
         if not parses(candidate, path, engine.config.file_types):
             candidate = current
-            kept: list[tuple[Finding, Fix]] = []
+            kept: list[tuple[Diagnostic, Fix]] = []
             for finding, fix in chosen:
                 attempt = apply_edits(candidate, fix.edits)
                 if parses(attempt, path, engine.config.file_types):

@@ -152,3 +152,35 @@ def test_a_nul_byte_in_a_string_crashes_no_rule() -> None:
     analysis = engine.analyze(doc.snapshot())
     assert analysis.crashes == ()
     assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", 6)]
+
+
+def test_a_fix_is_an_opaque_key_the_newest_analysis_resolves() -> None:
+    """No parsed tree leaves the engine: a diagnostic names its fix by key, the engine's fix
+    table resolves keys of the newest analysis of the document, and a closed document's
+    handles (which hold its trees) are dropped."""
+    import dataclasses
+
+    from server.engine import FixRef
+
+    source = "def f(x):\n    y = x + 1\n    # z = compute(x)\n    # w = other(z)\n    return y\n\n\ndef g():\n    return 1\n"
+    engine = Engine(Config(select=("RV103",)))
+    doc = Document("file:///app/svc.py", "app/svc.py", source)
+    first = engine.analyze(doc.snapshot())
+    (old,) = first.findings
+    assert isinstance(old.fix, FixRef)
+    assert {f.name for f in dataclasses.fields(old)} == {"code", "name", "severity", "message", "span", "fix", "related"}
+    # an edit in another block: an equal diagnostic (keys stay off identity) that resolves
+    doc.apply(Change("    return 2\n", (9, 0), (10, 0)))
+    second = engine.analyze(doc.snapshot())
+    assert second.findings == first.findings
+    assert engine.build_fix(doc.snapshot(), second.findings[0]) is not None
+    # an edit above it shifts the block: a new key; a key of an older analysis no longer
+    # resolves, so a stale diagnostic gets no edit rather than one at the wrong place
+    doc.apply(Change("import os\n", (0, 0), (0, 0)))
+    third = engine.analyze(doc.snapshot())
+    assert third.findings[0].fix is not None and old.fix.key != third.findings[0].fix.key
+    assert engine.build_fix(doc.snapshot(), old) is None
+    fix = engine.build_fix(doc.snapshot(), third.findings[0])
+    assert fix is not None and fix.edits[0].start_line == 4
+    engine.forget("app/svc.py")
+    assert engine.build_fix(doc.snapshot(), third.findings[0]) is None

@@ -1,7 +1,7 @@
 """The engine: which rules run on what, with caching and crash isolation.
 
     core.py        Engine, the thin facade the LSP layer, the CLI and the tests use
-    model.py       Snapshot in; Finding, RuleCrash, Analysis out (one finding shape)
+    model.py       Snapshot in; Diagnostic (one finding shape), RuleCrash, Analysis out; FixTable
     python.py      the Python tier: `ast` first, triggers, libcst only where wanted, module rules
     walk.py        one guarded walk of a block's tree for the rules that want it
     configs.py     the config-file tier (docker-compose, requirements, nginx, .env.example)
@@ -14,8 +14,10 @@
 from server.engine.core import Engine
 from server.engine.model import (
     Analysis,
-    Finding,
+    Diagnostic,
     FixHandle,
+    FixRef,
+    FixTable,
     Parsed,
     RelatedSpan,
     RuleCrash,
@@ -28,8 +30,10 @@ from server.engine.projects import all_project_rules
 __all__ = [
     "Analysis",
     "Engine",
-    "Finding",
+    "Diagnostic",
     "FixHandle",
+    "FixRef",
+    "FixTable",
     "Parsed",
     "RelatedSpan",
     "RuleCrash",

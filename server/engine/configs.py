@@ -14,7 +14,7 @@ from rules.api.types import Span
 from server.configfiles import ConfigParseError
 from server.configfiles import read as read_config
 from server.engine.guard import isolate
-from server.engine.model import Analysis, Finding, RuleCrash, Snapshot
+from server.engine.model import Analysis, Diagnostic, RuleCrash, Snapshot
 from server.suppressions import is_suppressed
 
 if TYPE_CHECKING:
@@ -32,9 +32,10 @@ class ConfigTier:
             data = read_config(kind, text, snapshot.path)
         except ConfigParseError as exc:
             span = Span(exc.line, exc.col, exc.line, exc.col + 1)
-            errors = [Finding("syntax-error", "syntax-error", Severity.ERROR, f"syntax error: {exc.message}", span)]
+            self.engine.fixes.publish(snapshot.path, ())
+            errors = [Diagnostic("syntax-error", "syntax-error", Severity.ERROR, f"syntax error: {exc.message}", span)]
             return Analysis(snapshot.path, snapshot.version, tuple(errors) if self.engine.config.report_syntax_errors else (), (), (span,), 0)
-        findings: list[Finding] = []
+        findings: list[Diagnostic] = []
         crashes: list[RuleCrash] = []
         ctx = ModuleContext(path=snapshot.path)
         for rule in self.engine.enabled_rules(snapshot.path):
@@ -46,8 +47,9 @@ class ConfigTier:
                 crashes.append(crash)
                 continue
             for report in instance.config_reports:
-                findings.append(self.engine.ready_finding(rule, report.message, report.span, report.fix, report.severity))
+                findings.append(self.engine.ready_finding(snapshot.path, rule, report.message, report.span, report.fix, report.severity))
         findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
         findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
+        self.engine.fixes.publish(snapshot.path, findings)
         return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), (), 0)
 

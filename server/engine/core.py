@@ -20,7 +20,7 @@ from server.config import Config
 from server.configfiles import kind_of
 from server.engine.configs import ConfigTier
 from server.engine.fixbuilder import build_fix
-from server.engine.model import Analysis, Finding, FixHandle, RuleCrash, Snapshot
+from server.engine.model import Analysis, Diagnostic, FixHandle, FixTable, RuleCrash, Snapshot
 from server.engine.projects import ProjectTier
 from server.engine.python import PythonTier
 
@@ -65,6 +65,7 @@ class Engine:
         self.python = PythonTier(self, cache_size, use_triggers)
         self.configs = ConfigTier(self)
         self.projects = ProjectTier(self)
+        self.fixes = FixTable()  # resolves the fix keys of the newest analysis of each document
 
     @property
     def parse_calls(self) -> int:
@@ -79,6 +80,12 @@ class Engine:
     def clear_caches(self) -> None:
         """Drop parsed trees and results (the CLI does this between files to bound memory)."""
         self.python.clear()
+        self.fixes.forget()
+
+    def forget(self, path: str) -> None:
+        """A document closed: drop what the engine keeps for it (fix handles hold its trees)."""
+        self.python.forget(path)
+        self.fixes.forget(path)
 
     def warm_up(self) -> None:
         """Pay one-time costs (rule tables, libcst's node types, first regex uses) up front: a
@@ -119,23 +126,28 @@ class Engine:
             return Analysis(snapshot.path, snapshot.version, (), (), (), 0)  # a file type reviewls does not review
         return self.python.analyze(snapshot)
 
-    def build_fix(self, snapshot: Snapshot, finding: Finding) -> Fix | None:
-        """The edits of a finding's fix, computed on demand; None if it cannot be built."""
-        return build_fix(self.python, snapshot, finding)
+    def build_fix(self, snapshot: Snapshot, diagnostic: Diagnostic) -> Fix | None:
+        """The edits of a diagnostic's fix, computed on demand; None if it cannot be built (or
+        `snapshot` is not the document version the diagnostic came from any more)."""
+        if diagnostic.fix is None:
+            return None
+        handle = self.fixes.resolve(snapshot.path, diagnostic.fix)
+        return None if handle is None else build_fix(self.python, snapshot, diagnostic, handle)
 
-    def check_project(self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None) -> list[tuple[str, Finding]]:
+    def check_project(self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None) -> list[tuple[str, Diagnostic]]:
         """Save tier: project rules over the project index; (path, finding) pairs."""
         return self.projects.check(facts, lines_of)
 
-    def ready_finding(self, rule: type[RuleBase], message: str, span: Span, fix: Fix | None, severity: Severity | None = None) -> Finding:
-        """A finding of a config or project rule: a range and, if any, an already built fix."""
-        return Finding(
+    def ready_finding(
+        self, owner: str, rule: type[RuleBase], message: str, span: Span, fix: Fix | None, severity: Severity | None = None
+    ) -> Diagnostic:
+        """A finding of a config or project rule: a range and, if any, an already built fix
+        (resolved through `owner`'s entry in the fix table, a path or `FixTable.PROJECT`)."""
+        return Diagnostic(
             rule.meta.code,
             rule.meta.name,
             self.config.severity_for(rule, severity),
             message,
             span,
-            fix.title if fix else None,
-            fix.safety if fix else None,
-            FixHandle(None, None, 0, None, fix) if fix else None,
+            self.fixes.register(owner, FixHandle(None, None, 0, None, fix), fix.title, fix.safety) if fix else None,
         )

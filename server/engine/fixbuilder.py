@@ -15,19 +15,19 @@ import libcst as cst
 
 from rules.api import BlockHandle, Fix, ModuleContext, TextEdit
 from server.context import unit_facts
-from server.engine.model import BlockRef, Finding, FixHandle, Snapshot
+from server.engine.model import BlockRef, Diagnostic, FixHandle, Snapshot
 from server.engine.python import PythonTier, node_lines
 
 logger = logging.getLogger("server.engine")
 
 
 # -- fixes ---------------------------------------------------------------------------
-def build_fix(python: PythonTier, snapshot: Snapshot, finding: Finding) -> Fix | None:
-    """The edits of a finding's fix, computed on demand; None if it cannot be built."""
-    handle = finding.handle
-    if handle is not None and handle.ready is not None:
+def build_fix(python: PythonTier, snapshot: Snapshot, finding: Diagnostic, handle: FixHandle) -> Fix | None:
+    """The edits of a finding's fix (its handle resolved from the fix table), computed on
+    demand; None if it cannot be built."""
+    if handle.ready is not None:
         return handle.ready
-    if handle is None or handle.lazy is None or handle.parsed is None or handle.parsed.tree is None:
+    if handle.lazy is None or handle.parsed is None or handle.parsed.tree is None:
         return None
     builder = _FixBuilder(python, snapshot, handle)
     try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rules.api import ModuleContext
 from rules.api.project import ProjectFacts, ProjectRule
 from server.engine.guard import isolate
-from server.engine.model import Finding, RuleCrash
+from server.engine.model import Diagnostic, FixTable, RuleCrash
 from server.suppressions import is_suppressed
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ class ProjectTier:
 
     def check(
         self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None
-    ) -> list[tuple[str, Finding]]:
+    ) -> list[tuple[str, Diagnostic]]:
         """Save tier: project rules over the project index; (path, finding) pairs.
 
         Per-file ignores and suppression comments apply to the file each finding is in
@@ -30,7 +30,7 @@ class ProjectTier:
         are in `project_crashes` afterwards (the CLI exits 2, the server tells the client).
         """
         self.crashes = []
-        out: list[tuple[str, Finding]] = []
+        out: list[tuple[str, Diagnostic]] = []
         ctx = ModuleContext(path=".")
         for rule in all_project_rules():
             if rule not in self.engine.config.enabled_rules("."):
@@ -43,11 +43,12 @@ class ProjectTier:
             for report in instance.project_reports:
                 if rule not in self.engine.enabled_rules(report.path):
                     continue
-                finding = self.engine.ready_finding(rule, report.message, report.span, report.fix, report.severity)
+                finding = self.engine.ready_finding(FixTable.PROJECT, rule, report.message, report.span, report.fix, report.severity)
                 if lines_of is not None and is_suppressed(lines_of(report.path), finding.span.line, rule.meta.code, rule.meta.name):
                     continue
                 out.append((report.path, finding))
         out.sort(key=lambda item: (item[0], item[1].span.line, item[1].span.col, item[1].code))
+        self.engine.fixes.publish(FixTable.PROJECT, (finding for _, finding in out))
         return out
 
 

@@ -43,7 +43,7 @@ from server.engine.guard import CRASH_RECORD, isolate, logger
 from server.engine.model import (
     Analysis,
     BlockRef,
-    Finding,
+    Diagnostic,
     FixHandle,
     Parsed,
     RelatedSpan,
@@ -88,7 +88,7 @@ class _Seen:
     wanted: tuple[type[Rule], ...]
     result: _BlockResult
     start: int
-    findings: tuple[Finding, ...]
+    findings: tuple[Diagnostic, ...]
     crashes: tuple[RuleCrash, ...]
     facts: Mapping[str, tuple[Located[object], ...]]
 
@@ -161,6 +161,10 @@ class PythonTier:
         """After a configuration change: no block result is reused by identity."""
         self._recent.clear()
 
+    def forget(self, path: str) -> None:
+        """A closed document: its blocks are no longer reused by identity."""
+        self._recent.pop(path, None)
+
     # -- parsing -------------------------------------------------------------------------
     def parse(self, block: Block) -> Parsed:
         text = block.parse_text
@@ -189,7 +193,7 @@ class PythonTier:
             if issubclass(r, Rule) and r.meta.scope in (Scope.FILE, Scope.MODULE) and r.applies_to(ctx)
         )
         rules_key = (self.engine.config.key, tuple(r.meta.code for r in rules))
-        findings: list[Finding] = []
+        findings: list[Diagnostic] = []
         crashes: list[RuleCrash] = []
         syntax: list[tuple[Span, str]] = []
         facts: dict[str, list[Located[object]]] = {}
@@ -248,7 +252,7 @@ class PythonTier:
                 wanted,
                 result,
                 start,
-                tuple(self._absolute(rel, ref) for rel in result.findings),
+                tuple(self._absolute(rel, ref, snapshot.path) for rel in result.findings),
                 tuple(RuleCrash(code, snapshot.path, start + rel_line + 1, error) for code, rel_line, error in result.crashes),
                 {code: tuple(Located(ref, value) for value in values) for code, values in result.facts.items()} if result.facts else _NO_FACTS,
             )
@@ -264,9 +268,10 @@ class PythonTier:
         findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
         if self.engine.config.report_syntax_errors:
             findings.extend(
-                Finding("syntax-error", "syntax-error", Severity.ERROR, message, span) for span, message in syntax
+                Diagnostic("syntax-error", "syntax-error", Severity.ERROR, message, span) for span, message in syntax
             )
         findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
+        self.engine.fixes.publish(snapshot.path, findings)
         errors = tuple(span for span, _ in syntax)
         return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), errors, blocks_run)
 
@@ -383,20 +388,14 @@ class PythonTier:
             out.append(_RelFinding(code, report.message, line, where.col, end_line, end_col, report.fix, report.severity))
         return out
 
-    def _absolute(self, rel: _RelFinding, ref: BlockRef) -> Finding:
+    def _absolute(self, rel: _RelFinding, ref: BlockRef, path: str) -> Diagnostic:
         rule = self._rule(rel.code)
         span = Span(ref.start + rel.line + 1, rel.col, ref.start + rel.end_line + 1, rel.end_col)
-        handle = FixHandle(ref.parsed, ref.block, ref.start, rel.lazy) if rel.lazy else None
-        return Finding(
-            rel.code,
-            rule.meta.name,
-            self.engine.config.severity_for(rule, rel.severity),
-            rel.message,
-            span,
-            rel.lazy.title if rel.lazy else None,
-            rel.lazy.safety if rel.lazy else None,
-            handle,
-        )
+        fix = None
+        if rel.lazy is not None:
+            handle = FixHandle(ref.parsed, ref.block, ref.start, rel.lazy)
+            fix = self.engine.fixes.register(path, handle, rel.lazy.title, rel.lazy.safety)
+        return Diagnostic(rel.code, rule.meta.name, self.engine.config.severity_for(rule, rel.severity), rel.message, span, fix)
 
     def _rule(self, code: str) -> type[RuleBase]:
         from rules.registry import by_code
@@ -410,20 +409,20 @@ class PythonTier:
         facts: Sequence[Located[object]],
         crashes: list[RuleCrash],
         path: str,
-    ) -> list[Finding]:
+    ) -> list[Diagnostic]:
         instance = rule(ctx, self.engine.options(rule))
         crash = isolate(rule.meta.code, path, 1, "module check", lambda: instance.check(facts))
         if crash is not None:
             crashes.append(crash)
             return []
-        out: list[Finding] = []
+        out: list[Diagnostic] = []
         for report in instance.reports:
             ref = report.at
             if not isinstance(ref, BlockRef):
                 continue
             rel = self._relative([report], rule.meta.code, ref.parsed, ref.block)
             related = tuple(self._related(item, ref) for item in report.related)
-            out.extend(dataclasses.replace(self._absolute(r, ref), related=tuple(x for x in related if x)) for r in rel)
+            out.extend(dataclasses.replace(self._absolute(r, ref, path), related=tuple(x for x in related if x)) for r in rel)
         return out
 
     def _related(self, item: Related, default: BlockRef) -> RelatedSpan | None:

@@ -3,15 +3,15 @@ and "fix all safe reviewls fixes" (source.fixAll.reviewls)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from rules.api import TextEdit
+from rules.api import Safety, TextEdit
 from pygls.workspace.position_codec import PositionCodec
 
-from server.engine import Engine, Finding, Snapshot
+from server.engine import Engine, Diagnostic, Snapshot
 from server.fixes import fix_all
 from server.lsp.convert import span_range, text_edit, to_client_range
 from server.suppressions import add_code
@@ -31,10 +31,19 @@ def _workspace_edit(uri: str, version: int | None, edits: Sequence[lsp.TextEdit]
     )
 
 
-def find_finding(findings: Sequence[Finding], codec: PositionCodec, lines: Sequence[str], diag: lsp.Diagnostic) -> Finding | None:
-    """The engine finding a client diagnostic stands for (same code and range)."""
+def find_finding(
+    findings: Sequence[Diagnostic], codec: PositionCodec, lines: Sequence[str], code: object, where: lsp.Range, data: object
+) -> Diagnostic | None:
+    """The engine diagnostic a client diagnostic (or a code action's data) stands for: the one
+    whose fix key the server put in `data`, else the one with the same code and range (a
+    client that drops `data`, or a diagnostic of another version)."""
+    key = data.get("fixKey") if isinstance(data, Mapping) else None
+    if isinstance(key, int):
+        for finding in findings:
+            if finding.fix is not None and finding.fix.key == key and finding.code == code:
+                return finding
     for finding in findings:
-        if finding.code == diag.code and span_range(codec, lines, finding.span) == diag.range:
+        if finding.code == code and span_range(codec, lines, finding.span) == where:
             return finding
     return None
 
@@ -44,19 +53,25 @@ def fix_action(
     snapshot: Snapshot,
     uri: str,
     codec: PositionCodec,
-    finding: Finding,
+    finding: Diagnostic,
     diag: lsp.Diagnostic,
     lazy: bool,
     root: Path | None = None,
 ) -> lsp.CodeAction | None:
-    if finding.fix_title is None:
+    if finding.fix is None:
         return None
     action = lsp.CodeAction(
-        title=f"{finding.fix_title} ({finding.code})",
+        title=f"{finding.fix.title} ({finding.code})",
         kind=lsp.CodeActionKind.QuickFix,
         diagnostics=[diag],
-        is_preferred=finding.fix_safety is not None and finding.fix_safety.value == "safe",
-        data={"uri": uri, "version": snapshot.version, "code": finding.code, "range": _range_data(diag.range)},
+        is_preferred=finding.fix.safety is Safety.SAFE,
+        data={
+            "uri": uri,
+            "version": snapshot.version,
+            "code": finding.code,
+            "range": _range_data(diag.range),
+            "fixKey": finding.fix.key,
+        },
     )
     if not lazy:
         action.edit = resolve_fix(engine, snapshot, uri, codec, finding, root)
@@ -74,7 +89,7 @@ def range_from_data(data: Sequence[int]) -> lsp.Range:
 
 
 def resolve_fix(
-    engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Finding, root: Path | None = None
+    engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Diagnostic, root: Path | None = None
 ) -> lsp.WorkspaceEdit | None:
     """The fix as a versioned edit; edits to other files (project fixes) go to those files."""
     fix = engine.build_fix(snapshot, finding)
@@ -103,7 +118,7 @@ def resolve_fix(
     return lsp.WorkspaceEdit(document_changes=changes)
 
 
-def ignore_action(snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Finding, diag: lsp.Diagnostic) -> lsp.CodeAction:
+def ignore_action(snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Diagnostic, diag: lsp.Diagnostic) -> lsp.CodeAction:
     index = finding.span.line - 1
     old = snapshot.lines[index] if index < len(snapshot.lines) else ""
     new = add_code(old, finding.code)

@@ -9,7 +9,7 @@ from pygls.workspace.position_codec import PositionCodec
 
 from rules.api import Severity, Span, TextEdit
 from rules.registry import by_code
-from server.engine import Finding
+from server.engine import Diagnostic
 
 SOURCE = "reviewls"
 
@@ -49,7 +49,7 @@ def from_client_position(codec: PositionCodec, lines: Sequence[str], position: l
     return converted.line, converted.character
 
 
-def diagnostic(codec: PositionCodec, lines: Sequence[str], finding: Finding, version: int | None, uri: str = "") -> lsp.Diagnostic:
+def diagnostic(codec: PositionCodec, lines: Sequence[str], finding: Diagnostic, version: int | None, uri: str = "") -> lsp.Diagnostic:
     rule = by_code().get(finding.code)
     related = [
         lsp.DiagnosticRelatedInformation(lsp.Location(uri, span_range(codec, lines, item.span)), item.message)
@@ -65,8 +65,9 @@ def diagnostic(codec: PositionCodec, lines: Sequence[str], finding: Finding, ver
         source=SOURCE,
         data={
             "rule": finding.name,
-            "fix": finding.fix_title,
-            "safety": finding.fix_safety.value if finding.fix_safety else None,
+            "fix": finding.fix.title if finding.fix else None,
+            "safety": finding.fix.safety.value if finding.fix else None,
+            "fixKey": finding.fix.key if finding.fix else None,
             "version": version,
         },
     )

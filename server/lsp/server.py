@@ -38,7 +38,7 @@ from server import __version__
 from server.batch import iter_files
 from server.config import Config, ConfigError, find_config_file, load_config
 from server.documents import Change
-from server.engine import Analysis, Engine, Finding, RuleCrash, Snapshot
+from server.engine import Analysis, Engine, Diagnostic, RuleCrash, Snapshot
 from server.lsp import actions
 from server.lsp.convert import (
     diagnostic,
@@ -284,7 +284,7 @@ class ReviewServer(LanguageServer):
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.reported_crashes: set[tuple[str, str]] = set()
         self.project_index: ProjectIndex | None = None
-        self.project_findings: dict[str, list[Finding]] = {}  # uri -> save-tier findings
+        self.project_findings: dict[str, list[Diagnostic]] = {}  # uri -> save-tier findings
         self.loop: asyncio.AbstractEventLoop | None = None
         self.log_handler = _ClientLogHandler(self)
         self.log_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -481,7 +481,7 @@ class ReviewServer(LanguageServer):
             except (OSError, UnicodeDecodeError):
                 return []
 
-        def finish() -> list[tuple[str, Finding]]:
+        def finish() -> list[tuple[str, Diagnostic]]:
             assert self.project_index is not None
             if saved is not None:
                 self.project_index.update(saved, text)
@@ -497,7 +497,7 @@ class ReviewServer(LanguageServer):
         while await self.in_engine(next, steps, False, background=True) is not False:
             pass
         pairs = await self.in_engine(finish, background=True)
-        grouped: dict[str, list[Finding]] = {}
+        grouped: dict[str, list[Diagnostic]] = {}
         for path, finding in pairs:
             grouped.setdefault((self.root / path).as_uri(), []).append(finding)
         changed = {uri for uri in set(grouped) | set(self.project_findings) if grouped.get(uri) != self.project_findings.get(uri)}
@@ -652,6 +652,9 @@ def did_close(ls: ReviewServer, params: lsp.DidCloseTextDocumentParams) -> None:
     task = ls.tasks.pop(uri, None)
     if task is not None:
         task.cancel()
+    doc = ls.store.get(uri)
+    if doc is not None:
+        ls.engine.forget(doc.path)  # its blocks and fix handles (which hold its parsed trees)
     ls.store.close(uri)
     ls.latest.pop(uri, None)
     if not ls.pull:
@@ -707,8 +710,8 @@ async def code_action(ls: ReviewServer, params: lsp.CodeActionParams) -> list[ls
         for diag in params.context.diagnostics:
             if diag.source != "reviewls":
                 continue
-            finding = actions.find_finding(analysis.findings, codec, snapshot.lines, diag) or actions.find_finding(
-                ls.project_findings.get(uri, []), codec, snapshot.lines, diag
+            finding = actions.find_finding(
+                [*analysis.findings, *ls.project_findings.get(uri, [])], codec, snapshot.lines, diag.code, diag.range, diag.data
             )
             if finding is None:
                 continue
@@ -717,7 +720,7 @@ async def code_action(ls: ReviewServer, params: lsp.CodeActionParams) -> list[ls
                 out.append(fix)
             if finding.code.startswith("RV"):
                 out.append(actions.ignore_action(snapshot, uri, codec, finding, diag))
-    if actions.wants(only, actions.FIX_ALL_KIND) and any(f.fix_safety and f.fix_safety.value == "safe" for f in analysis.findings):
+    if actions.wants(only, actions.FIX_ALL_KIND) and any(f.fix and f.fix.safety.value == "safe" for f in analysis.findings):
         action = actions.fix_all_action(uri, snapshot.version)
         if not _lazy_resolve(ls):
             action.edit = await ls.in_engine(actions.fix_all_edit, ls.engine, snapshot, uri, codec)
@@ -740,10 +743,10 @@ async def resolve_code_action(ls: ReviewServer, action: lsp.CodeAction) -> lsp.C
         action.edit = await ls.in_engine(actions.fix_all_edit, ls.engine, snapshot, uri, codec)
         return action
     target = actions.range_from_data(data.get("range", [0, 0, 0, 0]))
-    for finding in [*analysis.findings, *ls.project_findings.get(uri, [])]:
-        if finding.code == data.get("code") and span_range(codec, snapshot.lines, finding.span) == target:
-            action.edit = await ls.in_engine(actions.resolve_fix, ls.engine, snapshot, uri, codec, finding, ls.root)
-            break
+    findings = [*analysis.findings, *ls.project_findings.get(uri, [])]
+    finding = actions.find_finding(findings, codec, snapshot.lines, data.get("code"), target, data)
+    if finding is not None:
+        action.edit = await ls.in_engine(actions.resolve_fix, ls.engine, snapshot, uri, codec, finding, ls.root)
     return action
 
 

@@ -237,6 +237,24 @@ async def test_quick_fix_removes_the_finding(client: LanguageClient) -> None:
     assert codes(await diagnostics(client, uri, 2)) == [(4, "RV101")]
 
 
+async def test_quick_fix_follows_the_fix_key_in_the_diagnostic_data(client: LanguageClient) -> None:
+    """The server names each fix by an opaque key in `Diagnostic.data` (as Ruff's server does):
+    a client that echoes the data back gets that finding's fix even if it reshaped the range;
+    a client that drops `data` is still served by code and range."""
+    uri = open_doc(client, "app/services.py", SERVICE)
+    diags = await diagnostics(client, uri, 1)
+    rv301 = next(d for d in diags if d.code == "RV301")
+    assert isinstance(rv301.data["fixKey"], int) and rv301.data["version"] == 1
+    widened = lsp.Diagnostic(
+        lsp.Range(lsp.Position(rv301.range.start.line, 0), rv301.range.end), rv301.message, code="RV301", source="reviewls", data=rv301.data
+    )
+    action = await quick_fix(client, uri, widened, "Add `timeout=10`")
+    assert "timeout=10" in apply(SERVICE, action.edit)  # type: ignore[arg-type]
+    no_data = lsp.Diagnostic(rv301.range, rv301.message, code="RV301", source="reviewls")
+    action = await quick_fix(client, uri, no_data, "Add `timeout=10`")
+    assert "timeout=10" in apply(SERVICE, action.edit)  # type: ignore[arg-type]
+
+
 async def test_fix_all_and_ignore(client: LanguageClient) -> None:
     uri = open_doc(client, "app/services.py", SERVICE)
     diags = await diagnostics(client, uri, 1)

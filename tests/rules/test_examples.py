@@ -48,4 +48,4 @@ def test_example_fix(rule: type[RuleBase], example: Invalid) -> None:
     again = run_fix(rule, result.text, example.path)
     assert again.text == result.text, "a second fix-all changed the code again"
     remaining = analyze(engine_for(rule), result.text, example.path).findings
-    assert not [f for f in remaining if f.fix_title], f"fixable findings remain: {remaining}"
+    assert not [f for f in remaining if f.fix], f"fixable findings remain: {remaining}"

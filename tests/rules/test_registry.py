@@ -44,11 +44,11 @@ def test_fix_metadata_agrees_with_behaviour(rule: type[RuleBase]) -> None:
     offered: list[str | None] = []
     for example in rule.INVALID:
         _, analysis = run_example(rule, example)
-        offered.extend(f.fix_title for f in analysis.findings)
+        offered.extend(f.fix.title if f.fix else None for f in analysis.findings)
         for finding in analysis.findings:
-            if finding.fix_title is not None:
-                assert finding.fix_safety == rule.meta.fix
-                assert finding.fix_title[0].isupper() and not finding.fix_title.endswith(".")
+            if finding.fix is not None:
+                assert finding.fix.safety == rule.meta.fix
+                assert finding.fix.title[0].isupper() and not finding.fix.title.endswith(".")
     if rule.meta.fix is None:
         assert not any(offered), f"{rule.meta.code} declares no fix but offers one"
     else:
