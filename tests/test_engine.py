@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import libcst as cst
 import pytest
 
-from rules.api import FileRule, RuleMeta, Scope, Severity
+from rules.api import FileRule, Located, ModuleRule, RuleMeta, Scope, Severity
 from server.config import Config
 from server.documents import Change, Document
 from server.engine import Engine
@@ -81,6 +84,65 @@ def test_a_crashing_rule_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatc
     assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", 2), ("RV101", 6)]
     assert [(c.code, c.line) for c in analysis.crashes] == [("RV997", 2), ("RV997", 6)]
     assert "ValueError: broken rule" in analysis.crashes[0].error
+
+
+class _Classes(ModuleRule):
+    """
+    ## What it does
+    Reports every class once, and every method with the class it sits in.
+    """
+
+    meta = RuleMeta(code="RV996", name="classes-test-double", family="project", severity=Severity.ERROR, scope=Scope.MODULE)
+
+    def setup(self) -> None:
+        self._classes: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.fact(_Class(node.name))
+        self.fact(_Seen(node.name))
+        self._classes.append(node.name.value)
+
+    def leave_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.fact(_Seen(node.name, self._classes[-1] if self._classes else ""))
+
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        classes = sorted(located.value.node.value for located in facts if isinstance(located.value, _Class))
+        for located in facts:
+            if isinstance(located.value, _Seen):
+                where = f"{located.value.node.value} in {located.value.owner or '-'}"
+                self.report(located.value.node, f"{where}; classes: {', '.join(classes)}", at=located.block)
+
+
+@dataclass(frozen=True)
+class _Class:
+    node: cst.Name
+
+
+@dataclass(frozen=True)
+class _Seen:
+    node: cst.Name
+    owner: str = ""
+
+
+def test_a_class_member_is_seen_in_its_class_but_the_class_is_reported_by_its_header_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member block is parsed under a copy of its class header: rules see the member in its
+    class (no wrapper test needed) and the engine drops what they say about the class itself,
+    so a class with three members is reported once, not four times."""
+    engine = Engine(Config())
+    monkeypatch.setattr(engine, "enabled_rules", lambda path: (_Classes,))
+    monkeypatch.setattr(engine.python, "_rule", lambda code: _Classes)
+    text = "class Cart(Base):\n    x = 1\n\n    def a(self):\n        pass\n\n    def b(self):\n        class Inner:\n            pass\n"
+    analysis = engine.analyze(Document("u", "svc.py", text).snapshot())
+    assert [(f.span.line, f.message.split(";")[0]) for f in analysis.findings] == [
+        (1, "Cart in -"),
+        (4, "a in Cart"),
+        (7, "b in Cart"),
+        (8, "Inner in -"),
+    ]
+    assert {f.message.split("; ")[1] for f in analysis.findings} == {"classes: Cart, Inner"}
 
 
 def test_a_syntax_error_only_costs_its_block() -> None:

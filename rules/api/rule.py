@@ -84,12 +84,13 @@ class Related:
 class BlockView:
     """How the block being visited relates to the module.
 
-    In a class-member block the tree is `class Header: <member>`: `wrapper` is that ClassDef,
-    whose other members live in other blocks. In a class-header block the body is a synthetic
-    `...` (`synthetic_body` is True).
+    A class member is visited inside its class (`visit_ClassDef`/`leave_ClassDef` of the class
+    run around it, so class context works as in a whole module), but the class itself belongs
+    to its header's block: reports on the class's header lines and facts whose nodes are all
+    in that header are dropped by the engine, so no rule reports a class once per member. In
+    a class-header block the body is a synthetic `...` (`synthetic_body` is True).
     """
 
-    wrapper: cst.ClassDef | None = None
     synthetic_body: bool = False
     text: str = ""  # the block's source with its frame (a cheap text test before a code generation)
 
@@ -214,10 +215,6 @@ class Rule(RuleBase, cst.BatchableCSTVisitor):
             raise TypeError(f"{self.meta.code} declares no fix in its metadata")
         return LazyFix(title, chosen, build)
 
-    def is_wrapper(self, node: cst.CSTNode) -> bool:
-        """True for the ClassDef that only frames a class-member block."""
-        return node is self.block.wrapper
-
 
 class FileRule(Rule):
     """Visits one block's tree; findings depend on the block, the context and options."""
@@ -239,6 +236,9 @@ class ModuleRule(Rule):
         super().__init__(ctx, options, block)
 
     def fact(self, value: object) -> None:
+        """Keep a fact for `check`: a dataclass whose libcst node fields say where it is (a
+        fact about a class member's enclosing class, all of whose nodes lie in the class
+        header, is the header block's, and is dropped in member blocks)."""
         self.facts.append(value)
 
     def check(self, facts: Sequence[Located[object]]) -> None:

@@ -430,8 +430,6 @@ class CommentedOutCode(FileRule):
 
     def _check_body(self, body: Sequence[cst.CSTNode]) -> None:
         for stmt in body:
-            if self.is_wrapper(stmt):
-                continue
             for lines in _sequences(stmt):
                 self._check(lines, stmt)
 

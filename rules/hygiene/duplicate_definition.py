@@ -421,8 +421,7 @@ class DuplicateDefinition(ModuleRule):
             self.fact(Use(scope, node.value))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if not self.is_wrapper(node):
-            self._record(node, "class")
+        self._record(node, "class")
         self._enter(node, node.name.value)
 
     def leave_ClassDef(self, node: cst.ClassDef) -> None:

@@ -82,6 +82,7 @@ class ClassName:
     """A top-level class: application structure, never script code through its users."""
 
     name: str
+    node: cst.Name
 
 
 @dataclass(frozen=True, slots=True)
@@ -567,8 +568,7 @@ class PrintStatement(ModuleRule):
         self._names.append(node.name.value)
         if self._depth == 0:
             self._owner = node.name.value
-            if not self.is_wrapper(node):
-                self.fact(ClassName(node.name.value))
+            self.fact(ClassName(node.name.value, node.name))
         self._depth += 1
         bases = (dotted_name(arg.value) or "" for arg in node.bases)
         if any(base.rsplit(".", 1)[-1] in ("BaseCommand", "LabelCommand", "AppCommand") for base in bases):

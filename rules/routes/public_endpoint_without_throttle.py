@@ -491,7 +491,7 @@ class PublicEndpointWithoutThrottle(ModuleRule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
-        if len(self._classes) == 1 and not self.is_wrapper(node):
+        if len(self._classes) == 1:
             bases = [self.ctx.qualified_name(b.value) or "" for b in node.bases]
             last = [b.rsplit(".", 1)[-1] for b in bases]
             self.fact(

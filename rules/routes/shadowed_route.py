@@ -386,14 +386,6 @@ class ShadowedRoute(ModuleRule):
     def setup(self) -> None:
         self._depth = 0
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        if not self.is_wrapper(node):
-            self._depth += 1
-
-    def leave_ClassDef(self, node: cst.ClassDef) -> None:
-        if not self.is_wrapper(node):
-            self._depth -= 1
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self._depth == 0:
             # decorators apply bottom-up: the one nearest the `def` registers its route first

@@ -191,7 +191,7 @@ class UnpaginatedList(ModuleRule):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
-        if len(self._classes) == 1 and not self.is_wrapper(node):
+        if len(self._classes) == 1:
             bases = [self.ctx.qualified_name(b.value) or "" for b in node.bases]
             if any(_LIST_VIEWS.search(b) for b in bases):
                 self.fact(ListClass(node.name.value, node.name))

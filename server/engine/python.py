@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -283,7 +283,7 @@ class PythonTier:
         wrapper: cst.ClassDef | None = None
         if block.kind is BlockKind.CLASS_MEMBER and tree.body and isinstance(tree.body[0], cst.ClassDef):
             wrapper = tree.body[0]
-        view = BlockView(wrapper=wrapper, synthetic_body=block.kind is BlockKind.CLASS_HEADER, text=block.parse_text)
+        view = BlockView(synthetic_body=block.kind is BlockKind.CLASS_HEADER, text=block.parse_text)
         instances = [rule(ctx, self.engine.options(rule), view) for rule in rules]
         run = Walk(self._dispatch(rules), instances, [None] * len(instances))
         try:
@@ -303,8 +303,9 @@ class PythonTier:
                 logger.error("rule %s crashed in %s (block line %d):\n%s", code, ctx.path, line + 1, error, extra=CRASH_RECORD)
                 continue
             if isinstance(instance, ModuleRule):
-                if instance.facts:
-                    facts[code] = tuple(instance.facts)
+                kept = instance.facts if wrapper is None else _off_frame(instance.facts, wrapper)
+                if kept:
+                    facts[code] = tuple(kept)
             elif isinstance(instance, FileRule):
                 findings.extend(self._relative(instance.reports, code, parsed, block))
         if not findings and not crashes:
@@ -432,6 +433,32 @@ class PythonTier:
             return None
         first, last, col, end_col = lines
         return RelatedSpan(Span(first + 1, col, last + 1, end_col), item.message)
+
+
+def _off_frame(facts: Sequence[object], wrapper: cst.ClassDef) -> list[object]:
+    """The facts of a class-member block that are about the member, not about its class.
+
+    A member is parsed inside its class's header (`class Header(Base): <member>`) so rules see
+    it in its class; the class itself belongs to the header's block, which reports it. Reports
+    on the header's lines are dropped by position; facts whose every node is part of the header
+    (`ClassHeader(name_node)`) are dropped here, so no rule has to tell the frame apart.
+    """
+    frame: set[int] = {id(wrapper)}
+    header = (*wrapper.decorators, wrapper.name, *wrapper.bases, *wrapper.keywords)
+    for part in header:
+        frame.update(id(node) for node in _subtree(part))
+    kept: list[object] = []
+    for fact in facts:
+        nodes = list(fact_nodes(fact))
+        if not nodes or not all(id(node) in frame for node in nodes):
+            kept.append(fact)
+    return kept
+
+
+def _subtree(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for child in node.children:
+        yield from _subtree(child)
 
 
 _AFTER_ENTRY = re.compile(r"\s*,?\s*(#.*)?$")
