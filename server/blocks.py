@@ -9,9 +9,10 @@ costs about a millisecond.
 Boundaries come from a small line scanner (strings, brackets, backslash continuations)
 rather than a parse. An edit re-scans only the top-level units it touches plus one neighbour
 on each side; if the scan ends inside an open string or bracket it extends to the next unit,
-and if the document never closes it, the touched region is cut by a resynchronising
-heuristic and its broken units are marked provisional, so only the broken block fails to
-parse while the others keep their trees and findings.
+and if the document never closes it, the document is cut by a resynchronising heuristic and
+its broken units are marked provisional, so only the broken block fails to parse while the
+others keep their trees and findings. The cut is a function of the text alone: an edited
+document is cut as a fresh open of the same text would be.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ class Block:
     prefix_lines: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "prefix_lines", self.prefix.count("\n"))
+        prefix = self.prefix  # its lines end in LF, CRLF or a lone CR (a CR-only file)
+        object.__setattr__(self, "prefix_lines", prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n"))
 
     @property
     def parse_text(self) -> str:
@@ -136,8 +138,14 @@ def scan(lines: Sequence[str], start: int, stop: int, *, resync: bool = False) -
     return clean, state
 
 
+def _lead(line: str) -> str:
+    """The line's indentation as Python reads it: a form feed in it starts the count again."""
+    blanks = line[: len(line) - len(line.lstrip(" \t\f"))]
+    return blanks[blanks.rfind("\f") + 1 :]
+
+
 def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
+    return len(_lead(line))
 
 
 def _is_code(line: str) -> bool:
@@ -146,7 +154,7 @@ def _is_code(line: str) -> bool:
 
 
 def _first_word(line: str) -> str:
-    found = _WORD.match(line.lstrip(" \t"))
+    found = _WORD.match(line.lstrip(" \t\f"))
     return found.group() if found else ""
 
 
@@ -171,7 +179,7 @@ def _statement_starts(lines: Sequence[str], clean: Sequence[bool], base: int, st
         line = lines[i]
         if not _is_code(line) or _indent(line) != indent:
             continue
-        body = line.lstrip(" \t")
+        body = line.lstrip(" \t\f")
         if body.startswith("@"):
             kind = "decorator"
         elif _DEF.match(body):
@@ -193,7 +201,7 @@ def split(lines: Sequence[str], start: int, stop: int, clean: Sequence[bool]) ->
     for i, kind in _statement_starts(lines, clean, start, start, stop, 0):
         if not starts:
             starts.append(start)
-        elif kind != "continuation" and not (previous == "decorator" and kind in ("def", "class", "decorator")):
+        elif _opens_unit(kind, previous):
             starts.append(_attach_comments(lines, i, starts[-1], 0))
         previous = kind
     if not starts:
@@ -217,7 +225,7 @@ def _class_blocks(lines: Sequence[str], clean: Sequence[bool], base: int, start:
         (i for i in range(start, stop) if clean[i - base] and _is_code(lines[i]) and not lines[i].lstrip().startswith("@")),
         None,
     )
-    if class_line is None or not _CLASS.match(lines[class_line]):
+    if class_line is None or not _CLASS.match(lines[class_line].lstrip("\f")):
         return None
     header_end = next((i for i in range(class_line + 1, stop) if clean[i - base]), None)
     if header_end is None:
@@ -227,9 +235,27 @@ def _class_blocks(lines: Sequence[str], clean: Sequence[bool], base: int, start:
         return None
     indent = _indent(lines[first])
     header = "".join(lines[start:header_end])
-    header_block = Block(0, header, header_end - start, BlockKind.CLASS_HEADER, suffix=lines[first][:indent] + "...\n")
+    header_block = Block(0, header, header_end - start, BlockKind.CLASS_HEADER, suffix=_lead(lines[first]) + "...\n")
     members = _member_blocks(lines, clean, base, header_end, stop, indent, header)
     return (header_block, *[replace(b, offset=b.offset + header_end - start) for b in members])
+
+
+def _opens_unit(kind: str, previous: str) -> bool:
+    """Does a top-level statement of `kind` start a unit, after one of kind `previous`? (A
+    decorator takes the definition below it; `else`/`except` belong to their statement.)"""
+    return kind != "continuation" and not (previous == "decorator" and kind in ("def", "class", "decorator"))
+
+
+def _opens_member(kind: str, previous: str, line: str) -> bool:
+    """Does a class statement of `kind` on `line` start a member, after one of kind `previous`?
+
+    A decorator takes the definition below it, and a run of plain statements is one member.
+    Never at a line indented after a form feed: libcst rejects a compound statement placed
+    so first in a class body (CPython does not), so it stays with the member above it.
+    """
+    if "\f" in line[: len(line) - len(line.lstrip(" \t\f"))]:
+        return False
+    return (kind in ("def", "class", "decorator") and previous != "decorator") or (kind == "simple" and previous in ("def", "class"))
 
 
 def _member_blocks(
@@ -241,9 +267,7 @@ def _member_blocks(
     for i, kind in _statement_starts(lines, clean, base, start, stop, indent):
         if not member_starts:
             member_starts.append(start)
-        elif kind in ("def", "class", "decorator") and previous != "decorator":
-            member_starts.append(_attach_comments(lines, i, member_starts[-1], indent))
-        elif kind == "simple" and previous in ("def", "class"):
+        elif _opens_member(kind, previous, lines[i]):
             member_starts.append(_attach_comments(lines, i, member_starts[-1], indent))
         if kind != "continuation":
             previous = kind
@@ -253,7 +277,7 @@ def _member_blocks(
     for n, member_start in enumerate(member_starts):
         member_stop = member_starts[n + 1] if n + 1 < len(member_starts) else stop
         text = "".join(lines[member_start:member_stop])
-        if not text.endswith("\n"):
+        if not text.endswith(("\n", "\r")):
             text += "\n"  # the last line of the file; the parse needs a newline, the range does not
         blocks.append(Block(member_start - start, text, member_stop - member_start, BlockKind.CLASS_MEMBER, prefix=header))
     return blocks
@@ -287,22 +311,19 @@ class BlockIndex:
     def update(self, lines: Sequence[str], edit_start: int, old_stop: int, new_stop: int) -> None:
         """Old lines [edit_start, old_stop) became new lines [edit_start, new_stop).
 
-        A healthy document re-scans the touched units and their neighbours only. While some
-        unit is provisional (an open string or bracket somewhere), one edit can change how
-        the whole rest of the file reads, so the document is re-scanned whole (about 6 ms
-        per 4k lines); if it is balanced again it is cut afresh, and unchanged blocks still
-        hit the parse cache under their text.
+        A healthy document re-scans the touched units and their neighbours only. A document
+        with an open string or bracket (a provisional unit before the edit, or a touched
+        region that never closes) is cut afresh, whole: the resynchronising cut of a broken
+        region depends on where its scan starts, so a local cut would depend on the edit
+        history, and a block could read differently from a fresh open of the same text (a
+        finding lost while the error lasts). That costs a few scans of the file per edit
+        while it is broken (about 6 ms each per 4k lines); unchanged blocks still hit the
+        parse and result caches under their text.
         """
-        if not self.units:
-            self.units = BlockIndex.build(lines).units
+        if not self.units or any(unit.provisional for unit in self.units):
+            self._rebuild(lines)
             return
         delta = new_stop - old_stop
-        if any(unit.provisional for unit in self.units):
-            _, state = scan(lines, 0, len(lines))
-            if state == CLEAN:
-                self.units = BlockIndex.build(lines).units
-                self.rescanned_lines = 2 * len(lines)
-                return
         touched = self._unit_at(max(edit_start - 1, 0))
         if touched == self._unit_at(min(old_stop, self.units[-1].end - 1)) and self._update_members(
             lines, touched, edit_start, old_stop, delta
@@ -317,24 +338,30 @@ class BlockIndex:
         stop = self.units[last].end + delta
         clean, state = scan(lines, start, stop)
         scanned = stop - start
-        extended_last = last
-        while state != CLEAN and extended_last + 1 < len(self.units):
-            extended_last += 1
-            more_stop = self.units[extended_last].end + delta
+        while True:
+            if state == CLEAN:
+                new_units = split(lines, start, stop, clean)
+                floor = new_units[-1].start if new_units else start
+                if last + 1 == len(self.units) or _still_starts(lines, clean, start, floor, stop, 0):
+                    break
+                # else the next unit belongs with the region's last one (a decorator now right above its def)
+            elif last + 1 == len(self.units):
+                self._rebuild(lines)  # the region never closes: the document is broken from here on
+                return
+            last += 1
+            more_stop = self.units[last].end + delta
             more, state = scan_continue(lines, stop, more_stop, state)
             scanned += more_stop - stop
             clean.extend(more)
             stop = more_stop
-        if state == CLEAN:
-            new_units = split(lines, start, stop, clean)
-            last = extended_last
-        else:
-            stop = self.units[last].end + delta
-            new_units = _fallback_split(lines, start, stop)
         tail = [replace(unit, start=unit.start + delta) for unit in self.units[last + 1 :]] if delta else self.units[last + 1 :]
         self.units = self.units[:first] + new_units + tail
         self.rescanned_lines = scanned
 
+    def _rebuild(self, lines: Sequence[str]) -> None:
+        fresh = BlockIndex.build(lines)
+        self.units = fresh.units
+        self.rescanned_lines = fresh.rescanned_lines
 
     def _update_members(self, lines: Sequence[str], index: int, edit_start: int, old_stop: int, delta: int) -> bool:
         """Re-cut only the touched members of a big class; False when the class shape changed.
@@ -371,6 +398,8 @@ class BlockIndex:
         new_members = _member_blocks(lines, clean, start, start, stop, indent, header.text)
         if not new_members:
             return False
+        if last + 1 < len(members) and not _still_starts(lines, clean, start, start + new_members[-1].offset, stop, indent):
+            return False  # the next member now belongs with the region's last one
         rebased = [replace(b, offset=b.offset + start - unit.start) for b in new_members]
         tail = [replace(b, offset=b.offset + delta) for b in members[last + 1 :]] if delta else list(members[last + 1 :])
         blocks = (header, *members[:first], *rebased, *tail)
@@ -379,6 +408,29 @@ class BlockIndex:
             self.units[index + 1 :] = [replace(u, start=u.start + delta) for u in self.units[index + 1 :]]
         self.rescanned_lines = stop - start
         return True
+
+
+def _still_starts(lines: Sequence[str], clean: Sequence[bool], base: int, floor: int, stop: int, indent: int) -> bool:
+    """Does a block still start at `stop`, right after a re-cut region whose last block starts at `floor`?
+
+    The region's cut cannot see past `stop`, but whether the next statement opens a block of
+    its own depends on the statement before it (a decorator takes its `def`; a run of plain
+    class statements goes on after another one) and on the comment lines above it. A cut of
+    the whole document decides it from the same rules; so must the re-cut region, or an edit
+    leaves a cut no fresh open would make.
+    """
+    statement = stop
+    while statement < len(lines) and lines[statement].lstrip(" \t\f").startswith("#") and _indent(lines[statement]) == indent:
+        statement += 1  # comment lines the statement below took with it
+    found = _statement_starts(lines, [True], statement, statement, min(statement + 1, len(lines)), indent)
+    if not found:
+        return False
+    kind = found[0][1]
+    before = _statement_starts(lines, clean, base, floor, stop, indent)
+    kinds = [k for _, k in before if indent == 0 or k != "continuation"]  # members: continuations keep the kind
+    previous = kinds[-1] if kinds else ""
+    opens = _opens_unit(kind, previous) if indent == 0 else _opens_member(kind, previous, lines[statement])
+    return opens and _attach_comments(lines, statement, floor, indent) == stop
 
 
 def _position(starts: Sequence[int], line: int) -> int:

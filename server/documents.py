@@ -1,7 +1,7 @@
 """Open documents: text and version per URI, with their block index kept up to date.
 
 Positions here are code points; the LSP layer converts from the client's units (UTF-16 by
-default) before calling `apply_change`.
+default) before calling `apply_change`. Lines break where the LSP breaks them (`split_lines`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from server.blocks import BlockIndex
 from server.engine import Snapshot
+from server.locate import split_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,7 @@ class Document:
         self.uri = uri
         self.path = path
         self.version = version
-        self.lines: list[str] = text.splitlines(keepends=True)
+        self.lines: list[str] = split_lines(text)
         self.index = BlockIndex.build(self.lines)
 
     @property
@@ -36,7 +37,7 @@ class Document:
 
     def apply(self, change: Change) -> None:
         if change.start is None or change.end is None:
-            self.lines = change.text.splitlines(keepends=True)
+            self.lines = split_lines(change.text)
             self.index = BlockIndex.build(self.lines)
             return
         lines = self.lines
@@ -54,12 +55,16 @@ class Document:
         last = lines[end_line] if end_line < count else ""
         before = first[: min(start_col, len(content(start_line)))]
         after = last[min(end_col, len(content(end_line))) :]
-        segment = (before + change.text + after).splitlines(keepends=True)
+        segment = split_lines(before + change.text + after)
         old_stop = min(end_line + 1, count)
         # a line without a newline at the end of the segment joins the line that follows
         if segment and not segment[-1].endswith(("\n", "\r")) and old_stop < count:
             segment[-1] += lines[old_stop]
             old_stop += 1
+        # a CR ending the line above and an LF the segment starts with are one break (CRLF)
+        if start_line > 0 and segment and segment[0].startswith("\n") and lines[start_line - 1].endswith("\r"):
+            start_line -= 1
+            segment = split_lines(lines[start_line] + "".join(segment))
         lines[start_line:old_stop] = segment
         self.index.update(lines, start_line, old_stop, start_line + len(segment))
 

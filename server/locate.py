@@ -1,4 +1,9 @@
-"""Positions of a few nodes without libcst's metadata machinery.
+"""Document lines as LSP cuts them, and positions of a few nodes without libcst's metadata machinery.
+
+`split_lines` is the one place a document's text becomes lines: the LSP's line breaks are
+LF, CRLF and CR only, as are Python's. `str.splitlines` also cuts at form feed,
+vertical tab, U+2028 and other characters the editor and libcst keep inside a line, and every
+position below one of them drifted (a quick fix landed on the line above).
 
 `MetadataWrapper(...).resolve(PositionProvider)` copies the tree and records every node: on
 libcst's own 4.1k-line expression.py it takes 0.77 s against 0.47 s to parse. A code
@@ -8,6 +13,7 @@ generation pass that records positions and stops once the wanted nodes are done 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +21,18 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+
+# characters `str.splitlines` breaks at that LSP and Python do not
+_NOT_BREAKS = ("\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def split_lines(text: str) -> list[str]:
+    """`text` cut into lines, each with its line break, at LF, CRLF and CR only."""
+    if not any(char in text for char in _NOT_BREAKS):
+        return text.splitlines(keepends=True)  # the common case, at C speed (eight `in` cost less than one regex search)
+    return _LINE.findall(text)
 
 
 @dataclass(frozen=True, slots=True)

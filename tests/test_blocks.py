@@ -8,6 +8,7 @@ import pytest
 
 from server.blocks import BlockIndex, BlockKind, Unit
 from server.documents import Change, Document
+from server.locate import split_lines
 
 MODULE = '''"""Orders."""
 import requests
@@ -125,3 +126,47 @@ def test_unclosed_string_breaks_only_its_region() -> None:
     doc.apply(Change("", (5, 4), (5, 11)))  # and deleting it again
     assert not any(u.provisional for u in doc.index.units)
     assert doc.text == text
+
+
+def _fresh_shape(doc: Document) -> list[tuple[int, str, str]]:
+    return _shape(BlockIndex.build(doc.lines).units)
+
+
+def test_a_decorator_left_open_takes_the_def_below_the_recut_region() -> None:
+    # #13 item 7: the re-cut region ended at the old unit boundary, so `def b` kept a unit of its
+    # own, where a fresh cut puts it with the decorator whose bracket now runs down to `2]]`
+    text = "x = 1\n\n\n@app.get('/a')\ndef a():\n    return 1\n\n\ny = [1,\n2]]\n\n\ndef b():\n    return 2\n"
+    doc = Document("u", "m.py", text)
+    doc.apply(Change("", (3, 13), (3, 14)))  # the decorator's closing paren
+    assert _shape(doc.index.units) == _fresh_shape(doc)
+    assert [u.start for u in doc.index.units] == [0, 3]
+
+
+def test_a_decorator_left_open_takes_the_method_below_the_recut_members() -> None:
+    text = "class K:\n    a = 1\n\n    @cache(1)\n    def f(self):\n        return 1\n\n    def h(self):\n        return (3))\n\n    def g(self):\n        return 2\n"
+    doc = Document("u", "m.py", text)
+    doc.apply(Change("", (3, 12), (3, 13)))
+    assert _shape(doc.index.units) == _fresh_shape(doc)
+
+
+def test_an_unclosed_bracket_cuts_the_document_as_a_fresh_open_does() -> None:
+    # the broken region used to be cut from where the edit's scan began, keeping a unit (a
+    # decorator whose bracket an earlier edit had closed far below) that a fresh cut splits up
+    text = (
+        "import logging\n\nimport requests\n\nlogger = logging.getLogger(__name__)\nrouter = APIRouter()\n\n\n"
+        '@router.get("/")\ndef get_order(order_id):\n    return order_id\n\n\n'
+        "def order_total(lines):\n    return sum(lines)\n\n\ndef order_total(lines):\n    return len(lines)\n"
+    )
+    doc = Document("u", "m.py", text)
+    for at, typed in (((8, 1), "("), ((16, 0), ")"), ((0, 0), "(")):
+        doc.apply(Change(typed, at, at))
+        assert _shape(doc.index.units) == _fresh_shape(doc)
+        assert [u.provisional for u in doc.index.units] == [u.provisional for u in BlockIndex.build(doc.lines).units]
+
+
+def test_a_method_indented_after_a_form_feed_stays_in_its_class() -> None:
+    text = "class K:\n    a = 1\n\f    def f(self):\n        return 1\n\n    def g(self):\n        return 2\n"
+    index = BlockIndex.build(split_lines(text))
+    assert [u.start for u in index.units] == [0]
+    # the form-fed method stays with the member above it: libcst cannot parse it first in a class body
+    assert [(b.offset, b.kind.value) for b in index.units[0].blocks] == [(0, "class-header"), (1, "class-member"), (5, "class-member")]

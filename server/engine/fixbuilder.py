@@ -17,6 +17,7 @@ from rules.api import BlockHandle, Fix, ModuleContext, TextEdit
 from server.context import unit_facts
 from server.engine.model import BlockRef, Diagnostic, FixHandle, Snapshot
 from server.engine.python import PythonTier, node_lines
+from server.locate import split_lines
 
 logger = logging.getLogger("server.engine")
 
@@ -55,9 +56,10 @@ def _common_edit(old: str, new: str, first_line: int) -> TextEdit | None:
         end_new -= 1
 
     def position(offset: int) -> tuple[int, int]:
-        line = old.count("\n", 0, offset)
-        col = offset - (old.rfind("\n", 0, offset) + 1)
-        return first_line + line + 1, col
+        lines = split_lines(old[:offset])  # LF, CRLF or a lone CR: lines as the client counts them
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            return first_line + len(lines), len(lines[-1])
+        return first_line + len(lines) + 1, 0
 
     (sl, sc), (el, ec) = position(start), position(end_old)
     return TextEdit(sl, sc, el, ec, new[start:end_new])
@@ -171,6 +173,8 @@ class _FixBuilder:
             return []  # the fix reached into the frame of a class member: not offered
         new_text = code[len(block.prefix) : len(code) - len(block.suffix)]
         old_text = block.text
+        if old_text.endswith("\r") and not new_text.endswith(("\r", "\n")):
+            new_text += "\r"  # libcst drops a module's last line break when it is a lone CR
         original = "".join(self.snapshot.lines[handle.block_start : handle.block_start + block.line_count])
         if old_text != original:  # a member at the end of a file without a final newline
             new_text = new_text[: len(new_text) - (len(old_text) - len(original))] if new_text.endswith("\n") else new_text
@@ -187,7 +191,7 @@ class _FixBuilder:
             if main is not None and main.start_line - 1 <= line < main.end_line:
                 return []  # the addition would land inside the rewritten block
             lines = self.snapshot.lines
-            if line > 0 and not lines[line - 1].endswith("\n"):
+            if line > 0 and not lines[line - 1].endswith(("\n", "\r")):
                 addition = "\n" + addition
             if line < len(lines) and lines[line].strip():
                 addition += "\n\n" if lines[line].startswith(("def ", "async ", "class ", "@")) else "\n"
