@@ -125,14 +125,12 @@ def scan_line(line: str, state: State) -> State:
                     break
 
 
-def scan(lines: Sequence[str], start: int, stop: int, *, resync: bool = False) -> tuple[list[bool], State]:
+def scan(lines: Sequence[str], start: int, stop: int) -> tuple[list[bool], State]:
     """Which lines of [start, stop) begin outside strings/brackets, and the final state."""
     state = CLEAN
     clean: list[bool] = []
     for i in range(start, stop):
         line = lines[i]
-        if resync and state != CLEAN and _RESYNC.match(line):
-            state = CLEAN
         clean.append(state == CLEAN)
         state = scan_line(line, state)
     return clean, state
@@ -449,10 +447,32 @@ def _header_member_indent(header: Block) -> int:
 
 
 def _fallback_split(lines: Sequence[str], start: int, stop: int) -> list[Unit]:
-    """Cut an unbalanced region at lines that look like statements; mark the broken units."""
-    clean, _ = scan(lines, start, stop, resync=True)
-    units = split(lines, start, stop, clean)
-    return [replace(unit, provisional=scan(lines, unit.start, unit.end)[1] != CLEAN) for unit in units]
+    """Cut an unbalanced region at lines that look like statements; mark the broken units.
+
+    A unit the resynchronising scan enters and leaves clean, with no restart inside, scans
+    clean alone: only the others are scanned again (a broken document is cut whole on each
+    edit, so this saves a scan of the file per keystroke).
+    """
+    clean: list[bool] = []
+    restarts: list[int] = []  # lines where the scan gave up an open string or bracket
+    state = CLEAN
+    for i in range(start, stop):
+        line = lines[i]
+        if state != CLEAN and _RESYNC.match(line):
+            state = CLEAN
+            restarts.append(i)
+        clean.append(state == CLEAN)
+        state = scan_line(line, state)
+    final = state
+
+    def broken(unit: Unit) -> bool:
+        leaves_clean = clean[unit.end - start] if unit.end < stop else final == CLEAN
+        restarted = bisect.bisect_right(restarts, unit.end) > bisect.bisect_right(restarts, unit.start)
+        if clean[unit.start - start] and leaves_clean and not restarted:
+            return False
+        return scan(lines, unit.start, unit.end)[1] != CLEAN
+
+    return [replace(unit, provisional=broken(unit)) for unit in split(lines, start, stop, clean)]
 
 
 def scan_continue(lines: Sequence[str], start: int, stop: int, state: State) -> tuple[list[bool], State]:
