@@ -84,7 +84,10 @@ def _range_data(r: lsp.Range) -> list[int]:
     return [r.start.line, r.start.character, r.end.line, r.end.character]
 
 
-def range_from_data(data: Sequence[int]) -> lsp.Range:
+def range_from_data(data: object) -> lsp.Range | None:
+    """The range a code action's data carries; None for data this server did not make."""
+    if not (isinstance(data, (list, tuple)) and len(data) == 4 and all(type(n) is int and 0 <= n < 2**31 for n in data)):
+        return None
     return lsp.Range(lsp.Position(data[0], data[1]), lsp.Position(data[2], data[3]))
 
 

@@ -6,7 +6,8 @@ import asyncio
 import os
 from pathlib import Path
 
-from server.lsp.server import _PipeReader, _Turns
+from server.lsp.scheduling import Turns as _Turns
+from server.lsp.transport import PipeReader as _PipeReader
 
 
 def test_waiting_work_runs_newest_first_and_background_last() -> None:

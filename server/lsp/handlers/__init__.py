@@ -1,0 +1,1 @@
+"""LSP method handlers, one module per method group; each has `register(server)`."""

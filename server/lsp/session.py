@@ -1,0 +1,280 @@
+"""The server's session: open documents, settings and configuration, the engine, the latest
+analysis of each document and the project findings, and how results reach the client.
+
+Handlers (`server/lsp/handlers/`) translate protocol to calls on this object; *when* work
+runs is `scheduling.py`'s business, the wire is `transport.py`'s and the lifecycle rules are
+`protocol.py`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+from lsprotocol import types as lsp
+from pygls.io_ import StdoutWriter
+from pygls.lsp.server import LanguageServer
+from pygls.workspace.position_codec import PositionCodec
+
+from rules.api.project import ProjectRule
+from server import __version__
+from server.batch import iter_files
+from server.config import Config, ConfigError, find_config_file, load_config
+from server.documents import DocumentStore
+from server.engine import Analysis, Diagnostic, Engine, RuleCrash, Snapshot
+from server.lsp.convert import diagnostic
+from server.lsp.protocol import ReviewProtocol
+from server.lsp.scheduling import INLINE_LINES, DocumentTasks, EngineThread
+from server.lsp.settings import EditorSettings, uri_to_path
+from server.lsp.transport import read_messages, reader_for
+from server.project import ProjectIndex, project_defaults, settings_targets
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ClientLogHandler(logging.Handler):
+    """Forwards WARNING+ (everything when verbose) to window/logMessage, from any thread."""
+
+    def __init__(self, server: ReviewServer) -> None:
+        super().__init__(logging.WARNING)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "reviewls_crash", False):
+            return  # rule crashes are reported once per (rule, file) by the server itself
+        kind = lsp.MessageType.Error if record.levelno >= logging.ERROR else (
+            lsp.MessageType.Warning if record.levelno >= logging.WARNING else lsp.MessageType.Log
+        )
+        self.server.log_to_client(kind, self.format(record))
+
+
+class ReviewServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("reviewls", __version__, protocol_cls=ReviewProtocol)
+        self.store = DocumentStore()
+        self.engine = Engine()
+        self.engine_thread = EngineThread()
+        self.settings = EditorSettings()
+        self.file_config = Config()
+        self.engine_config = Config()
+        self.root: Path = Path.cwd()
+        self.pull = False
+        self.latest: dict[str, tuple[Snapshot, Analysis]] = {}
+        self.tasks = DocumentTasks()
+        self.reported_crashes: set[tuple[str, str]] = set()
+        self.project_index: ProjectIndex | None = None
+        self.project_findings: dict[str, list[Diagnostic]] = {}  # uri -> save-tier findings
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.log_handler = ClientLogHandler(self)
+        self.log_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _start_io_async(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve stdio with our read loop (`transport.read_messages`) until end of input or `exit`."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(read_messages(self._stop_event, reader_for(stdin or sys.stdin.buffer), self.review_protocol))
+        except BrokenPipeError:
+            logger.error("connection to the client lost; shutting down")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.tasks.cancel_all()
+            self.engine_thread.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    @property
+    def review_protocol(self) -> ReviewProtocol:
+        assert isinstance(self.protocol, ReviewProtocol)
+        return self.protocol
+
+    @property
+    def exit_code(self) -> int:
+        """0 after `shutdown` then `exit` (or end of input), 1 for `exit` without `shutdown`."""
+        return self.review_protocol.exit_code or 0
+
+    def report_server_error(self, error: Exception, source: object) -> None:
+        """Log protocol-level errors instead of popping a message per error (pygls' default)."""
+        logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
+
+    def log_to_client(self, kind: lsp.MessageType, message: str) -> None:
+        params = lsp.LogMessageParams(type=kind, message=message)
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self.window_log_message(params)
+        else:
+            loop.call_soon_threadsafe(self.window_log_message, params)
+
+    async def in_engine(self, fn: Callable[..., T], *args: object, background: bool = False, inline: bool = False) -> T:
+        """Run engine work on the engine thread (see `scheduling.EngineThread.run`)."""
+        return await self.engine_thread.run(fn, *args, background=background, inline=inline)
+
+    def submit(self, fn: Callable[..., object], *args: object) -> None:
+        """Queue work on the engine thread without waiting (configuration changes, in order)."""
+        self.engine_thread.submit(fn, *args)
+
+    def codec(self) -> PositionCodec:
+        return self.workspace.position_codec
+
+    # -- configuration -------------------------------------------------------------------
+    def load_file_config(self) -> None:
+        """Read the project's config; on error keep the last good one and tell the user."""
+        try:
+            self.file_config = load_config(find_config_file(self.root))
+        except ConfigError as exc:
+            logger.warning("invalid configuration, keeping the previous one: %s", exc)
+            self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"reviewls: invalid configuration: {exc}"))
+        self.apply_config()
+
+    def apply_config(self) -> None:
+        config = self.file_config
+        if self.settings.config:
+            try:
+                config = config.merged(self.settings.config, "editor settings")
+            except ConfigError as exc:
+                logger.warning("invalid editor settings ignored: %s", exc)
+                self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"reviewls: invalid setting: {exc}"))
+        candidates = [p for pattern in ("*", "*/*.py") for p in self.root.glob(pattern) if p.is_file()]
+        targets = settings_targets(self.root, candidates)
+        settings_files = [p for pattern in ("settings.py", "*/settings.py", "*/settings/*.py", "*/*/settings.py") for p in self.root.glob(pattern)]
+        defaults = project_defaults(self.root, targets, settings_files)
+        if targets or defaults:
+            config = dataclasses.replace(config, settings_modules=targets, project_settings=defaults)
+        self.engine_config = config
+        self.submit(self.engine.set_config, config)
+        level = logging.DEBUG if self.settings.log_level == "debug" else logging.WARNING
+        self.log_handler.setLevel(level)
+
+    def refresh_all(self) -> None:
+        self.latest.clear()
+        if self.pull:
+            if self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for uri in self.store.uris():
+            self.schedule(uri)
+
+    # -- analysis ------------------------------------------------------------------------
+    def schedule(self, uri: str) -> None:
+        """(Re)start the document's analysis task: a newer version cancels the older one."""
+        self.tasks.restart(uri, self._analyze_and_publish(uri))
+
+    async def analysis_for(self, uri: str) -> tuple[Snapshot, Analysis] | None:
+        """The analysis of the document's current version (computed if needed)."""
+        snapshot = self.store.snapshot(uri)
+        if snapshot is None:
+            return None
+        latest = self.latest.get(uri)
+        if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
+            return latest
+        analysis = await self.in_engine(self.engine.analyze, snapshot, inline=len(snapshot.lines) <= INLINE_LINES)
+        latest = self.latest.get(uri)
+        if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
+            return latest  # another request analysed this version first: one result (and result id) per version
+        self.report_crashes(analysis.crashes)
+        doc = self.store.get(uri)
+        if doc is not None and doc.version == snapshot.version:
+            self.latest[uri] = (snapshot, analysis)
+        return snapshot, analysis
+
+    async def _analyze_and_publish(self, uri: str) -> None:
+        if self.settings.debounce_ms:
+            await asyncio.sleep(self.settings.debounce_ms / 1000)
+        if not self.settings.enable:
+            self.publish(uri, None, [])
+            return
+        result = await self.analysis_for(uri)
+        if result is None:
+            return
+        snapshot, analysis = result
+        doc = self.store.get(uri)
+        if doc is None or doc.version != snapshot.version:
+            logger.debug("dropping stale diagnostics for %s version %s", uri, snapshot.version)
+            return
+        if not self.pull:
+            codec = self.codec()
+            findings = [*analysis.findings, *self.project_findings.get(uri, [])]
+            self.publish(uri, snapshot.version, [diagnostic(codec, snapshot.lines, f, snapshot.version, uri) for f in findings])
+
+    def publish(self, uri: str, version: int | None, diagnostics: list[lsp.Diagnostic]) -> None:
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+
+    async def run_project(self, saved: Path | None = None, text: str | None = None) -> None:
+        """The save tier: update the project index (the saved file only, after the first
+        scan), run the project rules, and republish the files whose project findings changed."""
+        config = self.engine_config
+
+        def start() -> Iterator[None]:
+            if self.project_index is None:
+                needs = {need for rule in config.enabled_rules(".") if issubclass(rule, ProjectRule) for need in rule.needs}
+                self.project_index = ProjectIndex(self.root, config.file_types, needs=needs)
+            # files are re-read only when their size or mtime changed; the saved one from the editor
+            return self.project_index.scan_steps(iter_files([str(self.root)], config))
+
+        def lines_of(path: str) -> list[str]:
+            try:
+                return (self.root / path).read_text(encoding="utf-8-sig").splitlines(keepends=True)
+            except (OSError, UnicodeDecodeError):
+                return []
+
+        def finish() -> list[tuple[str, Diagnostic]]:
+            assert self.project_index is not None
+            if saved is not None:
+                self.project_index.update(saved, text)
+            pairs = self.engine.check_project(self.project_index.facts(), lines_of)
+            crashes = list(self.engine.project_crashes)
+            if crashes and self.loop is not None:
+                self.loop.call_soon_threadsafe(self.report_crashes, crashes)
+            return pairs
+
+        # the scan goes in steps, each its own turn on the engine thread: an open or an edit that
+        # arrives meanwhile waits for one step, not for the whole project
+        steps = await self.in_engine(start, background=True)
+        while await self.in_engine(next, steps, False, background=True) is not False:
+            pass
+        pairs = await self.in_engine(finish, background=True)
+        grouped: dict[str, list[Diagnostic]] = {}
+        for path, finding in pairs:
+            grouped.setdefault((self.root / path).as_uri(), []).append(finding)
+        changed = {uri for uri in set(grouped) | set(self.project_findings) if grouped.get(uri) != self.project_findings.get(uri)}
+        self.project_findings = grouped
+        if self.pull:
+            if changed and self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for uri in changed:
+            if self.store.get(uri) is not None:
+                self.latest.pop(uri, None)
+                self.schedule(uri)
+            else:
+                lines = Path(uri_to_path(uri)).read_text(encoding="utf-8-sig").splitlines(keepends=True) if Path(uri_to_path(uri)).exists() else []
+                codec = self.codec()
+                self.publish(uri, None, [diagnostic(codec, lines, f, None, uri) for f in grouped.get(uri, [])])
+
+    def report_crashes(self, crashes: Iterable[RuleCrash]) -> None:
+        for crash in crashes:
+            key = (crash.code, crash.path)
+            if key in self.reported_crashes:
+                continue
+            self.reported_crashes.add(key)
+            last = crash.error.strip().splitlines()[-1] if crash.error.strip() else "unknown error"
+            self.log_to_client(
+                lsp.MessageType.Error,
+                f"reviewls: rule {crash.code} crashed on {crash.path}:{crash.line} ({last}); "
+                "its findings there are skipped, the other rules still run",
+            )

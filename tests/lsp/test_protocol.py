@@ -1,0 +1,190 @@
+"""JSON-RPC and LSP lifecycle rules, checked on the wire against a real server process.
+
+Each test speaks raw JSON-RPC (a client library would never send these messages): a request
+before `initialize`, malformed JSON, a short Content-Length, requests after `shutdown`,
+`exit` without `shutdown`, a code action resolve with data the server never made, a
+`didClose` of a document never opened.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT = 30.0  # seconds before a missing answer fails the test (a hang must not block the suite)
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+SERVER_NOT_INITIALIZED = -32002
+
+
+class RawClient:
+    """A server process and the messages it sends, read on a thread into a queue."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server"],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
+        self.messages: queue.Queue[dict[str, object] | None] = queue.Queue()
+        self.stderr = b""
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        assert stream is not None
+        while True:
+            length = 0
+            while True:
+                line = stream.readline()
+                if not line:
+                    self.messages.put(None)
+                    return
+                if line == b"\r\n":
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            self.messages.put(json.loads(stream.read(length)))
+
+    def _drain_stderr(self) -> None:
+        assert self.process.stderr is not None
+        self.stderr = self.process.stderr.read()
+
+    def send_raw(self, data: bytes) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def send(self, message: dict[str, object], length_delta: int = 0) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        self.send_raw(b"Content-Length: " + str(len(body) + length_delta).encode() + b"\r\n\r\n" + body)
+
+    def request(self, id: int, method: str, params: object = None) -> None:
+        self.send({"id": id, "method": method, "params": params})
+
+    def notify(self, method: str, params: object = None) -> None:
+        self.send({"method": method, "params": params})
+
+    def answer(self, id: object) -> dict[str, object]:
+        """The response to request `id` (other messages are skipped)."""
+        while True:
+            message = self.messages.get(timeout=WAIT)
+            assert message is not None, f"the server closed the connection before answering {id}"
+            if "method" not in message and message.get("id") == id:
+                return message
+
+    def initialize(self) -> None:
+        self.request(1, "initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        assert "result" in self.answer(1)
+        self.notify("initialized", {})
+
+    def exit_code(self) -> int:
+        return self.process.wait(timeout=WAIT)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[RawClient]:
+    raw = RawClient(tmp_path)
+    yield raw
+    if raw.process.poll() is None:
+        raw.process.kill()
+        raw.process.wait()
+
+
+def _error(message: dict[str, object]) -> int:
+    error = message.get("error")
+    assert isinstance(error, dict), f"expected an error, got {message}"
+    code = error["code"]
+    assert isinstance(code, int)
+    return code
+
+
+def test_a_request_before_initialize_is_an_error_not_null(client: RawClient) -> None:
+    client.request(7, "textDocument/hover", {"textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}})
+    assert _error(client.answer(7)) == SERVER_NOT_INITIALIZED
+    client.initialize()  # and the server still initializes afterwards
+
+
+def test_malformed_json_gets_a_parse_error_and_the_next_message_is_served(client: RawClient) -> None:
+    client.initialize()
+    client.send_raw(b"Content-Length: 17\r\n\r\n{this is not json")
+    parse = client.answer(None)
+    assert _error(parse) == PARSE_ERROR
+    client.request(2, "shutdown")
+    assert client.answer(2).get("result", "missing") is None
+
+
+def test_a_short_content_length_loses_only_its_own_message(client: RawClient) -> None:
+    client.initialize()
+    hover = {"textDocument": {"uri": "file:///nowhere.py"}, "position": {"line": 0, "character": 0}}
+    client.send({"id": 2, "method": "textDocument/hover", "params": hover}, length_delta=-5)  # body cut short
+    client.request(3, "textDocument/hover", hover)
+    assert _error(client.answer(None)) == PARSE_ERROR  # the cut body
+    assert "result" in client.answer(3)  # the next message is served
+    client.request(4, "shutdown")
+    assert client.answer(4).get("result", "missing") is None
+
+
+def test_requests_after_shutdown_are_refused_and_exit_then_ends_with_0(client: RawClient) -> None:
+    client.initialize()
+    client.request(2, "shutdown")
+    assert client.answer(2).get("result", "missing") is None
+    client.request(3, "textDocument/hover", {"textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}})
+    assert _error(client.answer(3)) == INVALID_REQUEST
+    client.notify("exit")
+    assert client.exit_code() == 0
+
+
+def test_exit_without_shutdown_exits_1(client: RawClient) -> None:
+    client.initialize()
+    client.notify("exit")
+    assert client.exit_code() == 1
+
+
+def test_resolve_with_data_the_server_never_made_returns_the_action_unchanged(client: RawClient) -> None:
+    client.initialize()
+    uri = "file:///tmp/app/svc.py"
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = 1\n"}})
+    for n, data in enumerate(
+        [
+            {"uri": uri, "version": 1, "code": "RV301", "range": "not a range"},
+            {"uri": uri, "version": 1, "code": "RV301", "range": [0, 0]},
+            {"uri": 5, "version": "one"},
+            "just a string",
+            {"uri": uri, "version": 1, "fixAll": True, "fixKey": "x"},
+        ],
+        start=2,
+    ):
+        client.request(n, "codeAction/resolve", {"title": "Fix", "data": data})
+        answer = client.answer(n)
+        assert "error" not in answer, answer
+        result = answer["result"]
+        assert isinstance(result, dict) and result["title"] == "Fix"
+    client.request(20, "shutdown")
+    client.answer(20)
+    client.notify("exit")
+    assert client.exit_code() == 0
+    assert b"Traceback" not in client.stderr
+
+
+def test_closing_a_document_never_opened_is_not_an_error(client: RawClient) -> None:
+    client.initialize()
+    client.notify("textDocument/didClose", {"textDocument": {"uri": "file:///never/opened.py"}})
+    client.request(2, "shutdown")
+    client.answer(2)
+    client.notify("exit")
+    assert client.exit_code() == 0
+    assert b"ERROR" not in client.stderr and b"Traceback" not in client.stderr, client.stderr.decode(errors="replace")
