@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from server.batch import Record
+from server.fsio import ReadError, read_source
 
 VERSION = 1
 
@@ -31,9 +32,10 @@ def write_baseline(path: Path, records: Sequence[Record]) -> None:
 
 def read_baseline(path: Path) -> Counter[tuple[str, str, str]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BaselineError(f"{path}: cannot read: {exc.strerror}") from None
+        # a regular file under the size limit: `baseline = "/dev/zero"` is an error, not a hang
+        data = json.loads(read_source(path, coding_line=False).text)
+    except ReadError as exc:
+        raise BaselineError(f"{path}: cannot read: {exc.reason}") from None
     except ValueError as exc:
         raise BaselineError(f"{path}: not a reviewls baseline (invalid JSON: {exc})") from None
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("findings"), list):

@@ -10,9 +10,12 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
+import hmac
 import json
 import logging
 import os
+import secrets
+import stat
 import sys
 import tempfile
 import time
@@ -30,20 +33,14 @@ from server.configfiles import kind_of
 from server.documents import Document
 from server.engine import Diagnostic, Engine, Snapshot
 from server.fixes import apply_edits, fix_all
+from server.fsio import ReadError, WriteError, create_new, read_source, refusal, safe_folder, user_cache_dir, write_atomic
 from server.project import ProjectIndex, project_defaults, settings_targets
 
 logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".reviewls_cache"
-
-
-class ReadError(Exception):
-    """A file that cannot be reviewed (missing, unreadable, not UTF-8)."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
+KEY_BYTES = 32
+__all__ = ["CACHE_DIR", "Cache", "CheckResult", "FileReport", "ReadError", "Record", "iter_files", "run_check"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +105,8 @@ class FileReport:
     path: str
     records: list[Record] = field(default_factory=list)
     fixed: list[str] = field(default_factory=list)  # codes of the fixes applied
-    error: str | None = None
+    error: str | None = None  # why the file was not reviewed
+    unwritten: str | None = None  # why its fixes were not written (--fix)
     crashes: list[tuple[str, int]] = field(default_factory=list)  # (code, line)
     cached: bool = False
 
@@ -118,7 +116,8 @@ class CheckResult:
     findings: list[Record] = field(default_factory=list)
     files: int = 0
     fixed: dict[str, list[str]] = field(default_factory=dict)  # path -> codes fixed
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): files not reviewed
+    unwritten: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): fixes not written
     crashes: list[tuple[str, str, int]] = field(default_factory=list)  # (code, path, line)
     baselined: int = 0
     cached_files: int = 0
@@ -128,33 +127,48 @@ class CheckResult:
         return sum(len(codes) for codes in self.fixed.values())
 
 
-def iter_files(paths: Sequence[str], config: Config) -> Iterator[Path]:
-    """Files reviewls reviews under `paths` (Python, compose, requirements, nginx, .env examples),
-    skipping excluded folders; explicit files are always kept."""
+def workspace_roots(paths: Sequence[str]) -> tuple[Path, ...]:
+    """What `--check PATHS` may read through symlinks: the working directory and each PATH
+    (a file's folder), resolved."""
+    roots = {Path.cwd().resolve()}
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
-            yield path
+        roots.add((path if path.is_dir() else path.parent).resolve())
+    return tuple(sorted(roots))
+
+
+def iter_files(
+    paths: Sequence[str], config: Config, skipped: list[tuple[str, str]] | None = None, roots: Sequence[Path] = ()
+) -> Iterator[Path]:
+    """Files reviewls reviews under `paths` (Python, compose, requirements, nginx, .env examples),
+    skipping excluded folders; explicit files are always kept.
+
+    Files the read policy refuses (not regular, over the size limit, a symlink out of `roots`
+    and the walked PATH) are left out, listed in `skipped` as (display path, reason).
+    """
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            refused = refusal(path, (*roots, path.parent.resolve()))
+            if refused is None:
+                yield path
+            elif skipped is not None and os.path.lexists(path):
+                skipped.append((display_path(path), refused.listing))
             continue
+        allowed = (*roots, path.resolve())
         for root, dirs, files in os.walk(path):
             here = Path(root)
             dirs[:] = sorted(d for d in dirs if not config.is_excluded(here / d))
             for name in sorted(files):
-                if kind_of((here / name).as_posix(), config.file_types) is not None and not config.is_excluded(here / name):
+                if kind_of((here / name).as_posix(), config.file_types) is None or config.is_excluded(here / name):
+                    continue
+                refused = refusal(here / name, allowed, walked=True)
+                if refused is None:
                     yield here / name
-
-
-def read_source(path: Path) -> tuple[str, bool]:
-    """The file's text and whether it had a UTF-8 BOM; ReadError with the reason otherwise."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ReadError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    bom = data.startswith(b"\xef\xbb\xbf")
-    try:
-        return data.decode("utf-8-sig"), bom
-    except UnicodeDecodeError as exc:
-        raise ReadError(str(path), f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); file skipped") from None
+                else:
+                    logger.debug("not reviewed: %s", refused)
+                    if skipped is not None:
+                        skipped.append((display_path(here / name), refused.listing))
 
 
 def display_path(path: Path) -> str:
@@ -162,21 +176,6 @@ def display_path(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def write_atomic(path: Path, text: str, bom: bool) -> None:
-    """Replace the file in one step: a crash never leaves half a file."""
-    data = ("\ufeff" if bom else "") + text
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(data)
-        os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def fingerprint(diagnostic: Diagnostic, lines: Sequence[str] | None, seen: Counter[tuple[str, str]]) -> str:
@@ -195,56 +194,135 @@ def fingerprint(diagnostic: Diagnostic, lines: Sequence[str] | None, seen: Count
     return hashlib.sha256(f"{code}\0{text}\0{occurrence}".encode()).hexdigest()[:20]
 
 
-class Cache:
-    """Results per file under .reviewls_cache/, keyed by path, content, config and version."""
+def _make_key(path: Path) -> None:
+    """A new random key at `path`, mode 0600: written whole to a temporary file, then linked
+    into place only if no other process made one first."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".key.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(secrets.token_bytes(KEY_BYTES))
+            stream.flush()
+            os.fsync(stream.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(temp)
 
-    def __init__(self, root: Path, config: Config) -> None:
+
+def cache_key() -> bytes | None:
+    """The secret that authenticates result-cache entries: made once per user and kept in the
+    user cache directory (`$XDG_CACHE_HOME/reviewls/key`, mode 0600), never in a repository,
+    so a repository cannot ship entries that hide or invent findings. None (run without the
+    cache) when it cannot be kept."""
+    path = user_cache_dir() / "key"
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            try:
+                _make_key(path)
+            except OSError as exc:
+                logger.warning("result cache off: cannot create its key %s: %s", path, exc.strerror or exc)
+                return None
+            continue
+        except OSError as exc:
+            logger.warning("result cache off: cannot read its key %s: %s", path, exc.strerror or exc)
+            return None
+        with os.fdopen(fd, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            data = stream.read(KEY_BYTES + 1)
+        if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o077 and len(data) == KEY_BYTES:
+            return data
+        if info.st_uid != os.geteuid():
+            logger.warning("result cache off: its key %s belongs to another user", path)
+            return None
+        logger.warning("result cache key %s was readable by others or malformed: replaced", path)
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            logger.warning("result cache off: cannot replace its key %s: %s", path, exc.strerror or exc)
+            return None
+    return None
+
+
+class Cache:
+    """Results per file under .reviewls_cache/, keyed by path, content, config and version.
+
+    The folder is in the repository, so what is in it is untrusted: entry names and contents
+    are HMAC-SHA256'd with the user's key (`cache_key`), an entry whose MAC does not check is
+    a miss (and is written again), and nothing is written through a symlink.
+    """
+
+    def __init__(self, root: Path, config: Config, secret: bytes) -> None:
+        self.root = root
         self.folder = root / CACHE_DIR / __version__
+        self.secret = secret
         self.salt = repr((__version__, config.key, [r.meta.code for r in config.enabled_rules("x.py")]))
+        self._warned = False
 
     def key(self, path: str, text: str) -> str:
-        return hashlib.sha256(f"{self.salt}\0{path}\0{text}".encode()).hexdigest()
+        return hmac.new(self.secret, f"{self.salt}\0{path}\0{text}".encode(), hashlib.sha256).hexdigest()
+
+    def _mac(self, key: str, payload: bytes) -> bytes:
+        return hmac.new(self.secret, key.encode() + b"\0" + payload, hashlib.sha256).hexdigest().encode()
 
     def get(self, key: str) -> list[Record] | None:
+        entry = self.folder / key[:2] / f"{key}.json"
         try:
-            data = json.loads((self.folder / key[:2] / f"{key}.json").read_text(encoding="utf-8"))
-            return [Record.from_json(item) for item in data]
+            if not stat.S_ISREG(os.lstat(entry).st_mode):
+                return None  # a symlink or a FIFO planted in the cache is never read
+            with open(entry, "rb") as stream:
+                mac, _, payload = stream.read().partition(b"\n")
+            if not hmac.compare_digest(mac, self._mac(key, payload)):
+                logger.debug("cache entry %s does not authenticate: ignored", entry)
+                return None
+            return [Record.from_json(item) for item in json.loads(payload)]
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def put(self, key: str, records: list[Record]) -> None:
         folder = self.folder / key[:2]
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            gitignore = self.folder.parent / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("*\n")
+            safe_folder(folder, self.root)
+            create_new(self.root / CACHE_DIR / ".gitignore", b"*\n")
+            payload = json.dumps([r.to_json() for r in records]).encode()
             handle, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump([r.to_json() for r in records], stream)
-            os.replace(temp, folder / f"{key}.json")
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(self._mac(key, payload) + b"\n" + payload)
+                os.replace(temp, folder / f"{key}.json")  # replaces a planted symlink, never follows it
+            except BaseException:
+                os.unlink(temp)
+                raise
         except OSError as exc:
-            logger.warning("cannot write the result cache in %s: %s", folder, exc.strerror)
+            if not self._warned:
+                self._warned = True
+                logger.warning("cannot write the result cache in %s: %s", folder, exc.strerror or exc)
 
 
-_worker: tuple[Engine, Cache | None] | None = None
+_worker: tuple[Engine, Cache | None, tuple[Path, ...]] | None = None
 
 
-def _init_worker(config: Config, cache_root: str | None) -> None:
+def _init_worker(config: Config, cache_root: str | None, secret: bytes | None = None, roots: tuple[Path, ...] = ()) -> None:
     global _worker
-    _worker = (Engine(config), Cache(Path(cache_root), config) if cache_root else None)
+    cache = Cache(Path(cache_root), config, secret) if cache_root and secret else None
+    _worker = (Engine(config), cache, roots or (Path.cwd().resolve(),))
 
 
 def review_file(path: str, display: str, fix: bool) -> FileReport:
     """Review one file in this process (the worker's engine and cache)."""
     assert _worker is not None, "worker not initialised"
-    engine, cache = _worker
+    engine, cache, roots = _worker
     report = FileReport(display)
     try:
-        text, bom = read_source(Path(path))
+        source = read_source(Path(path), roots, walked=True)  # screened by iter_files: only a symlink can lead out
     except ReadError as exc:
-        report.error = exc.reason
+        report.error = exc.listing
         return report
+    text = source.text
     key = cache.key(display, text) if cache else None
     if cache is not None and key is not None:
         cached = cache.get(key)
@@ -256,10 +334,14 @@ def review_file(path: str, display: str, fix: bool) -> FileReport:
         if fix:
             fixed = fix_all(engine, display, text)
             if fixed.applied and fixed.text != text:
-                write_atomic(Path(path), fixed.text, bom)
-                report.fixed = list(fixed.applied)
-                text = fixed.text
-                key = cache.key(display, text) if cache else None
+                try:
+                    write_atomic(Path(path), fixed.text, source, roots)
+                except WriteError as exc:
+                    report.unwritten = f"not fixed: {exc.reason}"  # its findings are reported as they are
+                else:
+                    report.fixed = list(fixed.applied)
+                    text = fixed.text
+                    key = cache.key(display, text) if cache else None
         snapshot = Document(Path(path).resolve().as_uri(), display, text).snapshot()
         analysis = engine.analyze(snapshot)
         seen: Counter[tuple[str, str]] = Counter()
@@ -283,16 +365,18 @@ def _project_records(
     if not rules:
         return []
     root = Path.cwd()
+    roots = (root.resolve(),)
     needs = {need for rule in rules for need in rule.needs}
-    facts_cache = cache_root / CACHE_DIR / __version__ / "project" if cache_root is not None else None
+    # clone windows by content digest, in the user cache directory: a repository cannot plant them
+    facts_cache = user_cache_dir() / __version__ / "project" if cache_root is not None else None
     index = ProjectIndex(root, config.file_types, needs=needs, cache_dir=facts_cache)
     paths = [Path(path) for path, _, _ in items]
     index.scan(paths)
 
     def lines_of(path: str) -> list[str]:
         try:
-            return (root / path).read_text(encoding="utf-8-sig").splitlines(keepends=True)
-        except (OSError, UnicodeDecodeError):
+            return read_source(root / path, roots).text.splitlines(keepends=True)
+        except ReadError:
             return []
 
     pairs = engine.check_project(index.facts(), lines_of)
@@ -308,11 +392,11 @@ def _project_records(
         for target, changes in edits.items():
             file = root / target
             try:
-                text, bom = read_source(file)
-            except ReadError as exc:
-                result.errors.append((target, f"not fixed: {exc.reason}"))
-                continue
-            write_atomic(file, apply_edits(text, changes), bom)
+                source = read_source(file, roots)
+                write_atomic(file, apply_edits(source.text, changes), source, roots)
+            except (ReadError, WriteError) as exc:
+                result.fixed.pop(target, None)
+                result.unwritten.append((target, f"not fixed: {exc.reason}"))
         if edits:
             index.scan(paths)
             pairs = engine.check_project(index.facts(), lines_of)
@@ -323,9 +407,9 @@ def _project_records(
     return records
 
 
-def _from_cache(cache: Cache, path: str, display: str) -> FileReport | None:
+def _from_cache(cache: Cache, path: str, display: str, roots: tuple[Path, ...]) -> FileReport | None:
     try:
-        text, _ = read_source(Path(path))
+        text = read_source(Path(path), roots, walked=True).text
     except ReadError:
         return None  # reported by the review itself
     records = cache.get(cache.key(display, text))
@@ -358,24 +442,28 @@ def run_check(
     progress: Callable[[int, int], None] | None = None,
 ) -> CheckResult:
     """Review every file under `paths`; `progress(done, total)` is called as files finish."""
-    files = list(iter_files(paths, config))
-    entry_points = [p for raw in paths for p in Path(raw).glob("*") if p.is_file()] + files
-    targets = settings_targets(Path.cwd(), entry_points)
+    roots = workspace_roots(paths)
+    skipped: list[tuple[str, str]] = []
+    files = list(iter_files(paths, config, skipped, roots))
+    listed = set(files)
+    entry_points = [p for raw in paths for p in Path(raw).glob("*") if p not in listed and refusal(p, roots) is None] + files
+    targets = tuple(t for t in settings_targets(Path.cwd(), entry_points) if refusal(Path.cwd() / t, roots) is None)
     defaults = project_defaults(Path.cwd(), targets, files)
     if targets or defaults:
         config = dataclasses.replace(config, settings_modules=targets, project_settings=defaults)
     items = [(str(path), display_path(path), fix) for path in files]
     everything = items  # the project tier sees every file, cached or not
     jobs = max(1, jobs or os.cpu_count() or 1)
-    root = str(cache_root) if cache_root else None
+    secret = cache_key() if cache_root is not None else None
+    root = str(cache_root) if cache_root and secret else None
     total = len(items)
     reports: list[FileReport] = []
-    if cache_root is not None and not fix:
+    if cache_root is not None and secret is not None and not fix:
         # cached files are served here: a warm run starts no worker at all
-        cache = Cache(cache_root, config)
+        cache = Cache(cache_root, config, secret)
         pending = []
         for item in items:
-            hit = _from_cache(cache, item[0], item[1])
+            hit = _from_cache(cache, item[0], item[1], roots)
             if hit is None:
                 pending.append(item)
             else:
@@ -384,7 +472,7 @@ def run_check(
     if progress and reports:
         progress(len(reports), total)
     if jobs == 1 or len(items) < 2:
-        _init_worker(config, root)
+        _init_worker(config, root, secret, roots)
         for item in items:
             reports.append(review_file(*item))
             if progress:
@@ -395,18 +483,20 @@ def run_check(
         # their collector; the biggest files go first, so no worker is left with a long tail
         gc.freeze()
         items.sort(key=_size, reverse=True)
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, root)) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, root, secret, roots)) as pool:
             for chunk_reports in pool.map(_review_chunk, _chunks(items, size)):
                 reports.extend(chunk_reports)
                 if progress:
                     progress(len(reports), total)
     reports.sort(key=lambda report: report.path)
-    result = CheckResult()
-    result.findings.extend(_project_records(everything, config, fix, result, cache_root))
+    result = CheckResult(errors=skipped)
+    result.findings.extend(_project_records(everything, config, fix, result, cache_root if secret else None))
     for report in reports:
         if report.error is not None:
             result.errors.append((report.path, report.error))
             continue
+        if report.unwritten is not None:
+            result.unwritten.append((report.path, report.unwritten))
         result.files += 1
         result.cached_files += report.cached
         result.findings.extend(report.records)
@@ -414,6 +504,8 @@ def run_check(
             result.fixed[report.path] = report.fixed
         result.crashes.extend((code, report.path, line) for code, line in report.crashes)
     result.findings.sort(key=lambda r: (r.path, r.line, r.col, r.code))
+    result.errors.sort()
+    result.unwritten.sort()
     return result
 
 

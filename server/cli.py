@@ -1,7 +1,7 @@
 """`reviewls`: the language server by default, `--check` for batch review.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (or a file that
-could not be read); 2 usage, configuration or internal error (a rule crash included).
+could not be read, or a fix that could not be written); 2 usage, configuration or internal error (a rule crash included).
 """
 
 from __future__ import annotations
@@ -63,10 +63,15 @@ def _error(message: str) -> int:
     return 2
 
 
+def _codes(value: str) -> list[str]:
+    """`--select RV1,RV301`: the flag takes a comma-separated string, the config file a list."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 def _load(args: argparse.Namespace) -> Config:
     if args.config:
         path = Path(args.config)
-        if not path.is_file():
+        if not path.exists() and not path.is_symlink():
             raise ConfigError("--config", str(path), "no such file")
         config = load_config(path)
     else:
@@ -74,9 +79,9 @@ def _load(args: argparse.Namespace) -> Config:
         config = load_config(find_config_file(start if start.exists() else Path.cwd()))
     overrides: dict[str, object] = {}
     if args.select is not None:
-        overrides["select"] = args.select
+        overrides["select"] = _codes(args.select)
     if args.ignore is not None:
-        overrides["ignore"] = args.ignore
+        overrides["ignore"] = _codes(args.ignore)
     if args.preview:
         overrides["preview"] = True
     return config.merged(overrides, "command line") if overrides else config
@@ -142,7 +147,7 @@ def check_main(args: argparse.Namespace) -> int:
             return _error(f"cannot write {args.output}: {exc.strerror}")
     else:
         sys.stdout.write(report)
-    for path, reason in result.errors:
+    for path, reason in [*result.errors, *result.unwritten]:
         sys.stderr.write(f"reviewls: {path}: {reason}\n")
     for code, path, line in result.crashes:
         sys.stderr.write(f"reviewls: internal error: rule {code} crashed on {path}:{line}; other rules' findings are shown\n")
@@ -150,7 +155,7 @@ def check_main(args: argparse.Namespace) -> int:
         return 2
     threshold = Severity(args.fail_on).rank
     failing = any(r.severity.rank >= threshold for r in result.findings)
-    return 1 if failing or result.errors else 0
+    return 1 if failing or result.errors or result.unwritten else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import functools
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from typing import Any
 from rules.api import RuleBase, Severity
 from rules.precision import is_preview, preview_reason
 from rules.registry import all_rules, by_code, by_name, resolve_selector
+from server.fsio import ReadError, read_source
 
 
 class ConfigError(Exception):
@@ -151,7 +153,7 @@ class Config:
 
     def merged(self, overrides: Mapping[str, object], source: str) -> Config:
         """This config with the keys in `overrides` (same schema as the file) replacing its own."""
-        parsed = parse_table(overrides, source)
+        parsed = parse_table(overrides, source, comma_lists=True)
         changes = {f.name: getattr(parsed, f.name) for f in dataclasses.fields(parsed) if f.name in _set_fields(overrides)}
         return dataclasses.replace(self, **changes)
 
@@ -209,12 +211,35 @@ def _exact(selectors: tuple[str, ...] | None) -> set[str]:
     return codes
 
 
-def _str_list(value: object, key: str, source: str) -> tuple[str, ...]:
-    if isinstance(value, str):
+def _str_list(value: object, key: str, source: str, comma: bool = False) -> tuple[str, ...]:
+    """A list of strings; `comma`: also "RV1,RV301" (editor settings). In a file, `select = "RV1"`
+    is a mistake for `["RV1"]` and says so."""
+    if isinstance(value, str) and comma:
         value = [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, str):
+        raise ConfigError(key, source, f"expected a list of strings, like [{value!r}], got a string")
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(key, source, "expected a list of strings")
     return tuple(value)
+
+
+# Documented bounds of rule options, (rule name, option) -> (minimum, allowed values). A rule can
+# also declare them on its Options field: `field(default=6, metadata={"minimum": 6})`.
+_OPTION_BOUNDS: dict[tuple[str, str], tuple[int | None, tuple[str, ...] | None]] = {
+    ("duplicated-block", "min_lines"): (6, None),  # the project index keeps no shorter windows
+    ("http-call-without-timeout", "timeout"): (1, None),  # requests refuses 0 and below
+    ("print-statement", "level"): (None, ("debug", "info", "warning", "error", "critical", "exception")),
+}
+
+
+def _check_bounds(rule: str, option: dataclasses.Field[object], value: object, key: str, source: str) -> None:
+    minimum, choices = _OPTION_BOUNDS.get((rule, option.name), (None, None))
+    minimum = option.metadata.get("minimum", minimum)
+    choices = option.metadata.get("choices", choices)
+    if minimum is not None and isinstance(value, (int, float)) and value < minimum:
+        raise ConfigError(key, source, f"must be at least {minimum}, got {value}")
+    if choices is not None and value not in choices:
+        raise ConfigError(key, source, f"expected one of {', '.join(map(str, choices))}, got {value!r}")
 
 
 def _rule_options(table: object, source: str) -> tuple[tuple[str, object], ...]:
@@ -237,18 +262,20 @@ def _rule_options(table: object, source: str) -> tuple[tuple[str, object], ...]:
             default = getattr(rule.Options(), attr)
             if type(default) is not type(value) and not (isinstance(default, float) and isinstance(value, int)):
                 raise ConfigError(f"rules.{name}.{option}", source, f"expected {type(default).__name__}, got {type(value).__name__}")
+            _check_bounds(rule.meta.name, fields[attr], value, f"rules.{name}.{option}", source)
             kwargs[attr] = tuple(value) if isinstance(value, list) else value
         out.append((rule.meta.name, rule.Options(**kwargs)))
     return tuple(sorted(out, key=lambda item: item[0]))
 
 
-def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Config:
-    """Validate a `[tool.reviewls]` table (also used for editor settings)."""
+def parse_table(table: Mapping[str, object], source: str, root: str = ".", *, comma_lists: bool = False) -> Config:
+    """Validate a `[tool.reviewls]` table (also used for editor settings and flags, which may
+    give `select`/`ignore` as comma-separated strings: `comma_lists`)."""
     for key in table:
         if key not in _KEYS:
             raise ConfigError(key, source, f"unknown key (known: {', '.join(sorted(_KEYS))})")
-    select = _str_list(table["select"], "select", source) if "select" in table else None
-    ignore = _str_list(table.get("ignore", []), "ignore", source)
+    select = _str_list(table["select"], "select", source, comma_lists) if "select" in table else None
+    ignore = _str_list(table.get("ignore", []), "ignore", source, comma_lists)
     _expand(select, source, "select")
     _expand(ignore, source, "ignore")
     severity_table = table.get("severity", {})
@@ -267,7 +294,7 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
         raise ConfigError("per-file-ignores", source, "expected a table of glob = [codes]")
     per_file: list[tuple[str, tuple[str, ...]]] = []
     for pattern, codes in per_file_table.items():
-        parsed = _str_list(codes, f"per-file-ignores.{pattern}", source)
+        parsed = _str_list(codes, f"per-file-ignores.{pattern}", source, comma_lists)
         _expand(parsed, source, f"per-file-ignores.{pattern}")
         per_file.append((pattern, parsed))
     file_types_table = table.get("file-types", {})
@@ -288,7 +315,7 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".") -> Co
         ignore=ignore,
         severity=tuple(severity),
         per_file_ignores=tuple(per_file),
-        exclude=_str_list(table.get("exclude", []), "exclude", source),
+        exclude=_str_list(table.get("exclude", []), "exclude", source, comma_lists),
         report_syntax_errors=report_syntax,
         rule_options=_rule_options(table.get("rules", {}), source),
         baseline=baseline,
@@ -307,14 +334,14 @@ def find_config_file(start: Path) -> Path | None:
     start = start.resolve()
     for folder in (start, *start.parents) if start.is_dir() else (start.parent, *start.parent.parents):
         candidate = folder / "reviewls.toml"
-        if candidate.is_file():
-            return candidate
+        if os.path.lexists(candidate) and not candidate.is_dir():
+            return candidate  # ours by its name: loading it says what is wrong if it is not a readable file
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                text = candidate.read_text(encoding="utf-8")
+                text = read_source(candidate, coding_line=False).text
                 data = tomllib.loads(text)
-            except (OSError, UnicodeDecodeError):
+            except ReadError:
                 continue  # an unreadable pyproject.toml cannot be ours to configure; look further up
             except tomllib.TOMLDecodeError:
                 if _OUR_TABLE.search(text):
@@ -332,11 +359,10 @@ def load_config(path: Path | None) -> Config:
         return Config()
     source = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError("-", source, f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError("-", source, "not UTF-8") from None
+        # a regular file under the size limit: a config that is a symlink to /dev/zero is an error, not a hang
+        data = tomllib.loads(read_source(path, coding_line=False).text)
+    except ReadError as exc:
+        raise ConfigError("-", source, "not UTF-8" if exc.kind == "undecodable" else f"cannot read: {exc.reason}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("-", source, f"invalid TOML: {exc}") from None
     table = data if path.name == "reviewls.toml" else data.get("tool", {}).get("reviewls", {})

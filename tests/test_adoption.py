@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -11,6 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from server.batch import Cache, Record, cache_key
+from server.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "import requests\n\n\ndef charge(order):\n    print(order)\n    return requests.post(URL)\n"
@@ -86,15 +90,17 @@ def test_cache_serves_unchanged_files_and_can_be_disabled(tmp_path: Path) -> Non
         (tmp_path / f"svc{n}.py").write_text(SERVICE)
     cold = findings(tmp_path)
     cache = tmp_path / ".reviewls_cache"
-    results = [e for e in cache.rglob("*.json") if e.parent.name != "project"]  # project/: clone windows (RV902)
-    entries = [e for e in results if json.loads(e.read_text())]  # the pyproject.toml has none
+    results = list(cache.rglob("*.json"))  # entries are "<MAC>\n<JSON>" (tests/test_cache.py)
+    entries = [e for e in results if json.loads(e.read_bytes().partition(b"\n")[2])]  # the pyproject.toml has none
     assert len(results) == 4 and len(entries) == 3
-    assert len(list((cache / "0.1.0" / "project").glob("*.json"))) == 1  # three files, one content
+    assert not (cache / "0.1.0" / "project").exists()  # clone windows are kept in the user cache directory
     assert (cache / ".gitignore").read_text() == "*\n"
-    # poison one entry: a warm run must read it (proves the cache is used)
-    poisoned = json.loads(entries[0].read_text())
-    poisoned[0]["message"] = "served from the cache"
-    entries[0].write_text(json.dumps(poisoned))
+    # poison one entry, sealed with the user's own key: a warm run must read it (proves the cache is used)
+    poisoned = [Record.from_json(item) for item in json.loads(entries[0].read_bytes().partition(b"\n")[2])]
+    poisoned[0] = dataclasses.replace(poisoned[0], message="served from the cache")
+    secret = cache_key()
+    assert secret is not None
+    Cache(tmp_path, Config(), secret).put(entries[0].stem, poisoned)
     warm = findings(tmp_path)
     assert sum(d["message"] == "served from the cache" for d in warm) == 1
     assert len(warm) == len(cold)

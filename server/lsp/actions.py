@@ -3,6 +3,7 @@ and "fix all safe reviewls fixes" (source.fixAll.reviewls)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from pygls.workspace.position_codec import PositionCodec
 
 from server.engine import Engine, Diagnostic, Snapshot
 from server.fixes import fix_all
+from server.fsio import ReadError, read_source
 from server.lsp.convert import span_range, text_edit, to_client_range
 from server.suppressions import add_code
 
 FIX_ALL_KIND = "source.fixAll.reviewls"
+logger = logging.getLogger(__name__)
 
 
 def _workspace_edit(uri: str, version: int | None, edits: Sequence[lsp.TextEdit]) -> lsp.WorkspaceEdit:
@@ -94,7 +97,12 @@ def range_from_data(data: object) -> lsp.Range | None:
 def resolve_fix(
     engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCodec, finding: Diagnostic, root: Path | None = None
 ) -> lsp.WorkspaceEdit | None:
-    """The fix as a versioned edit; edits to other files (project fixes) go to those files."""
+    """The fix as a versioned edit; edits to other files (project fixes) go to those files.
+
+    Another file is edited only if it is a regular file inside the workspace root (a symlink
+    pointing out, `../x`, a FIFO are refused): the client would write through it. A fix that
+    cannot make all its edits makes none (None).
+    """
     fix = engine.build_fix(snapshot, finding)
     if fix is None:
         return None
@@ -106,11 +114,13 @@ def resolve_fix(
     for edit in fix.edits:
         if edit.path is not None:
             others.setdefault(edit.path, []).append(edit)
+    workspace = root or Path.cwd()
     for path, edits in others.items():
-        file = (root or Path.cwd()) / path
+        file = workspace / path
         try:
-            lines = file.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-        except (OSError, UnicodeDecodeError):
+            lines = read_source(file, (workspace.resolve(),)).text.splitlines(keepends=True)
+        except ReadError as exc:
+            logger.warning("%s fix not offered: %s: %s", finding.code if finding else "a", path, exc.listing)
             return None
         changes.append(
             lsp.TextDocumentEdit(

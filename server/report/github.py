@@ -34,6 +34,6 @@ def render(result: CheckResult) -> str:
             )
         )
         lines.append(f"::{COMMANDS[r.severity]} {props}::{escape_data(r.message)}")
-    for path, reason in result.errors:
+    for path, reason in [*result.errors, *result.unwritten]:
         lines.append(f"::error file={escape_property(path)},title=reviewls::{escape_data(reason)}")
     return "".join(line + "\n" for line in lines)

@@ -51,7 +51,8 @@ def document(result: CheckResult) -> dict[str, object]:
             "baselined": result.baselined,
             "by_severity": dict(sorted(Counter(str(d["severity"]) for d in diagnostics).items())),
             "by_code": dict(sorted(Counter(str(d["code"]) for d in diagnostics).items())),
-            "errors": [{"path": path, "message": message} for path, message in result.errors],
+            # files not reviewed, then fixes not written ("not fixed: read-only file")
+            "errors": [{"path": path, "message": message} for path, message in [*result.errors, *result.unwritten]],
         },
     }
 

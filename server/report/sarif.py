@@ -84,7 +84,7 @@ def document(result: CheckResult) -> dict[str, object]:
         results.append(item)
     notifications = [
         {"level": "error", "message": {"text": f"{path}: {reason}"}, "locations": [{"physicalLocation": {"artifactLocation": _location(path)}}]}
-        for path, reason in result.errors
+        for path, reason in [*result.errors, *result.unwritten]
     ]
     return {
         "$schema": SCHEMA,

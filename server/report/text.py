@@ -41,4 +41,7 @@ def render(result: CheckResult) -> str:
         lines.append(f"{_plural(result.baselined, 'finding')} in the baseline not shown.")
     if result.fixed:
         lines.append(f"Fixed {_plural(result.fixed_count, 'finding')}.")
+    if result.unwritten:
+        # the findings above are still there: say so, and why on stderr
+        lines.append(f"{_plural(len(result.unwritten), 'file')} not fixed: could not be written (reasons on stderr).")
     return "\n".join(lines) + "\n"
