@@ -246,3 +246,22 @@ def test_a_fix_is_an_opaque_key_the_newest_analysis_resolves() -> None:
     assert fix is not None and fix.edits[0].start_line == 4
     engine.forget("app/svc.py")
     assert engine.build_fix(doc.snapshot(), third.findings[0]) is None
+
+
+def test_caches_are_bounded_by_bytes_not_only_by_entries() -> None:
+    """An entry cap alone let a long session keep every block ever typed; the byte budget
+    drops the least recently used entries once their estimated size passes it."""
+    from server.engine.cache import LRU
+
+    cache: LRU[str, str] = LRU(1000, budget=100, weigh=lambda key, value: len(value))
+    for n in range(10):
+        cache.put(f"k{n}", "x" * 30)
+        cache.get("k0")  # kept in use: never the one dropped
+    assert len(cache) == 3 and cache.weight == 90
+    assert cache.get("k0") is not None and cache.get("k9") is not None and cache.get("k1") is None
+    cache.put("k0", "x" * 5)  # replacing an entry replaces its weight
+    assert cache.weight == 65
+    engine = Engine()
+    for n in range(3000):  # 3,000 different one-function modules: the summary cache stays in budget
+        engine.analyze(Document("u", "m.py", f"def f{n}(x):\n    return x + {n}\n").snapshot())
+    assert engine.python._summaries.weight <= 3 << 20 and len(engine.python._summaries) < 3000

@@ -139,13 +139,15 @@ class PythonTier:
         self.engine = engine
         self.use_triggers = use_triggers
         self.parse_calls = 0  # libcst parses done (tests prove block reuse with it)
-        self._parsed: LRU[str, Parsed] = LRU(cache_size)
-        self._results: LRU[tuple[object, ...], _BlockResult] = LRU(cache_size)
+        # byte budgets (estimates from text length) bound memory on long sessions; the blocks of
+        # open documents are reused by identity (`_recent`) whatever the caches dropped
+        self._parsed: LRU[str, Parsed] = LRU(cache_size, TREE_BUDGET, _weigh_parsed)
+        self._results: LRU[tuple[object, ...], _BlockResult] = LRU(cache_size, RESULT_BUDGET, _weigh_result)
         # (context key, rules key) -> small int, so block keys hash cheaply
         self._tokens: dict[tuple[object, ...], int] = {}
         # path -> id(block) -> (block, token, result) of the last analysis of that path
         self._recent: dict[str, dict[int, _Seen]] = {}
-        self._summaries: LRU[tuple[str, str, str], BlockSummary | _Broken] = LRU(cache_size)
+        self._summaries: LRU[tuple[str, str, str], BlockSummary | _Broken] = LRU(cache_size, SUMMARY_BUDGET, _weigh_summary)
         self._dispatches: dict[tuple[type[Rule], ...], Dispatch] = {}
         self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[Searcher, ...]]] = {}
 
@@ -433,6 +435,25 @@ class PythonTier:
             return None
         first, last, col, end_col = lines
         return RelatedSpan(Span(first + 1, col, last + 1, end_col), item.message)
+
+
+TREE_BUDGET = 12 << 20  # libcst trees kept for positions and fixes: about 23 bytes per character
+RESULT_BUDGET = 12 << 20  # results holding a tree weigh as much as the tree
+SUMMARY_BUDGET = 3 << 20  # a summary: about 2.5 KB plus 2 bytes per character (measured)
+
+
+def _weigh_parsed(text: str, parsed: Parsed) -> int:
+    return 24 * len(text) if parsed.tree is not None else 256
+
+
+def _weigh_result(key: tuple[object, ...], result: _BlockResult) -> int:
+    text = key[0]
+    size = len(text) if isinstance(text, str) else 0
+    return (24 if result.parsed.tree is not None else 2) * size + 512 * (1 + len(result.findings))
+
+
+def _weigh_summary(key: tuple[str, str, str], summary: BlockSummary | _Broken) -> int:
+    return 2 * len(key[0]) + 2560
 
 
 def _off_frame(facts: Sequence[object], wrapper: cst.ClassDef) -> list[object]:
