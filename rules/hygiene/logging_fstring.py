@@ -128,7 +128,8 @@ class LoggingFstring(ModuleRule):
     ## Fix
     Turns the message into a `%s` template with the values as arguments. Safe: logging
     renders the same text, only later. Offered when the conversion is exact (no format
-    specs, `{}` fields only, a literal tuple or dict after `%`).
+    specs, `{}` fields only, a literal tuple or dict after `%`). A call laid out over several
+    lines keeps its layout: the closing parenthesis stays on its own line.
 
     Quiet on lazy `%s` arguments; on `warning` and above (always emitted, so nothing is built
     for nothing; many projects format those eagerly on purpose); in modules whose logging
@@ -226,6 +227,39 @@ class LoggingFstring(ModuleRule):
                     self.log.info("{0} failed".format(job))  # <- RV106
             """,
         ),
+        # a call laid out over several lines keeps its closing parenthesis on its own line
+        Invalid(
+            """
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            def load(model, tries):
+                log.debug("loading %s", model)
+                log.info(
+                    f"Loaded model {model}."  # <- RV106
+                )
+                log.debug(
+                    "retry {} of {}".format(tries, 3),  # <- RV106
+                )
+            """,
+            fixed="""
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            def load(model, tries):
+                log.debug("loading %s", model)
+                log.info(
+                    "Loaded model %s.", model
+                )
+                log.debug(
+                    "retry %s of %s", tries, 3,
+                )
+            """,
+        ),
     ]
 
     @classmethod
@@ -261,7 +295,8 @@ class LoggingFstring(ModuleRule):
                 rest = args[at + 1 :]
                 new = [*args[:at], first, *extra, *rest]
                 if not rest and new:
-                    new[-1] = new[-1].with_changes(comma=args[at].comma)
+                    # the message was the last argument: its comma and the line break before `)` stay
+                    new[-1] = new[-1].with_changes(comma=args[at].comma, whitespace_after_arg=args[at].whitespace_after_arg)
                 builder.replace(call, call.with_changes(args=new))
 
             fix = self.fix("Pass the values as lazy logging arguments", build)
