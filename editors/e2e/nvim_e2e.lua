@@ -1,9 +1,10 @@
--- Headless end-to-end driver: wait for reviewls' RV101 diagnostic, apply its quick fix
--- through the LSP code-action API, wait for the diagnostic to go. Prints one JSON line;
--- exits 0 on success, 2+ with `error` set otherwise.
+-- Headless end-to-end driver: wait for reviewls' RV101 diagnostic, read how it is shown (virtual
+-- text), apply its quick fix through the LSP code-action API, wait for the diagnostic to go.
+-- Prints one JSON line (with the path of the LSP log, which the test reads); exits 0 on
+-- success, 2+ with `error` set otherwise.
 local buf = vim.api.nvim_get_current_buf()
 local v = vim.version()
-local report = { nvim = string.format('%d.%d.%d', v.major, v.minor, v.patch) }
+local report = { nvim = string.format('%d.%d.%d', v.major, v.minor, v.patch), lsp_log = vim.lsp.get_log_path() }
 
 local function finish(code, err)
   report.error = err
@@ -25,6 +26,20 @@ if not vim.wait(30000, function() return rv101() ~= nil end, 50) then
 end
 local d = rv101()
 report.diagnostic = { lnum = d.lnum, col = d.col, end_col = d.end_col, severity = d.severity, source = d.source, message = d.message }
+
+-- the virtual text shown for the diagnostic: extmarks on its line in the namespace that
+-- vim.diagnostic's virtual_text handler draws in (made on its first use: none while it is off)
+report.virtual_text = {}
+local virt_text_ns = vim.diagnostic.get_namespace(d.namespace).user_data.virt_text_ns
+if virt_text_ns then
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(buf, virt_text_ns, 0, -1, { details = true })) do
+    if mark[2] == d.lnum then
+      for _, chunk in ipairs(mark[4].virt_text or {}) do
+        table.insert(report.virtual_text, chunk[1])
+      end
+    end
+  end
+end
 local lsp_diag = {
   range = { start = { line = d.lnum, character = d.col }, ['end'] = { line = d.end_lnum, character = d.end_col } },
   message = d.message, source = d.source, code = d.code, severity = d.severity,

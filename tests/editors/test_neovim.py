@@ -45,6 +45,7 @@ def test_diagnostic_and_quick_fix_in_neovim(tmp_path: Path, which: str, api: str
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),  # Neovim 0.7 keeps lsp.log there
         "REVIEWLS_NEOVIM_DIR": str(ROOT / "editors" / "neovim"),
         "REVIEWLS_NVIM_API": api,
         "REVIEWLS_CMD": server,
@@ -67,6 +68,11 @@ def test_diagnostic_and_quick_fix_in_neovim(tmp_path: Path, which: str, api: str
     assert report["diagnostic"]["source"] == "reviewls" and report["diagnostic"]["lnum"] == 4
     assert report["diagnostic"]["message"].startswith("`print()` in application code")
     assert any(title.startswith("Replace `print` with `logger.info`") for title in report["actions"])
+    # shown as virtual text: by default on 0.7, with the README's vim.diagnostic.config line on 0.11
+    assert "`print()` in application code" in "".join(report["virtual_text"]), report["virtual_text"]
+    # the shipped config sends no setting the server does not know (empty settings as {}, not [])
+    log = Path(report["lsp_log"])
+    assert "unknown setting" not in (log.read_text(errors="replace") if log.exists() else "")
     assert report["cleared"] is True
     assert 'logger.info("charging %s", order)' in report["text"]
     assert "logger = logging.getLogger(__name__)" in report["text"]

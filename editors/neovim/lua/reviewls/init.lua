@@ -7,7 +7,7 @@ local M = {}
 
 M.defaults = {
   cmd = { 'reviewls' },
-  filetypes = { 'python', 'yaml', 'requirements', 'nginx' },
+  filetypes = { 'python', 'yaml', 'requirements', 'toml', 'nginx' },
   root_markers = { 'pyproject.toml', 'setup.cfg', 'setup.py', '.git' },
   settings = {}, -- reviewls settings: select, ignore, severity, run ('onType' | 'onSave'), enable
   on_attach = nil, -- function(client, bufnr)
@@ -40,13 +40,15 @@ end
 local clients = {} -- root -> client id (0.7)
 
 local function client_config(opts, root)
+  -- an empty Lua table goes out as a JSON array ([]), which the server cannot read as settings
+  local settings = next(opts.settings) == nil and vim.empty_dict() or opts.settings
   return {
     name = 'reviewls',
     cmd = opts.cmd,
     root_dir = root,
     workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
-    init_options = { reviewls = opts.settings },
-    settings = { reviewls = opts.settings },
+    init_options = { reviewls = settings },
+    settings = { reviewls = settings },
     on_attach = opts.on_attach,
   }
 end
