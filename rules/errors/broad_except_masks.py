@@ -199,9 +199,9 @@ class BroadExceptMasks(FileRule):
                 return Response({"id": order.pk})
             """,
             fixed="""
+            import django.http
             from django.shortcuts import get_object_or_404
             from rest_framework.response import Response
-            import django.http
 
 
             def order_detail(request, pk):

@@ -422,8 +422,9 @@ class PrintStatement(ModuleRule):
                 return requests
             """,
             fixed="""
-            import requests
             import logging
+
+            import requests
 
             logger = logging.getLogger(__name__)
 
@@ -431,6 +432,42 @@ class PrintStatement(ModuleRule):
             def charge(order):
                 logger.info("charging %s for %r", order.id, order.total)
                 return requests
+            """,
+        ),
+        # `import logging` goes where isort puts it: the standard-library group, in order
+        Invalid(
+            """
+            \"""Order export.\"""
+            from __future__ import annotations
+
+            import json
+            import sys
+            from datetime import date
+
+            import requests
+
+
+            def export(order):
+                print(f"exported {order.id}")  # <- RV101
+                return json.dumps(order), sys, date, requests
+            """,
+            fixed="""
+            \"""Order export.\"""
+            from __future__ import annotations
+
+            import json
+            import logging
+            import sys
+            from datetime import date
+
+            import requests
+
+            logger = logging.getLogger(__name__)
+
+
+            def export(order):
+                logger.info("exported %s", order.id)
+                return json.dumps(order), sys, date, requests
             """,
         ),
         Invalid(

@@ -102,10 +102,10 @@ class BlockingCallInAsync(FileRule):
                 return requests.get(URL, timeout=5)  # <- RV303
             """,
             fixed="""
+            import asyncio
             import time
 
             import requests
-            import asyncio
 
 
             async def poll(job_id):

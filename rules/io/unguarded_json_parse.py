@@ -130,8 +130,8 @@ class UnguardedJsonParse(FileRule):
             fixed="""
             import json
 
-            from fastapi import APIRouter, Request
             import fastapi
+            from fastapi import APIRouter, Request
 
             router = APIRouter()
 

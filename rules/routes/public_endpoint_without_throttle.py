@@ -394,9 +394,9 @@ class PublicEndpointWithoutThrottle(ModuleRule):
                     return None
             """,
             fixed="""
+            import rest_framework.throttling
             from rest_framework.permissions import AllowAny
             from rest_framework.views import APIView
-            import rest_framework.throttling
 
 
             class LoginView(APIView):

@@ -2,13 +2,18 @@
 
 A rule's `LazyFix` runs against a `FixBuilder`: node replacements are applied to the block's
 tree in one pass, the block is regenerated and the change reduced to one minimal text edit;
-`ensure_import`/`ensure_logger` add what the fix needs after the module's imports;
+`ensure_import` adds an import where isort/Ruff's I001 would put it, `ensure_logger` the
+module logger after the imports;
 `move_above` rotates whole lines (decorators and comments included), across blocks.
 """
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
+import sys
+from dataclasses import dataclass
 from typing import TypeVar, cast
 
 import libcst as cst
@@ -183,20 +188,179 @@ class _FixBuilder:
         main = _common_edit(old_text, new_text, handle.block_start)
         if main is not None:
             edits.append(main)
-        addition = "".join(f"import {module}\n" for module in self.imports)
-        if self.logger_line:
-            addition += f"\n{self.logger_line}"
-        if addition:
-            line = _insertion_line(self.snapshot)
+        for line, text in self._additions():
             if main is not None and main.start_line - 1 <= line < main.end_line:
                 return []  # the addition would land inside the rewritten block
-            lines = self.snapshot.lines
-            if line > 0 and not lines[line - 1].endswith(("\n", "\r")):
-                addition = "\n" + addition
-            if line < len(lines) and lines[line].strip():
-                addition += "\n\n" if lines[line].startswith(("def ", "async ", "class ", "@")) else "\n"
-            edits.append(TextEdit(line + 1, 0, line + 1, 0, addition))
+            edits.append(TextEdit(line + 1, 0, line + 1, 0, text))
         return sorted(edits, key=lambda e: (e.start_line, e.start_col))
+
+    def _additions(self) -> list[tuple[int, str]]:
+        """The needed imports and logger line, as (0-based line, text) insertions.
+
+        Each import goes where isort and Ruff's `I001` would put it (a fix that breaks the
+        import order is one a reviewer redoes); the logger line goes after the last import.
+        """
+        if not self.imports and not self.logger_line:
+            return []
+        snapshot = self.snapshot
+        lines = snapshot.lines
+        header = _header_imports(snapshot)
+        at: dict[int, _Insertion] = {}
+        for module in sorted(self.imports, key=lambda name: (_section(name), name.lower())):
+            line, kind = _import_place(header, module)
+            if line is None:
+                line = _insertion_line(snapshot)
+            at.setdefault(line, _Insertion()).add(kind, f"import {module}\n")
+        if self.logger_line:
+            at.setdefault(_insertion_line(snapshot), _Insertion()).logger = self.logger_line
+        additions: list[tuple[int, str]] = []
+        for line, insertion in sorted(at.items()):
+            text = insertion.text(lines[line - 1] if line > 0 else "")
+            if line > 0 and not lines[line - 1].endswith(("\n", "\r")):
+                text = "\n" + text
+            if insertion.closes_group and line < len(lines) and lines[line].strip():
+                text += "\n\n" if lines[line].startswith(("def ", "async ", "class ", "@")) else "\n"
+            additions.append((line, text))
+        return additions
+
+
+# isort's sections, in their order (`from __future__`, standard library, third party, relative)
+_FUTURE, _STDLIB, _THIRD_PARTY, _LOCAL = range(4)
+
+
+def _section(module: str, level: int = 0) -> int:
+    """The isort section of an import: `sys.stdlib_module_names` tells the standard library."""
+    if level:
+        return _LOCAL
+    root = module.split(".")[0]
+    if root == "__future__":
+        return _FUTURE
+    return _STDLIB if root in sys.stdlib_module_names else _THIRD_PARTY
+
+
+@dataclass(frozen=True, slots=True)
+class _Import:
+    """One top-level import statement of the module's header."""
+
+    lead: int  # 0-based first line, with the comment lines right above it
+    end: int  # 0-based line after the statement
+    plain: bool  # `import x`: isort puts these before the section's `from x import y`
+    key: str  # the first module named, lower-cased: isort's (case-insensitive) sort key
+    section: int
+    group: int  # its run of imports: a blank line or other code between two imports ends a run
+
+
+def _header_imports(snapshot: Snapshot) -> list[_Import]:
+    """The module's top-level import statements up to its first definition."""
+    lines = snapshot.lines
+    found: list[_Import] = []
+    group = 0
+    for unit in snapshot.units:
+        text = unit.blocks[0].text
+        first = text.lstrip()
+        if first.startswith(("def ", "async ", "class ", "@")):
+            break
+        statement = _import_statement(text)
+        if statement is None:
+            group += 1
+            continue
+        start = unit.start + statement.lineno - 1
+        lead = start
+        # the comments right above an import move with it; above the first one they are the
+        # module's header (a licence) and stay on top
+        while found and lead > unit.start and lines[lead - 1].lstrip().startswith("#"):
+            lead -= 1
+        if found and found[-1].end != lead:
+            group += 1
+        if isinstance(statement, ast.Import):
+            plain, module, level = True, statement.names[0].name, 0
+        else:
+            plain, module, level = False, statement.module or "", statement.level
+        end = unit.start + (statement.end_lineno or statement.lineno)
+        found.append(_Import(lead, end, plain, module.lower(), _section(module, level), group))
+    return found
+
+
+def _import_statement(text: str) -> ast.Import | ast.ImportFrom | None:
+    """The import a top-level unit is (its first, for `import a; import b`), or None."""
+    if not _IMPORT_START.match(text):
+        return None
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError):
+        return None
+    if body and all(isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in body):
+        statement = body[0]
+        assert isinstance(statement, (ast.Import, ast.ImportFrom))
+        return statement
+    return None
+
+
+_IMPORT_START = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*(?:import|from)\b")
+
+
+def _import_place(header: list[_Import], module: str) -> tuple[int | None, str]:
+    """Where isort puts `import <module>`: (0-based line, how) with how "in" (into an existing
+    group), "before" (a new group before a later section's first import), "after" (a new group
+    after the last import of an earlier section) or "top" (the module has no imports; line None).
+
+    In its section's first group, in alphabetical order among the plain `import x` statements
+    (which come before the section's `from x import y`).
+    """
+    section, key = _section(module), module.lower()
+    same = [found for found in header if found.section == section]
+    if same:
+        group = [found for found in same if found.group == same[0].group]
+        plain = [found for found in group if found.plain]
+        later = next((found for found in plain if found.key > key), None)
+        if later is not None:
+            return later.lead, "in"
+        if plain:
+            return plain[-1].end, "in"
+        return group[0].lead, "in"
+    following = next((found for found in header if found.section > section), None)
+    if following is not None:
+        return following.lead, "before"
+    if header:
+        return header[-1].end, "after"
+    return None, "top"
+
+
+class _Insertion:
+    """What goes in at one line: imports into a group, new groups, the logger line."""
+
+    def __init__(self) -> None:
+        self.inside: list[str] = []  # "in" and "top"
+        self.before: list[str] = []
+        self.after: list[str] = []
+        self.top = False
+        self.logger: str | None = None
+
+    def add(self, kind: str, line: str) -> None:
+        if kind == "before":
+            self.before.append(line)
+        elif kind == "after":
+            self.after.append(line)
+        else:
+            self.inside.append(line)
+            self.top = self.top or kind == "top"
+
+    @property
+    def closes_group(self) -> bool:
+        """Does the text end an import group or the logger line (code may follow directly)?"""
+        return bool(self.top or self.after or self.logger)
+
+    def text(self, previous: str) -> str:
+        text = "".join(self.inside)
+        if self.top and previous.strip():
+            text = "\n" + text  # after the docstring or the leading comments
+        if self.after:
+            text += "\n" + "".join(self.after)
+        if self.before:
+            text += "".join(self.before) + "\n"
+        if self.logger:
+            text += "\n" + self.logger
+        return text
 
 
 def _insertion_line(snapshot: Snapshot) -> int:
@@ -211,7 +375,7 @@ def _insertion_line(snapshot: Snapshot) -> int:
         first = text.lstrip()
         if first.startswith(("def ", "async ", "class ", "@")):
             break
-        if unit_facts(text).imports or (index == 0 and first[:1] in ('"', "'")):
+        if unit_facts(text).imports or _import_statement(text) or (index == 0 and first[:1] in ('"', "'")):
             last = unit.end
             while last > unit.start and not lines[last - 1].strip():
                 last -= 1
