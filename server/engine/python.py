@@ -149,6 +149,7 @@ class PythonTier:
         self._recent: dict[str, dict[int, _Seen]] = {}
         self._summaries: LRU[tuple[str, str, str], BlockSummary | _Broken] = LRU(cache_size, SUMMARY_BUDGET, _weigh_summary)
         self._dispatches: dict[tuple[type[Rule], ...], Dispatch] = {}
+        self._signals: tuple[object, ...] = ()  # the module signals of the last analysis
         self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[Searcher, ...]]] = {}
 
     def clear(self) -> None:
@@ -210,6 +211,12 @@ class PythonTier:
         if self.use_triggers:
             module = self._module_summary(summaries, rules)
             signals = tuple(rule.module_key(module) for rule in rules)
+            if signals == self._signals:
+                # one shared object: every block's summary remembers the signals its wanted rules
+                # were decided for, and 1,000 copies of an equal tuple grew memory with each edit
+                signals = self._signals
+            else:
+                self._signals = signals
         for (start, block), summary in zip(placed, summaries):
             if module is None or isinstance(summary, _Broken):
                 wanted = rules  # no triggers, or `ast` could not read the block: every rule looks
