@@ -94,7 +94,10 @@ class HttpCallWithoutTimeout(ModuleRule):
 
     ## Fix
     Appends `timeout=<timeout>` (the `timeout` option, default 10). Safe: it only bounds a
-    wait that had no bound; every other argument stays as written.
+    wait that had no bound; every other argument stays as written. A call laid out one
+    argument per line (its closing parenthesis on a line of its own) gets the timeout on its
+    own line with the arguments' indentation, keeping its trailing-comma style; a one-line
+    call stays one line.
 
     Quiet when a `timeout` is passed by keyword or may come from `**kwargs`, and on `httpx`
     functions and clients without `timeout=` (they have a 5 s default).
@@ -204,8 +207,37 @@ class HttpCallWithoutTimeout(ModuleRule):
                         s.get(url, timeout=10)
                     return session.post(
                         url,
-                        data={}, timeout=10,
+                        data={},
+                        timeout=10,
                     )
+            """,
+        ),
+        # no trailing comma, a comment on the last argument: both kept, `)` stays on its line
+        Invalid(
+            """
+            import requests
+
+
+            def publish(event):
+                requests.post(  # <- RV301
+                    EVENTS_URL,
+                    json=event  # the whole event
+                )
+                requests.put(EVENTS_URL, json=event,  # <- RV301
+                             headers=HEADERS)
+            """,
+            fixed="""
+            import requests
+
+
+            def publish(event):
+                requests.post(
+                    EVENTS_URL,
+                    json=event,  # the whole event
+                    timeout=10
+                )
+                requests.put(EVENTS_URL, json=event,
+                             headers=HEADERS, timeout=10)
             """,
         ),
         Invalid(
@@ -332,7 +364,7 @@ class HttpCallWithoutTimeout(ModuleRule):
             return
 
         def build(builder: FixBuilder) -> None:
-            builder.replace(node, append_arg(node, kwarg("timeout", str(seconds))))
+            builder.replace(node, _with_arg(node, kwarg("timeout", str(seconds))))
 
         self.report(
             node.func,
@@ -344,3 +376,45 @@ class HttpCallWithoutTimeout(ModuleRule):
 
 def _is_none(arg: cst.Arg | None) -> bool:
     return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "None"
+
+
+def _with_arg(call: cst.Call, arg: cst.Arg) -> cst.Call:
+    """`call` with `arg` added as a reviewer would write it.
+
+    When the closing parenthesis sits on its own line, the argument goes on its own line with
+    the arguments' indentation (or after the last one when they share a line), and the
+    parenthesis, the trailing-comma style and a comment on the last argument stay as they
+    were. A call closed on its last argument's line gets `, arg` appended.
+    """
+    args = list(call.args)
+    if not args:
+        return append_arg(call, arg)
+    last = args[-1]
+    trailing = last.comma if isinstance(last.comma, cst.Comma) else None
+    closing = trailing.whitespace_after if trailing is not None else last.whitespace_after_arg
+    if not isinstance(closing, cst.ParenthesizedWhitespace):
+        return append_arg(call, arg)
+    previous = args[-2].comma if len(args) > 1 else None
+    before_last = previous.whitespace_after if isinstance(previous, cst.Comma) else call.whitespace_before_args
+    if isinstance(before_last, cst.ParenthesizedWhitespace):
+        # the last argument's comment stays on its line; the new one starts a line of its own
+        after_last: cst.BaseParenthesizableWhitespace = cst.ParenthesizedWhitespace(
+            first_line=closing.first_line,
+            empty_lines=closing.empty_lines,
+            indent=before_last.indent,
+            last_line=before_last.last_line,
+        )
+        before_paren: cst.BaseParenthesizableWhitespace = cst.ParenthesizedWhitespace(
+            indent=closing.indent, last_line=closing.last_line
+        )
+    else:  # the arguments share a line: the new one joins them
+        after_last, before_paren = cst.SimpleWhitespace(" "), closing
+    if trailing is not None:
+        args[-1] = last.with_changes(comma=trailing.with_changes(whitespace_after=after_last))
+        args.append(arg.with_changes(comma=cst.Comma(whitespace_after=before_paren)))
+    else:
+        args[-1] = last.with_changes(
+            comma=cst.Comma(whitespace_after=after_last), whitespace_after_arg=cst.SimpleWhitespace("")
+        )
+        args.append(arg.with_changes(whitespace_after_arg=before_paren))
+    return call.with_changes(args=tuple(args))
