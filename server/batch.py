@@ -234,9 +234,11 @@ def cache_key() -> bytes | None:
         with os.fdopen(fd, "rb") as stream:
             info = os.fstat(stream.fileno())
             data = stream.read(KEY_BYTES + 1)
-        if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o077 and len(data) == KEY_BYTES:
+        me = os.geteuid() if hasattr(os, "geteuid") else info.st_uid
+        private = os.name != "posix" or not info.st_mode & 0o077
+        if stat.S_ISREG(info.st_mode) and info.st_uid == me and private and len(data) == KEY_BYTES:
             return data
-        if info.st_uid != os.geteuid():
+        if info.st_uid != me:
             logger.warning("result cache off: its key %s belongs to another user", path)
             return None
         logger.warning("result cache key %s was readable by others or malformed: replaced", path)

@@ -129,7 +129,7 @@ def read_bytes(path: Path, roots: Iterable[Path] = (), max_bytes: int = MAX_FILE
     if refused is not None:
         raise refused
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise ReadError(str(path), exc.strerror or str(exc)) from None
     with os.fdopen(fd, "rb") as stream:
@@ -224,13 +224,13 @@ def write_atomic(path: Path, text: str, source: Source, roots: Iterable[Path] = 
             stream.write(data)
             stream.flush()
             made = os.fstat(stream.fileno())
-            if (made.st_uid, made.st_gid) != (info.st_uid, info.st_gid):
+            if os.name == "posix" and (made.st_uid, made.st_gid) != (info.st_uid, info.st_gid):
                 try:
                     os.fchown(stream.fileno(), info.st_uid, info.st_gid)
                 except OSError:
                     raise WriteError(str(path), "its owner cannot be kept (owned by another user)") from None
-            os.fchmod(stream.fileno(), stat.S_IMODE(info.st_mode))  # after fchown, which clears setuid bits
             os.fsync(stream.fileno())
+        os.chmod(temp, stat.S_IMODE(info.st_mode))  # after the chown, which clears setuid bits
         if _digest_now(target) != source.digest:  # a last look: an editor's save is never lost
             raise WriteError(str(path), "the file changed since it was read")
         os.replace(temp, target)

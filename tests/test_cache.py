@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from server.batch import cache_key
+
 ROOT = Path(__file__).resolve().parent.parent
 UNFIXED = "import requests\n\n\ndef f(url):\n    return requests.get(url)\n"
 FIXED = "import requests\n\n\ndef f(url):\n    return requests.get(url, timeout=10)\n"
@@ -99,3 +103,14 @@ def test_symlinks_in_the_cache_folder_never_lead_a_write_outside(tmp_path: Path)
     result = reviewls("--check", ".", "--select", "RV301", cwd=repo, user=tmp_path / "user")
     assert "app.py:5:12: RV301" in result.stdout
     assert list(outside.iterdir()) == []
+
+
+def test_a_key_others_could_read_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = cache_key()
+    key = tmp_path / "reviewls" / "key"
+    assert first is not None and key.read_bytes() == first and key.stat().st_mode & 0o777 == 0o600
+    assert cache_key() == first  # made once, then kept
+    key.chmod(0o644)
+    second = cache_key()
+    assert second is not None and second != first and key.stat().st_mode & 0o777 == 0o600
