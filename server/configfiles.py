@@ -32,6 +32,7 @@ from rules.api.configdata import (
     RequirementsFile,
 )
 from rules.api.types import Span
+from server.locate import split_lines
 
 
 class ConfigParseError(Exception):
@@ -149,7 +150,8 @@ _OPTION = re.compile(r"^\s*-")
 
 def read_requirements(text: str, path: str) -> RequirementsFile:
     entries: list[Requirement] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
+        line = line.rstrip("\r\n")
         body = re.split(r"\s+#", line, maxsplit=1)[0].rstrip()
         if body.lstrip().startswith("#") or not body.strip() or _OPTION.match(body):
             continue
@@ -210,7 +212,8 @@ _DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 
 def read_dotenv(text: str) -> DotenvFile:
     keys: list[DotenvKey] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
+        line = line.rstrip("\r\n")
         found = _DOTENV_LINE.match(line)
         if found:
             keys.append(DotenvKey(found.group(1), Span(number, found.start(1), number, found.end(1))))

@@ -86,3 +86,13 @@ def test_a_fix_in_a_file_with_lone_cr_line_breaks_edits_its_own_line() -> None:
     fix = engine.build_fix(snapshot, finding)
     assert fix is not None
     assert _apply(text, fix.edits) == text.replace("json=data)", "json=data, timeout=10)")
+
+
+def test_config_files_count_lines_as_the_editor_does() -> None:
+    """A form feed or U+2028 inside a requirements or .env.example line is not a line break."""
+    from server.configfiles import read_dotenv, read_requirements
+
+    requirements = read_requirements("django==5.2  # pinned\f\nrequests\u2028\nhttpx\n", "requirements.txt")
+    assert [(r.name, r.span.line) for r in requirements.entries] == [("django", 1), ("requests", 2), ("httpx", 3)]
+    dotenv = read_dotenv("A=1\fB\nSECRET_KEY=\nC=\r")
+    assert [(k.key, k.span.line) for k in dotenv.keys] == [("A", 1), ("SECRET_KEY", 2), ("C", 3)]

@@ -52,7 +52,7 @@ from server.engine.model import (
     SyntaxIssue,
 )
 from server.engine.walk import Dispatch, Walk, fact_nodes
-from server.locate import Range, locate
+from server.locate import Range, locate, split_lines
 from server.suppressions import is_suppressed
 
 if TYPE_CHECKING:
@@ -394,7 +394,7 @@ class PythonTier:
                 continue  # in the class header that frames a member: that block reports it
             end_col = where.end_col
             if end_line >= block.line_count:
-                end_line, end_col = block.line_count - 1, len(block.text.splitlines()[-1])
+                end_line, end_col = block.line_count - 1, len(split_lines(block.text)[-1].rstrip("\r\n"))
             out.append(_RelFinding(code, report.message, line, where.col, end_line, end_col, report.fix, report.severity))
         return out
 

@@ -27,6 +27,8 @@ from server import __version__
 from server.batch import iter_files
 from server.config import Config, ConfigError, find_config_file, load_config
 from server.documents import DocumentStore
+from server.fsio import ReadError, read_source
+from server.locate import split_lines
 from server.engine import Analysis, Diagnostic, Engine, RuleCrash, Snapshot
 from server.lsp.convert import diagnostic
 from server.lsp.protocol import ReviewProtocol
@@ -227,10 +229,7 @@ class ReviewServer(LanguageServer):
             return self.project_index.scan_steps(iter_files([str(self.root)], config))
 
         def lines_of(path: str) -> list[str]:
-            try:
-                return (self.root / path).read_text(encoding="utf-8-sig").splitlines(keepends=True)
-            except (OSError, UnicodeDecodeError):
-                return []
+            return self.file_lines(self.root / path)
 
         def finish() -> list[tuple[str, Diagnostic]]:
             assert self.project_index is not None
@@ -262,9 +261,17 @@ class ReviewServer(LanguageServer):
                 self.latest.pop(uri, None)
                 self.schedule(uri)
             else:
-                lines = Path(uri_to_path(uri)).read_text(encoding="utf-8-sig").splitlines(keepends=True) if Path(uri_to_path(uri)).exists() else []
+                lines = self.file_lines(Path(uri_to_path(uri)))
                 codec = self.codec()
                 self.publish(uri, None, [diagnostic(codec, lines, f, None, uri) for f in grouped.get(uri, [])])
+
+    def file_lines(self, path: Path) -> list[str]:
+        """A workspace file that is not open, under the reading policy (`fsio`: regular files in
+        the workspace, size cap, PEP 263), cut where the client cuts lines; [] if unreadable."""
+        try:
+            return split_lines(read_source(path, (self.root.resolve(),)).text)
+        except ReadError:
+            return []
 
     def report_crashes(self, crashes: Iterable[RuleCrash]) -> None:
         for crash in crashes:
