@@ -360,8 +360,10 @@ class ExceptionDetailLeak(FileRule):
 
     ## Fix
     Replaces the exception text with a generic message and logs the exception with
-    `logger.exception(...)` first (adding the module logger when absent). Unsafe: clients
-    that parsed the old message see a different one.
+    `logger.exception(...)` first (adding the module logger when absent; not when the handler
+    logs already). A `raise` it rewrites chains the caught exception (`raise
+    HTTPException(...) from e`, as Ruff's B904 asks); `as e` goes when nothing uses `e` any
+    more. Unsafe: clients that parsed the old message see a different one.
 
     Quiet on logging `str(e)`, re-raising, and messages built without the exception; on
     attributes written for the client (`e.message` of the app's own exception, DRF
@@ -691,11 +693,45 @@ class ExceptionDetailLeak(FileRule):
             def pay(request):
                 try:
                     charge(request)
-                except Exception as e:
+                except Exception:
                     logger.exception("Request failed")
                     return Response({"error": "Internal server error"}, status=500)
             """,
         ),
+        # the handler logs the exception already: no second log line, and `as exc` is still used
+        Invalid(
+            """
+            import logging
+
+            from django.http import JsonResponse
+
+            logger = logging.getLogger(__name__)
+
+
+            def export(request):
+                try:
+                    return JsonResponse(build(request))
+                except OSError as exc:
+                    logger.warning("export failed: %s", exc)
+                    return JsonResponse({"error": str(exc)}, status=500)  # <- RV201
+            """,
+            fixed="""
+            import logging
+
+            from django.http import JsonResponse
+
+            logger = logging.getLogger(__name__)
+
+
+            def export(request):
+                try:
+                    return JsonResponse(build(request))
+                except OSError as exc:
+                    logger.warning("export failed: %s", exc)
+                    return JsonResponse({"error": "Internal server error"}, status=500)
+            """,
+        ),
+        # the new `raise` chains the exception it replaces; `import logging` goes in its section
         Invalid(
             """
             from fastapi import APIRouter, HTTPException
@@ -708,7 +744,24 @@ class ExceptionDetailLeak(FileRule):
                     return await load(item_id)
                 except Exception as exc:
                     raise HTTPException(status_code=500, detail=f"load failed: {exc}")  # <- RV201
-            """
+            """,
+            fixed="""
+            import logging
+
+            from fastapi import APIRouter, HTTPException
+
+            logger = logging.getLogger(__name__)
+
+            router = APIRouter()
+
+            @router.get("/items/{item_id}")
+            async def get_item(item_id: int):
+                try:
+                    return await load(item_id)
+                except Exception as exc:
+                    logger.exception("Request failed")
+                    raise HTTPException(status_code=500, detail="Internal server error") from exc
+            """,
         ),
         Invalid(
             """
@@ -776,7 +829,30 @@ class ExceptionDetailLeak(FileRule):
                 except IntegrityError as exc:
                     return JsonResponse({"error": exc.args[0]}, status=409)  # <- RV201
                 return JsonResponse({})
-            """
+            """,
+            fixed="""
+            import logging
+
+            import requests
+            from django.db import IntegrityError
+            from django.http import JsonResponse
+
+            logger = logging.getLogger(__name__)
+
+
+            def sync(request):
+                try:
+                    requests.post(PARTNER_URL, json=load(request), timeout=5)
+                except requests.RequestException:
+                    logger.exception("Request failed")
+                    return JsonResponse({"error": "Internal server error"}, status=502)
+                try:
+                    save(request)
+                except IntegrityError:
+                    logger.exception("Request failed")
+                    return JsonResponse({"error": "Internal server error"}, status=409)
+                return JsonResponse({})
+            """,
         ),
         Invalid(
             """
@@ -907,8 +983,11 @@ class ExceptionDetailLeak(FileRule):
             stmt: cst.BaseStatement = statement
 
             def build(builder: FixBuilder) -> None:
-                logger = builder.ensure_logger()
-                fixed = stmt.deep_replace(leak, cst.parse_expression(GENERIC))
+                fixed = stmt.deep_replace(_widened(stmt, leak), cst.parse_expression(GENERIC))
+                assert isinstance(fixed, cst.SimpleStatementLine)
+                name = handler.name.name.value if handler.name and isinstance(handler.name.name, cst.Name) else None
+                if name is not None:
+                    fixed = fixed.with_changes(body=[_chained(small, name) for small in fixed.body])
                 logs = any(
                     [c for c in find_all(s, cst.Call) if isinstance(c, cst.Call) and isinstance(c.func, cst.Attribute) and c.func.attr.value in _LOG_METHODS]
                     for s in block.body
@@ -917,11 +996,16 @@ class ExceptionDetailLeak(FileRule):
                 for existing in block.body:
                     if existing is stmt:
                         if not logs:
-                            new_body.append(cst.parse_statement(f'{logger}.exception("Request failed")\n'))
-                        new_body.append(fixed)  # type: ignore[arg-type]
+                            new_body.append(cst.parse_statement(f'{builder.ensure_logger()}.exception("Request failed")\n'))
+                        new_body.append(fixed)
                     else:
                         new_body.append(existing)
-                builder.replace(block, block.with_changes(body=new_body))
+                new_block = block.with_changes(body=new_body)
+                if name is not None and not any(is_name(found, name) for found in find_all(new_block, cst.Name)):
+                    # the exception is logged by `logger.exception`: an unused `as e` is noise
+                    builder.replace(handler, handler.with_changes(name=None, body=new_block))
+                else:
+                    builder.replace(block, new_block)
 
             fix = self.fix("Send a generic message and log the exception", build)
         code = cst.Module([]).code_for_node(leak)
@@ -938,3 +1022,25 @@ class ExceptionDetailLeak(FileRule):
                 fix=fix,
                 severity=Severity.INFORMATION,
             )
+
+
+def _chained(statement: cst.BaseSmallStatement, name: str) -> cst.BaseSmallStatement:
+    """`raise X(...) from e`: the new exception keeps the one it replaces as its cause, so the
+    traceback still shows what failed (Ruff's B904)."""
+    if isinstance(statement, cst.Raise) and statement.exc is not None and statement.cause is None:
+        return statement.with_changes(cause=cst.From(item=cst.Name(name)))
+    return statement
+
+
+def _widened(statement: cst.CSTNode, leak: cst.BaseExpression) -> cst.BaseExpression:
+    """The leak with the subscripts taken of it (`exc.args[0]`): the generic message replaces
+    the whole value, not the part before `[0]` (`"Internal server error"[0]` is "I")."""
+    widened = leak
+    subscripts = [node for node in find_all(statement, cst.Subscript) if isinstance(node, cst.Subscript)]
+    grew = True
+    while grew:
+        grew = False
+        for subscript in subscripts:
+            if subscript.value is widened:
+                widened, grew = subscript, True
+    return widened
