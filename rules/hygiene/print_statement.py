@@ -29,6 +29,7 @@ from rules.api import (
     string_literal,
 )
 from rules.api.helpers import is_name, string_value
+from rules.api.orm import is_schema_migration
 from rules.api.triggers import Trigger, words
 
 _STDOUT = frozenset(("sys.stdout", "None"))
@@ -49,6 +50,11 @@ _BANNER = re.compile(r"banner|logo|usage", re.I)
 # handling these around a print means the code knows it writes to a terminal's stdout
 _STDOUT_ERRORS = frozenset(("UnicodeEncodeError", "BrokenPipeError"))
 _EXITS = frozenset(("sys.exit", "exit", "quit", "os._exit", "SystemExit"))
+# reading an answer from the terminal: the prints around it are the question's context
+_PROMPTS = frozenset(
+    ("input", "getpass.getpass", "click.prompt", "click.confirm", "typer.prompt", "typer.confirm", "rich.prompt.Prompt.ask")
+)
+_PARSE_ARGS = frozenset(("parse_args", "parse_known_args", "parse_intermixed_args"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,11 @@ class Entry:
     """A top-level definition that is script code by itself (a CLI command, `main()`)."""
 
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModulePrompt:
+    """Module-level code reads an answer from the terminal: the module is a script."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +142,33 @@ def _exits(statements: Sequence[cst.BaseStatement]) -> bool:
     return False
 
 
+def _prompts(node: cst.CSTNode, ctx: ModuleContext) -> bool:
+    """Does the code read an answer from the terminal (`input()`, `getpass()`, `click.confirm`)?"""
+    return any(isinstance(call, cst.Call) and ctx.qualified_name(call.func) in _PROMPTS for call in find_all(node, cst.Call))
+
+
+def _reads_argv(node: cst.FunctionDef, ctx: ModuleContext) -> bool:
+    """Does the function parse the process's arguments with argparse (`parser.parse_args()`,
+    `parse_args(sys.argv[1:])`, `parse_args(argv)`)? Then it is a command-line program's entry.
+    Arguments parsed from other text (a chat command's words) are not the command line."""
+    if not any(target.split(".")[0] == "argparse" for _, target in ctx.import_items):
+        return False
+    for call in find_all(node.body, cst.Call):
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in _PARSE_ARGS):
+            continue
+        given = [arg.value for arg in call.args if arg.keyword is None or arg.keyword.value == "args"]
+        if not given or all(
+            any(
+                (isinstance(found, cst.Name) and found.value in ("argv", "None"))
+                or (isinstance(found, cst.Attribute) and dotted_name(found) == "sys.argv")
+                for found in find_all(value, (cst.Name, cst.Attribute))
+            )
+            for value in given
+        ):
+            return True
+    return False
+
+
 def _logging_args(call: cst.Call) -> list[cst.Arg] | None:
     """The arguments of the equivalent lazy logging call, or None when not exact."""
     positional = [arg for arg in call.args if arg.keyword is None]
@@ -161,8 +199,11 @@ def _logging_args(call: cst.Call) -> list[cst.Arg] | None:
     fmt = " ".join(pieces)
     args = [cst.Arg(cst.parse_expression(string_literal(fmt)))]
     args.extend(cst.Arg(value) for value in values)
+    last = call.args[-1]  # its comma and the line break before `)` stay: the call keeps its layout
     return [
-        arg.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if i < len(args) - 1 else arg
+        arg.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        if i < len(args) - 1
+        else arg.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
         for i, arg in enumerate(args)
     ]
 
@@ -195,25 +236,32 @@ class PrintStatement(ModuleRule):
 
     ## Fix
     Replaces the call with `logger.info(...)` (the level is the `level` option), adding
-    `import logging` and `logger = logging.getLogger(__name__)` when the module has no logger.
-    f-string pieces become lazy `%s` arguments. Unsafe: with no logging configuration the
+    `import logging` (in the standard-library imports, in order) and
+    `logger = logging.getLogger(__name__)` when the module has no logger. f-string pieces
+    become lazy `%s` arguments; a call over several lines keeps its layout. Unsafe, so
+    `--fix` leaves it to a person (as Ruff's T201 fix): with no logging configuration the
     root level is WARNING, so an `info` message that used to reach the terminal is silently
     dropped. Calls with `sep=` or `*args` get no fix.
 
     Prints that talk to a person at a terminal are not findings: code under
     `if __name__ == "__main__":` and the module's functions only that block (or `main()`)
-    uses, click/typer/Flask CLI commands (`@app.cli.command`, `@click.command`) and what only
-    they use, Django management commands (also a `Command(BaseCommand)` class elsewhere),
-    migrations (Django, and Alembic revisions wherever they live), tests, scripts started with a `#!` line, functions that also read `input()`,
-    output behind a switch (`if verbose:`, `if print_message:`), a message right before
-    the program exits (`print(...)` then `sys.exit(1)`), text coloured for a terminal
-    (colorama `Fore.RED`, ANSI escapes) and definitions named for their output
+    uses; command-line entry points and what only they use: click/typer/Flask CLI commands
+    (`@app.cli.command`, `@click.command`, Typer's `@app.command()`) and functions that
+    parse the process's arguments with argparse (`parser.parse_args()`, `parse_args(argv)`;
+    not arguments parsed from other text); functions that ask the user something (`input()`,
+    `getpass()`, `click.confirm`...) and what only they use, and module-level code of a
+    module that asks at module level; Django management commands (also a
+    `Command(BaseCommand)` class elsewhere), migrations (Django's `migrations/`, Alembic
+    revisions: a module importing alembic, or under `alembic/versions/`), tests, scripts
+    started with a `#!` line, output behind a switch (`if verbose:`, `if print_message:`), a
+    message right before the program exits (`print(...)` then `sys.exit(1)`), text coloured
+    for a terminal (colorama `Fore.RED`, ANSI escapes) and definitions named for their output
     (`StdOutEventLogger`, `print_summary`, `console_report`), a startup banner or usage text
-    (`print(banner)`), prints guarded against the terminal's `UnicodeEncodeError`/`BrokenPipeError`. Prints the project's own print
-    linter was told to allow (`# noqa: T201` on the line, `# ruff: noqa: T201` for the
-    file) are meant too. A module with a `__main__` block is
-    still application code outside that block. `print(..., file=stream)` to a stream other
-    than stdout is quiet too.
+    (`print(banner)`), prints guarded against the terminal's
+    `UnicodeEncodeError`/`BrokenPipeError`. Prints the project's own print linter was told to
+    allow (`# noqa: T201` on the line, `# ruff: noqa: T201` for the file) are meant too. A
+    module with a `__main__` block is still application code outside that block.
+    `print(..., file=stream)` to a stream other than stdout is quiet too.
     """
 
     @dataclass(frozen=True, slots=True)
@@ -410,6 +458,90 @@ class PrintStatement(ModuleRule):
             """,
             path="shop/commands.py",
         ),
+        # prompts: the prints around `input()`/`getpass()` tell the person at the terminal what
+        # they answer, and the helpers only a prompting function uses do too
+        Valid(
+            """
+            import getpass
+
+
+            def warn_pending(pending):
+                print(f"{len(pending)} migrations are pending")
+
+
+            def confirm_migrations(pending):
+                warn_pending(pending)
+                return input("Run database migrations (Y/N) ") == "Y"
+
+
+            def create_admin(username):
+                print(f"Creating admin {username}")
+                return username, getpass.getpass("Password: ")
+            """,
+            path="app/setup.py",
+        ),
+        # module-level script code that prompts
+        Valid(
+            """
+            from app.db import migrate
+
+            print("WARNING: this migrates the production database.")
+            print("Make a backup first.")
+            if input("Run database migrations (Y/N) ").lower() == "y":
+                migrate()
+            """,
+            path="app/upgrade.py",
+        ),
+        # a command-line program: a function that parses the process's arguments with argparse,
+        # and what only it uses
+        Valid(
+            """
+            import argparse
+            import sys
+
+
+            def run(argv=None):
+                parser = argparse.ArgumentParser(description="Import orders")
+                parser.add_argument("path")
+                args = parser.parse_args(argv or sys.argv[1:])
+                print(f"importing {args.path}")
+                report(load(args.path))
+
+
+            def report(rows):
+                print(f"{len(rows)} rows imported")
+            """,
+            path="app/importer.py",
+        ),
+        # a Typer command
+        Valid(
+            """
+            import typer
+
+            app = typer.Typer()
+
+
+            @app.command()
+            def sync(force: bool = False):
+                print("synced")
+            """,
+            path="app/cli.py",
+        ),
+        # an Alembic revision, by its folder
+        Valid(
+            """
+            import sqlalchemy as sa
+
+            revision = "1a2b3c4d5e6f"
+            down_revision = None
+
+
+            def upgrade(op):
+                op.add_column("orders", sa.Column("note", sa.Text()))
+                print("added orders.note")
+            """,
+            path="db/alembic/versions/1a2b3c4d5e6f_note.py",
+        ),
     ]
     INVALID = [
         Invalid(
@@ -511,6 +643,38 @@ class PrintStatement(ModuleRule):
             """,
         ),
         Invalid('"""Settings."""\nDEBUG = False\nprint("loaded settings")  # <- RV101\n', path="config/settings.py"),
+        # arguments parsed from a chat message, not the command line: application code; a
+        # call over several lines keeps its closing parenthesis on its own line
+        Invalid(
+            """
+            import argparse
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            def handle_command(text):
+                parser = argparse.ArgumentParser(prog="/deploy")
+                args = parser.parse_args(text.split())
+                print(  # <- RV101
+                    f"deploying {args.target}"
+                )
+            """,
+            fixed="""
+            import argparse
+            import logging
+
+            log = logging.getLogger(__name__)
+
+
+            def handle_command(text):
+                parser = argparse.ArgumentParser(prog="/deploy")
+                args = parser.parse_args(text.split())
+                log.info(
+                    "deploying %s", args.target
+                )
+            """,
+        ),
         Invalid(
             """
             class OrderService:
@@ -542,7 +706,7 @@ class PrintStatement(ModuleRule):
     @classmethod
     def applies_to(cls, ctx: ModuleContext) -> bool:
         # an Alembic revision (or env.py) is a migration wherever its folder is
-        alembic = "alembic" in ctx.frameworks
+        alembic = "alembic" in ctx.frameworks or is_schema_migration(ctx.path)
         return not alembic and not ctx.has_role(Role.TEST, Role.MIGRATION, Role.MANAGEMENT_COMMAND)
 
     def setup(self) -> None:
@@ -622,12 +786,10 @@ class PrintStatement(ModuleRule):
             self._owner = node.name.value
         self._depth += 1
         decorators = [d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator for d in node.decorators]
-        cli = any(self._is_cli(expr) for expr in decorators)
-        entry = cli or (self._depth == 1 and node.name.value == "main")
-        reads_input = any(
-            isinstance(call, cst.Call) and is_name(call.func, "input") for call in find_all(node.body, cst.Call)
-        )
-        if cli or reads_input:
+        cli = any(self._is_cli(expr) for expr in decorators) or _reads_argv(node, self.ctx)
+        prompts = _prompts(node.body, self.ctx)
+        entry = cli or prompts or (self._depth == 1 and node.name.value == "main")
+        if cli or prompts:
             self._quiet.append(node)
         if entry and self._depth == 1:
             self.fact(Entry(node.name.value))
@@ -655,6 +817,8 @@ class PrintStatement(ModuleRule):
         self._statements.add(id(node.value))
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self._depth == 0 and self._guard == 0 and self.ctx.qualified_name(node.func) in _PROMPTS:
+            self.fact(ModulePrompt())
         if not is_name(node.func, "print") or self.ctx.qualified_name(node.func) != "print":
             return
         stream = get_kwarg(node, "file")
@@ -686,6 +850,7 @@ class PrintStatement(ModuleRule):
         if any(isinstance(f.value, (Shebang, PrintsAllowed)) for f in facts):
             return
         script = {f.value.name for f in facts if isinstance(f.value, Entry)}
+        prompting = any(isinstance(f.value, ModulePrompt) for f in facts)  # module code talks to a terminal
         classes = {f.value.name for f in facts if isinstance(f.value, ClassName)}
         users: dict[str, list[Reference]] = {}
         for located in facts:
@@ -701,6 +866,8 @@ class PrintStatement(ModuleRule):
         for located in facts:
             call = located.value
             if not isinstance(call, PrintCall) or call.script or call.owner in script:
+                continue
+            if call.owner is None and prompting:
                 continue
             message = "`print()` in application code: output bypasses logging and its levels"
             self.report(call.node, message, fix=call.fix, at=located.block)
