@@ -6,6 +6,7 @@
 - `exit` ends the read loop with 0 after `shutdown`, 1 without it (`exit_code`).
 - A request whose params do not fit the protocol gets an "invalid params" error: pygls logs
   such a message and drops it, leaving the client waiting forever for its answer.
+- A notification leaves nothing behind (pygls kept a future per notification).
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ class ReviewProtocol(LanguageServerProtocol):
         if method == lsp.INITIALIZE:
             self.initialized = True
         super().handle_message(message)
+
+    def _handle_notification(self, method_name: str, params: Any) -> None:
+        super()._handle_notification(method_name, params)
+        # pygls files the future of every generator-handled notification (didOpen, didChange,
+        # didClose: ours below) under a fresh uuid in `_request_futures` and never removes it:
+        # about 2 KB per keystroke for the life of the server. Done ones go here; a request's
+        # future is only ever looked up while it runs.
+        futures = self._request_futures
+        for key in [key for key, future in futures.items() if future.done()]:
+            del futures[key]
 
     # The document store (server/documents.py) is the one copy of each open file. pygls' own
     # workspace would keep another and rebuild its whole text on every incremental change (a
