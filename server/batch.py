@@ -34,6 +34,7 @@ from server.documents import Document
 from server.engine import Diagnostic, Engine, Snapshot
 from server.fixes import apply_edits, fix_all
 from server.fsio import ReadError, WriteError, create_new, read_source, refusal, safe_folder, user_cache_dir, write_atomic
+from server.locate import split_lines
 from server.project import ProjectIndex, project_defaults, settings_targets
 
 logger = logging.getLogger(__name__)
@@ -377,7 +378,7 @@ def _project_records(
 
     def lines_of(path: str) -> list[str]:
         try:
-            return read_source(root / path, roots).text.splitlines(keepends=True)
+            return split_lines(read_source(root / path, roots).text)
         except ReadError:
             return []
 

@@ -13,6 +13,7 @@ from server.configfiles import kind_of
 from server.configfiles import parses as config_parses
 from server.documents import Document
 from server.engine import Engine, Diagnostic
+from server.locate import split_lines
 
 logger = logging.getLogger(__name__)
 
@@ -20,10 +21,10 @@ MAX_ROUNDS = 10
 
 
 def _offsets(text: str) -> list[int]:
+    """Where each line starts, lines broken at LF, CRLF and CR as the engine and the client do."""
     starts = [0]
-    for i, char in enumerate(text):
-        if char == "\n":
-            starts.append(i + 1)
+    for line in split_lines(text):
+        starts.append(starts[-1] + len(line))
     return starts
 
 

@@ -96,3 +96,15 @@ def test_config_files_count_lines_as_the_editor_does() -> None:
     assert [(r.name, r.span.line) for r in requirements.entries] == [("django", 1), ("requests", 2), ("httpx", 3)]
     dotenv = read_dotenv("A=1\fB\nSECRET_KEY=\nC=\r")
     assert [(k.key, k.span.line) for k in dotenv.keys] == [("A", 1), ("SECRET_KEY", 2), ("C", 3)]
+
+
+def test_fix_all_in_a_file_with_lone_cr_line_breaks_applies_the_fix() -> None:
+    """`--fix` placed edits by LF only: in a CR-only file every fix landed on line 1 and was
+    dropped as "the result does not parse"."""
+    from server.config import Config
+    from server.engine import Engine
+    from server.fixes import fix_all
+
+    source = "import requests\r\rURL = 'https://x'\r\r\rdef pay():\r    return requests.get(URL)\r"
+    fixed = fix_all(Engine(Config(select=("RV301",))), "app/pay.py", source)
+    assert fixed.text == source.replace("requests.get(URL)", "requests.get(URL, timeout=10)")

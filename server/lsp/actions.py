@@ -16,6 +16,7 @@ from server.engine import Engine, Diagnostic, Snapshot
 from server.fixes import fix_all
 from server.fsio import ReadError, read_source
 from server.lsp.convert import span_range, text_edit, to_client_range
+from server.locate import split_lines
 from server.suppressions import add_code
 
 FIX_ALL_KIND = "source.fixAll.reviewls"
@@ -118,7 +119,7 @@ def resolve_fix(
     for path, edits in others.items():
         file = workspace / path
         try:
-            lines = read_source(file, (workspace.resolve(),)).text.splitlines(keepends=True)
+            lines = split_lines(read_source(file, (workspace.resolve(),)).text)
         except ReadError as exc:
             logger.warning("%s fix not offered: %s: %s", finding.code if finding else "a", path, exc.listing)
             return None
@@ -154,7 +155,7 @@ def fix_all_edit(engine: Engine, snapshot: Snapshot, uri: str, codec: PositionCo
     result = fix_all(engine, snapshot.path, text)
     if result.text == text:
         return None
-    old, new = list(snapshot.lines), result.text.splitlines(keepends=True)
+    old, new = list(snapshot.lines), split_lines(result.text)
     head = 0
     while head < min(len(old), len(new)) and old[head] == new[head]:
         head += 1
