@@ -6,6 +6,7 @@ could not be read, or a fix that could not be written); 2 usage, configuration o
 
 from __future__ import annotations
 
+import dataclasses
 import argparse
 import logging
 import sys
@@ -103,6 +104,9 @@ def check_main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _error(f"invalid configuration: {exc}")
     paths = args.paths or ["."]
+    if config.report_syntax_errors is None:
+        # a file that does not parse is a finding in CI (only partly reviewed), never "All checks passed"
+        config = dataclasses.replace(config, report_syntax_errors=True)
     if args.show_settings:
         sys.stdout.write(_show_settings(config, paths))
         return 0

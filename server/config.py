@@ -71,7 +71,9 @@ class Config:
     severity: tuple[tuple[str, Severity], ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = ()
-    report_syntax_errors: bool = False
+    # None (unset): `--check` reports syntax errors as findings, as Ruff does, and editors do not
+    # (they show their own); true or false decides for both
+    report_syntax_errors: bool | None = None
     rule_options: tuple[tuple[str, object], ...] = ()
     baseline: str | None = None  # relative to `root`
     file_types: tuple[tuple[str, str], ...] = ()  # glob -> kind, for custom file names
@@ -307,8 +309,8 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".", *, co
     preview = table.get("preview", False)
     if not isinstance(preview, bool):
         raise ConfigError("preview", source, "expected true or false")
-    report_syntax = table.get("report-syntax-errors", False)
-    if not isinstance(report_syntax, bool):
+    report_syntax = table.get("report-syntax-errors")
+    if report_syntax is not None and not isinstance(report_syntax, bool):
         raise ConfigError("report-syntax-errors", source, "expected true or false")
     return Config(
         select=select,

@@ -177,6 +177,18 @@ def test_broken_python_is_reported_not_fatal(tmp_path: Path) -> None:
     assert "half.py:2:5: RV101" in result.stdout
 
 
+def test_a_file_that_does_not_parse_is_a_finding_not_all_checks_passed(tmp_path: Path) -> None:
+    """`--check` reports syntax errors as findings (Ruff does too: CI must not pass on code that
+    does not parse); editors keep them off by default, and `report-syntax-errors = false` turns
+    them off for both."""
+    (tmp_path / "bad.py").write_text("def f(:\n    pass\n")
+    result = reviewls("--check", ".", "--no-cache", cwd=tmp_path)
+    assert result.returncode == 1 and "All checks passed" not in result.stdout
+    assert "bad.py:1:7: syntax-error" in result.stdout
+    (tmp_path / "pyproject.toml").write_text("[tool.reviewls]\nreport-syntax-errors = false\n")
+    assert reviewls("--check", ".", "--no-cache", cwd=tmp_path).returncode == 0
+
+
 def test_version_and_settings() -> None:
     assert reviewls("--version").stdout.startswith("reviewls ")
     settings = reviewls("--show-settings", "server/report/text.py").stdout
