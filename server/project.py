@@ -3,6 +3,11 @@
 Facts are what project rules need and nothing more: env-var reads with literal names (an
 `ast` pass with import resolution), `.env.example`-style keys, and the module/package layout.
 A file's facts are cached under its content hash, so re-indexing after a save re-reads one file.
+
+One bad file never costs the others their facts: files are read under the `fsio` policy
+(regular files under its size cap: no FIFO, `/dev/zero` or symlink loop), a file beyond the
+engine's limits (`server/engine/limits.py`) or one CPython refuses for its nesting gets no facts,
+and any other failure on one file is logged; each is listed in `ProjectIndex.problems`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import io
 import json
 import keyword
 import logging
+import os
 import re
 import tokenize
 from collections.abc import Iterable, Iterator
@@ -33,6 +39,8 @@ from rules.api.project import (
 from rules.api.types import Span
 from server.configfiles import kind_of, read_dotenv
 from server.context import dotted_ast as _dotted
+from server.engine.limits import MAX_FILE_CHARS, MAX_FILE_LINES, Excess
+from server.fsio import ReadError, read_source
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +288,41 @@ def _pydantic_fields(path: str, cls: ast.ClassDef) -> list[EnvUse]:
     return uses
 
 
+def _resolved(path: Path) -> Path:
+    """`path.resolve()`, or its absolute form when that fails (a symlink loop raises RuntimeError)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
+def _read(path: Path) -> str | None:
+    """A project file's text under the `fsio` policy (regular file, size cap, PEP 263), or None."""
+    try:
+        return read_source(path).text
+    except ReadError as exc:
+        logger.debug("%s not read: %s", path, exc.reason)
+        return None
+
+
+def _parse(text: str) -> ast.Module | None:
+    """`ast.parse`, None for a file CPython cannot read (broken, or nested past its own limits)."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _too_large(text: str) -> Excess | None:
+    """A file beyond the engine's limits gets no facts (the edit tier does not review it either)."""
+    lines = text.count("\n") + 1
+    if lines > MAX_FILE_LINES:
+        return Excess("lines", lines, MAX_FILE_LINES, "file")
+    if len(text) > MAX_FILE_CHARS:
+        return Excess("characters", len(text), MAX_FILE_CHARS, "file")
+    return None
+
+
 def _example(path: str, text: str) -> EnvExample:
     lines = text.splitlines(keepends=True)
     last = len(lines)
@@ -301,12 +344,15 @@ class ProjectIndex:
         self.cache_dir = cache_dir  # clone windows by content hash, so a warm `--check` does not redo them
         self._files: dict[str, _FileFacts] = {}
         self.reads = 0  # files (re)indexed, for tests
+        # files without facts and why (unreadable, too large, too deeply nested, an error), by
+        # path relative to the root: the CLI and the server list them, the other files go on
+        self.problems: dict[str, str] = {}
 
     def _relative(self, path: Path) -> str:
         if self._real_root is None:
-            self._real_root = self.root.resolve()
+            self._real_root = _resolved(self.root)
         try:
-            return path.resolve().relative_to(self._real_root).as_posix()
+            return _resolved(path).relative_to(self._real_root).as_posix()
         except ValueError:
             return path.as_posix()
 
@@ -315,8 +361,19 @@ class ProjectIndex:
 
     def update(self, path: Path, text: str | None = None, *, env: bool | None = None, rel: str | None = None) -> None:
         """(Re)index one file; `env=False` skips reading env uses (no example file to check against);
-        `rel` is its path relative to the root when the caller already has it."""
+        `rel` is its path relative to the root when the caller already has it. A file that cannot
+        be indexed loses its facts and is listed in `problems`; it never stops the others."""
         rel = rel if rel is not None else self._relative(path)
+        self.problems.pop(rel, None)
+        try:
+            self._update(path, text, env, rel)
+        except Exception as exc:  # isolation point: one bad file must not cost the project tier the others
+            reason = "nested too deeply to read" if isinstance(exc, (RecursionError, MemoryError)) else f"internal error: {type(exc).__name__}: {exc}"
+            logger.warning("project index: %s skipped (%s)", rel, reason, exc_info=not isinstance(exc, (RecursionError, MemoryError)))
+            self._files[rel] = _FileFacts("")  # still a module of the project, without facts
+            self.problems[rel] = reason
+
+    def _update(self, path: Path, text: str | None, env: bool | None, rel: str) -> None:
         kind = kind_of(rel, self.file_types)
         if kind not in (FileKind.PYTHON, FileKind.DOTENV):
             return
@@ -332,10 +389,19 @@ class ProjectIndex:
                 known = self._files.get(rel)
                 if known is not None and known.stamp == stamp and known.digest.endswith("+env") == want_env:
                     return  # unchanged on disk since it was read
-                text = path.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError):
+                text = read_source(path).text
+            except ReadError as exc:
                 self._files.pop(rel, None)
+                self.problems[rel] = exc.listing
                 return
+            except OSError as exc:  # a symlink loop, a file gone since the walk
+                self._files.pop(rel, None)
+                self.problems[rel] = f"cannot read: {exc.strerror or exc}"
+                return
+        if kind is FileKind.PYTHON and (excess := _too_large(text)) is not None:
+            self._files[rel] = _FileFacts("")  # a module of the project, without facts
+            self.problems[rel] = excess.message()
+            return
         digest = hashlib.sha256(text.encode()).hexdigest() + ("+clones" if self.clones else "") + ("+env" if want_env else "")
         known = self._files.get(rel)
         if known is not None and known.digest == digest:
@@ -438,10 +504,9 @@ def _module_file(root: Path, here: Path, module: str | None, level: int) -> Path
 
 
 def _function_source(path: Path, name: str) -> str:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        tree = ast.parse(text)
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+    text = _read(path)
+    tree = _parse(text) if text is not None else None
+    if text is None or tree is None:
         return ""
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
@@ -452,9 +517,8 @@ def _function_source(path: Path, name: str) -> str:
 def _built_settings(root: Path, path: Path, text: str) -> str:
     """`REST_FRAMEWORK = get_drf_settings(...)`: the source of the function that builds the dict,
     defined in the settings module or imported from the project."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    tree = _parse(text)
+    if tree is None:
         return ""
     sources: list[str] = []
     for node in tree.body:
@@ -482,16 +546,15 @@ def _limiting_classes(root: Path, files: Iterable[Path]) -> set[str]:
         if path.suffix != ".py" or Role.TEST in roles_for_path(path.as_posix()):
             continue
         full = path if path.is_absolute() else root / path
-        try:
-            text = full.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
+        text = _read(full)
+        if text is None or "class " not in text or "Form" not in text and "Backend" not in text:
             continue
-        if "class " not in text or "Form" not in text and "Backend" not in text:
-            continue
+        tree = _parse(text)
         try:
-            tree = ast.parse(text)
-            relative = full.resolve().relative_to(root.resolve())
-        except (SyntaxError, ValueError):
+            relative = _resolved(full).relative_to(_resolved(root))
+        except ValueError:
+            continue
+        if tree is None:
             continue
         module = ".".join(relative.with_suffix("").parts).removesuffix(".__init__")
         imported = {alias.asname or alias.name: f"{node.module}.{alias.name}" for node in tree.body if isinstance(node, ast.ImportFrom) and node.module and not node.level for alias in node.names}
@@ -527,9 +590,8 @@ def project_defaults(root: Path, targets: Iterable[str], files: Iterable[Path] =
     paths.update(p for p in files if _is_settings_module(p))
     found: set[str] = set()
     for path in sorted(paths):
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
+        text = _read(path)
+        if text is None:
             continue  # an unreadable settings module configures nothing we can see
         found.update(_DRF_DEFAULT.findall(text))
         if "REST_FRAMEWORK" in text:
@@ -548,9 +610,8 @@ def settings_targets(root: Path, files: Iterable[Path]) -> tuple[str, ...]:
     for path in files:
         if path.name not in _ENTRY_POINTS:
             continue
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
+        text = _read(path)
+        if text is None:
             continue  # an unreadable entry point names no settings module
         for dotted in _SETTINGS_TARGET.findall(text):
             base = dotted.replace(".", "/")

@@ -20,9 +20,11 @@ from server.config import Config
 from server.configfiles import kind_of
 from server.engine.configs import ConfigTier
 from server.engine.fixbuilder import build_fix
-from server.engine.model import Analysis, Diagnostic, FixHandle, FixTable, RuleCrash, Snapshot
+from server.engine.model import Analysis, Cancelled, Diagnostic, FixHandle, FixTable, RuleCrash, Snapshot
 from server.engine.projects import ProjectTier
 from server.engine.python import PythonTier
+
+__all__ = ["Cancelled", "Engine"]
 
 # a module that wakes most rules' triggers (analysed once at server start, then forgotten)
 _WARM_UP = """import logging
@@ -117,14 +119,21 @@ class Engine:
     def context(self, snapshot: Snapshot) -> ModuleContext:
         return self.python.context(snapshot)
 
-    def analyze(self, snapshot: Snapshot) -> Analysis:
-        """Findings of the edit tier for one snapshot, by the kind of file it is."""
+    def analyze(self, snapshot: Snapshot, cancelled: Callable[[], bool] | None = None) -> Analysis:
+        """Findings of the edit tier for one snapshot, by the kind of file it is.
+
+        `cancelled` is asked between blocks (from the thread running the analysis): when it
+        returns True, `Cancelled` is raised. A language server passes "a newer version of this
+        document arrived, or the server is shutting down", so a long analysis stops within one
+        block. Blocks and files beyond the limits of `limits.py` are not parsed: each gets one
+        `not-reviewed` information diagnostic (in `findings` and `skipped`).
+        """
         kind = kind_of(snapshot.path, self.config.file_types)
         if kind is not None and kind is not FileKind.PYTHON:
             return self.configs.analyze(snapshot, kind)
         if kind is None and "." in snapshot.path.rsplit("/", 1)[-1]:
             return Analysis(snapshot.path, snapshot.version, (), (), (), 0)  # a file type reviewls does not review
-        return self.python.analyze(snapshot)
+        return self.python.analyze(snapshot, cancelled)
 
     def build_fix(self, snapshot: Snapshot, diagnostic: Diagnostic) -> Fix | None:
         """The edits of a diagnostic's fix, computed on demand; None if it cannot be built (or

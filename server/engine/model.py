@@ -18,6 +18,7 @@ import libcst as cst
 from rules.api import BlockHandle, Fix, LazyFix, Safety, Severity
 from rules.api.types import Span
 from server.blocks import Block, Unit
+from server.engine.limits import Excess
 from server.locate import Range
 
 
@@ -38,6 +39,7 @@ class Parsed:
     tree: cst.Module | None
     error: SyntaxIssue | None
     positions: dict[int, Range] = field(default_factory=dict)
+    excess: Excess | None = None  # not parsed: beyond a limit of `limits.py` (too deep, too large)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,17 @@ class Analysis:
     crashes: tuple[RuleCrash, ...]
     syntax_errors: tuple[Span, ...]
     blocks_run: int  # blocks whose rules ran (not served from cache)
+    # blocks (or the whole file) beyond a limit of `limits.py`: their `not-reviewed` information
+    # diagnostics, also among `findings` (the CLI lists them like any finding)
+    skipped: tuple[Diagnostic, ...] = ()
+
+
+class Cancelled(Exception):
+    """An analysis stopped because its caller no longer wants it (a newer version, a shutdown).
+
+    Raised between blocks by `Engine.analyze(snapshot, cancelled)` when `cancelled()` is true;
+    the caches keep what was computed, so the next analysis does not redo it.
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,8 @@
-"""The project tier: project rules over the project index (`server/project.py`), on save and in `--check`."""
+"""The project tier: project rules over the project index (`server/project.py`), on save and in `--check`.
+
+Rule code runs in the crash guard, and the caller's file reader (`lines_of`) is guarded too: one
+unreadable file never costs the project its other findings.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rules.api import ModuleContext
 from rules.api.project import ProjectFacts, ProjectRule
-from server.engine.guard import isolate
+from server.engine.guard import isolate, logger
 from server.engine.model import Diagnostic, FixTable, RuleCrash
 from server.suppressions import is_suppressed
 
@@ -44,12 +48,21 @@ class ProjectTier:
                 if rule not in self.engine.enabled_rules(report.path):
                     continue
                 finding = self.engine.ready_finding(FixTable.PROJECT, rule, report.message, report.span, report.fix, report.severity)
-                if lines_of is not None and is_suppressed(lines_of(report.path), finding.span.line, rule.meta.code, rule.meta.name):
+                if lines_of is not None and is_suppressed(self._lines(lines_of, report.path), finding.span.line, rule.meta.code, rule.meta.name):
                     continue
                 out.append((report.path, finding))
         out.sort(key=lambda item: (item[0], item[1].span.line, item[1].span.col, item[1].code))
         self.engine.fixes.publish(FixTable.PROJECT, (finding for _, finding in out))
         return out
+
+    def _lines(self, lines_of: Callable[[str], Sequence[str]], path: str) -> Sequence[str]:
+        """A file's lines for its suppression comments; none when it cannot be read (a symlink
+        loop, a file gone): its findings stay, the other files' are not lost with it."""
+        try:
+            return lines_of(path)
+        except Exception:  # isolation point: the caller's reader, on any file of the project
+            logger.warning("project findings of %s: its suppression comments cannot be read", path, exc_info=True)
+            return ()
 
 
 def all_project_rules() -> list[type[ProjectRule]]:

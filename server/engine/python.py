@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -38,11 +38,14 @@ from rules.api.triggers import BlockSummary, ModuleSummary, Searcher
 from rules.api.types import Span
 from server.blocks import Block, BlockKind
 from server.context import build_context
+from server.engine import limits
 from server.engine.cache import LRU
 from server.engine.guard import CRASH_RECORD, isolate, logger
+from server.engine.limits import NOT_REVIEWED, Excess
 from server.engine.model import (
     Analysis,
     BlockRef,
+    Cancelled,
     Diagnostic,
     FixHandle,
     Parsed,
@@ -91,16 +94,38 @@ class _Seen:
     findings: tuple[Diagnostic, ...]
     crashes: tuple[RuleCrash, ...]
     facts: Mapping[str, tuple[Located[object], ...]]
+    # its summary: an open document's blocks keep theirs whatever the summary cache dropped (an
+    # 11k-line module has more blocks than the cache holds: every edit re-read them all, 100x)
+    summary: _Summary
 
 
 _CLASS_NAME = re.compile(r"^[ \t]*class\s+(\w+)", re.M)
 
 
 class _Broken:
-    """A block CPython's parser rejects: no trigger can judge it, so every rule looks (libcst decides)."""
+    """A block CPython's parser rejects: no trigger can judge it, so every rule looks (libcst decides).
+
+    `issue` is CPython's error when the block is too large for libcst's error recovery
+    (`limits.broken_shape`): then libcst is not asked, and the block reports that error as is.
+    """
+
+    __slots__ = ("issue",)
+
+    def __init__(self, issue: SyntaxIssue | None = None) -> None:
+        self.issue = issue
 
 
 _BROKEN = _Broken()
+
+
+@dataclass(frozen=True, slots=True)
+class _Skipped:
+    """A block beyond a limit (`limits.py`): not parsed, not reviewed, one information diagnostic."""
+
+    excess: Excess
+
+
+_Summary = BlockSummary | _Broken | _Skipped
 
 
 _NOTHING = _BlockResult(Parsed(None, None), (), {}, ())  # a block no rule wants: not parsed at all
@@ -116,7 +141,7 @@ def _python_error(text: str) -> SyntaxError | None:
         ast.parse(text)
     except SyntaxError as exc:
         return exc
-    except ValueError:
+    except (ValueError, RecursionError, MemoryError):
         return None
     return None
 
@@ -147,7 +172,10 @@ class PythonTier:
         self._tokens: dict[tuple[object, ...], int] = {}
         # path -> id(block) -> (block, token, result) of the last analysis of that path
         self._recent: dict[str, dict[int, _Seen]] = {}
-        self._summaries: LRU[tuple[str, str, str], BlockSummary | _Broken] = LRU(cache_size, SUMMARY_BUDGET, _weigh_summary)
+        self._summaries: LRU[tuple[str, str, str], _Summary] = LRU(cache_size, SUMMARY_BUDGET, _weigh_summary)
+        # `ast` trees of the blocks summarised in this analysis, handed to the depth check before
+        # libcst parses one (most blocks are never parsed: the check runs only for those that are)
+        self._fresh: dict[str, ast.Module] = {}
         self._dispatches: dict[tuple[type[Rule], ...], Dispatch] = {}
         self._signals: tuple[object, ...] = ()  # the module signals of the last analysis
         self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[Searcher, ...]]] = {}
@@ -173,6 +201,11 @@ class PythonTier:
         text = block.parse_text
         parsed = self._parsed.get(text)
         if parsed is None:
+            excess = self._tree_excess(text)
+            if excess is not None:
+                parsed = Parsed(None, None, excess=excess)  # libcst would take too long (or crash)
+                self._parsed.put(text, parsed)
+                return parsed
             self.parse_calls += 1
             try:
                 parsed = Parsed(cst.parse_module(text), None)
@@ -183,13 +216,80 @@ class PythonTier:
             self._parsed.put(text, parsed)
         return parsed
 
-    # -- the edit tier ---------------------------------------------------------------------
-    def context(self, snapshot: Snapshot) -> ModuleContext:
-        return build_context(snapshot.path, snapshot.units, self.engine.config.settings_modules, self.engine.config.project_settings)
+    def _tree_excess(self, text: str) -> Excess | None:
+        """Whether a block CPython accepted is too deep or too large for libcst (`limits.py`),
+        from the tree its summary read (or a new one if that was in an earlier analysis)."""
+        tree = self._fresh.pop(text, None)
+        if tree is None:
+            if not limits.could_exceed(text):
+                return None
+            try:
+                tree = ast.parse(text)
+            except (SyntaxError, ValueError):
+                return None  # a broken block: its summary measured it (`limits.broken_shape`)
+            except (RecursionError, MemoryError) as exc:
+                return limits.refusal_excess(exc)
+        return limits.tree_excess(tree, text)
 
-    def analyze(self, snapshot: Snapshot) -> Analysis:
-        """Findings of the file and module rules for one Python snapshot."""
-        ctx = self.context(snapshot)
+    # -- the edit tier ---------------------------------------------------------------------
+    def context(self, snapshot: Snapshot, summaries: Sequence[_Summary] | None = None) -> ModuleContext:
+        """The module context, from every unit but those whose first block is beyond a limit
+        (reading those is what the limits spare: `ast` may refuse them with a RecursionError)."""
+        units = snapshot.units
+        if summaries is None:
+            skipped = {id(unit.blocks[0]) for unit in units if isinstance(self._summary(unit.blocks[0]), _Skipped)}
+        else:
+            skipped = {id(block) for (_, block), summary in zip(snapshot.blocks(), summaries) if isinstance(summary, _Skipped)}
+        if skipped:
+            units = tuple(unit for unit in units if id(unit.blocks[0]) not in skipped)
+        return build_context(snapshot.path, units, self.engine.config.settings_modules, self.engine.config.project_settings)
+
+    def analyze(self, snapshot: Snapshot, cancelled: Callable[[], bool] | None = None) -> Analysis:
+        """Findings of the file and module rules for one Python snapshot.
+
+        `cancelled` is asked between blocks: when it says yes, `Cancelled` is raised (a newer
+        version came, the server shuts down), so a long analysis never outlives its use.
+        """
+        excess = limits.file_excess(snapshot.lines)
+        if excess is not None:
+            return self._file_not_reviewed(snapshot, excess)
+        try:
+            return self._analyze(snapshot, cancelled)
+        finally:
+            self._fresh.clear()
+
+    def _file_not_reviewed(self, snapshot: Snapshot, excess: Excess) -> Analysis:
+        """A file beyond a limit: one information diagnostic on its first line, nothing parsed."""
+        self._recent.pop(snapshot.path, None)
+        first = snapshot.lines[0].rstrip("\r\n") if snapshot.lines else ""
+        span = Span(1, 0, 1, min(len(first), _MARK))
+        diagnostic = Diagnostic(NOT_REVIEWED, NOT_REVIEWED, Severity.INFORMATION, excess.message(), span)
+        logger.info("%s not reviewed: %s", snapshot.path, excess.message())
+        findings = [diagnostic] if not is_suppressed(snapshot.lines, 1, NOT_REVIEWED, NOT_REVIEWED) else []
+        self.engine.fixes.publish(snapshot.path, findings)
+        return Analysis(snapshot.path, snapshot.version, tuple(findings), (), (), 0, tuple(findings))
+
+    def _not_reviewed(self, start: int, block: Block, excess: Excess) -> Diagnostic:
+        """The information diagnostic of a block beyond a limit, on its first line."""
+        first = block.text[: block.text.find("\n")] if "\n" in block.text else block.text
+        first = first.rstrip("\r\n")
+        col = len(first) - len(first.lstrip())
+        span = Span(start + 1, col, start + 1, max(col, min(len(first), col + _MARK)))
+        return Diagnostic(NOT_REVIEWED, NOT_REVIEWED, Severity.INFORMATION, excess.message(), span)
+
+    def _analyze(self, snapshot: Snapshot, cancelled: Callable[[], bool] | None) -> Analysis:
+        previous = self._recent.get(snapshot.path, {})
+        placed = snapshot.blocks()
+        summaries: list[_Summary] = []
+        for _, block in placed:
+            seen = previous.get(id(block))
+            if seen is not None and seen.block is block:
+                summaries.append(seen.summary)
+                continue
+            if cancelled is not None and cancelled():
+                raise Cancelled(snapshot.path)
+            summaries.append(self._summary(block))
+        ctx = self.context(snapshot, summaries)
         rules = tuple(
             r
             for r in self.engine.enabled_rules(snapshot.path)
@@ -202,10 +302,8 @@ class PythonTier:
         facts: dict[str, list[Located[object]]] = {}
         blocks_run = 0
         token = self._tokens.setdefault((ctx.key, rules_key), len(self._tokens))
-        previous = self._recent.get(snapshot.path, {})
         current: dict[int, _Seen] = {}
-        placed = snapshot.blocks()
-        summaries = [self._summary(block) for _, block in placed]
+        skipped: list[Diagnostic] = []
         signals: tuple[object, ...] = ()
         module: ModuleSummary | None = None
         if self.use_triggers:
@@ -218,6 +316,19 @@ class PythonTier:
             else:
                 self._signals = signals
         for (start, block), summary in zip(placed, summaries):
+            if isinstance(summary, _Skipped):
+                diagnostic = self._not_reviewed(start, block, summary.excess)
+                current[id(block)] = _Seen(block, token, (), _NOTHING, start, (diagnostic,), (), _NO_FACTS, summary)
+                findings.append(diagnostic)
+                skipped.append(diagnostic)
+                continue
+            if isinstance(summary, _Broken) and summary.issue is not None:
+                # too large for libcst's error recovery: CPython's error, as libcst's would be reported
+                issue = summary.issue
+                line = start + min(issue.line, max(block.line_count - 1, 0)) + 1
+                syntax.append((Span(line, issue.col, line, issue.col + 1), issue.message))
+                current[id(block)] = _Seen(block, token, (), _NOTHING, start, (), (), _NO_FACTS, summary)
+                continue
             if module is None or isinstance(summary, _Broken):
                 wanted = rules  # no triggers, or `ast` could not read the block: every rule looks
             else:
@@ -239,6 +350,8 @@ class PythonTier:
                 key = (block.text, block.prefix, block.suffix, block.kind, token, wanted)
                 cached = self._results.get(key)
                 if cached is None:
+                    if cancelled is not None and cancelled():
+                        raise Cancelled(snapshot.path)
                     cached = self._run_block(block, ctx, wanted)
                     self._results.put(key, cached)
                     blocks_run += 1
@@ -246,8 +359,14 @@ class PythonTier:
             if result is _NOTHING:
                 # the same shared entry for every such block: no per-block copies of nothing
                 if seen is None or seen.block is not block or seen.result is not _NOTHING or seen.start != start or seen.token != token:
-                    seen = _Seen(block, token, wanted, _NOTHING, start, (), (), _NO_FACTS)
+                    seen = _Seen(block, token, wanted, _NOTHING, start, (), (), _NO_FACTS, summary)
                 current[id(block)] = seen
+                continue
+            if result.parsed.excess is not None:
+                diagnostic = self._not_reviewed(start, block, result.parsed.excess)
+                current[id(block)] = _Seen(block, token, wanted, result, start, (diagnostic,), (), _NO_FACTS, summary)
+                findings.append(diagnostic)
+                skipped.append(diagnostic)
                 continue
             ref = BlockRef(start, block, result.parsed)
             if result.parsed.error is not None:
@@ -264,6 +383,7 @@ class PythonTier:
                 tuple(self._absolute(rel, ref, snapshot.path) for rel in result.findings),
                 tuple(RuleCrash(code, snapshot.path, start + rel_line + 1, error) for code, rel_line, error in result.crashes),
                 {code: tuple(Located(ref, value) for value in values) for code, values in result.facts.items()} if result.facts else _NO_FACTS,
+                summary,
             )
             current[id(block)] = entry
             findings.extend(entry.findings)
@@ -282,7 +402,8 @@ class PythonTier:
         findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
         self.engine.fixes.publish(snapshot.path, findings)
         errors = tuple(span for span, _ in syntax)
-        return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), errors, blocks_run)
+        kept = tuple(d for d in skipped if d in findings) if skipped else ()  # not suppressed
+        return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), errors, blocks_run, kept)
 
     def _run_block(self, block: Block, ctx: ModuleContext, rules: tuple[type[Rule], ...]) -> _BlockResult:
         parsed = self.parse(block)
@@ -332,23 +453,40 @@ class PythonTier:
                 return _BlockResult(Parsed(None, None, parsed.positions), (), facts, ())
         return _BlockResult(parsed, tuple(findings), facts, tuple(crashes))
 
-    def _summary(self, block: Block) -> BlockSummary | _Broken:
-        """The block's words and definitions, and whether CPython's parser accepts it (cached)."""
+    def _summary(self, block: Block) -> _Summary:
+        """The block's words and definitions, and whether CPython's parser accepts it (cached);
+        a block beyond a limit is `_Skipped` (too long to read, or refused by CPython's parser
+        for its nesting: never handed to libcst, which would crash or stall on it)."""
         key = (block.text, block.prefix, block.suffix)
         summary = self._summaries.get(key)
         if summary is None:
-            text = block.parse_text
-            try:
-                ast.parse(text)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                summary = _BROKEN
-            else:
-                owner = _CLASS_NAME.search(block.prefix) if block.kind is BlockKind.CLASS_MEMBER else None
-                summary = BlockSummary.of(text, block.text, owner.group(1) if owner else None)
+            summary = self._read(block)
             self._summaries.put(key, summary)
         return summary
 
-    def _module_summary(self, summaries: Sequence[BlockSummary | _Broken], rules: tuple[type[Rule], ...]) -> ModuleSummary:
+    def _read(self, block: Block) -> _Summary:
+        text = block.parse_text
+        excess = limits.text_excess(text)
+        if excess is not None:
+            return _Skipped(excess)
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            excess = limits.refusal_excess(exc)
+            if excess is not None:
+                return _Skipped(excess)
+            shape = limits.broken_shape(text)
+            if shape.excess is not None:
+                return _Skipped(shape.excess)
+            if shape.parse or not isinstance(exc, SyntaxError):
+                return _BROKEN
+            return _Broken(_syntax_issue(exc, block.prefix_lines))
+        if limits.could_exceed(text):
+            self._fresh[text] = tree
+        owner = _CLASS_NAME.search(block.prefix) if block.kind is BlockKind.CLASS_MEMBER else None
+        return BlockSummary.of(text, block.text, owner.group(1) if owner else None)
+
+    def _module_summary(self, summaries: Sequence[_Summary], rules: tuple[type[Rule], ...]) -> ModuleSummary:
         """The module-wide view triggers read (only the words and patterns some trigger asks about)."""
         interest = self._interest.get(rules)
         if interest is None:
@@ -356,7 +494,7 @@ class PythonTier:
             words = frozenset(word for trigger in triggers for word in trigger.module_words)
             patterns = tuple({t.module_pattern for t in triggers if t.module_pattern is not None})
             interest = self._interest[rules] = (words, patterns)
-        return ModuleSummary.of((s for s in summaries if not isinstance(s, _Broken)), *interest)
+        return ModuleSummary.of((s for s in summaries if isinstance(s, BlockSummary)), *interest)
 
     def _wanted_rules(
         self, summary: BlockSummary, rules: tuple[type[Rule], ...], signals: tuple[object, ...], module: ModuleSummary
@@ -447,6 +585,7 @@ class PythonTier:
 TREE_BUDGET = 12 << 20  # libcst trees kept for positions and fixes: about 23 bytes per character
 RESULT_BUDGET = 12 << 20  # results holding a tree weigh as much as the tree
 SUMMARY_BUDGET = 3 << 20  # a summary: about 2.5 KB plus 2 bytes per character (measured)
+_MARK = 120  # characters of a line a `not-reviewed` diagnostic underlines (a line may be megabytes)
 
 
 def _weigh_parsed(text: str, parsed: Parsed) -> int:
@@ -459,7 +598,7 @@ def _weigh_result(key: tuple[object, ...], result: _BlockResult) -> int:
     return (24 if result.parsed.tree is not None else 2) * size + 512 * (1 + len(result.findings))
 
 
-def _weigh_summary(key: tuple[str, str, str], summary: BlockSummary | _Broken) -> int:
+def _weigh_summary(key: tuple[str, str, str], summary: _Summary) -> int:
     return 2 * len(key[0]) + 2560
 
 
