@@ -25,6 +25,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pathspec
+
 from rules.api import Fix, Safety, Severity, TextEdit
 from rules.api.project import ProjectRule
 from server import __version__
@@ -41,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".reviewls_cache"
 KEY_BYTES = 32
-__all__ = ["CACHE_DIR", "Cache", "CheckResult", "FileReport", "ReadError", "Record", "iter_files", "run_check"]
+__all__ = ["CACHE_DIR", "Cache", "CheckResult", "FileReport", "GitIgnore", "ReadError", "Record", "iter_files", "run_check"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,21 @@ class CheckResult:
     def fixed_count(self) -> int:
         return sum(len(codes) for codes in self.fixed.values())
 
+    @property
+    def files_with_findings(self) -> int:
+        """Files that have a finding (`files` counts the files reviewed)."""
+        return len({r.path for r in self.findings})
+
+    @property
+    def fixable_safe(self) -> int:
+        """Findings `--fix` fixes: every report counts fixable findings this one way."""
+        return sum(1 for r in self.findings if r.fix_safety is Safety.SAFE)
+
+    @property
+    def fixable_unsafe(self) -> int:
+        """Findings whose fix is unsafe: offered as quick fixes in the editor, never by `--fix`."""
+        return sum(1 for r in self.findings if r.fix_safety is Safety.UNSAFE)
+
 
 def workspace_roots(paths: Sequence[str]) -> tuple[Path, ...]:
     """What `--check PATHS` may read through symlinks: the working directory and each PATH
@@ -138,11 +155,78 @@ def workspace_roots(paths: Sequence[str]) -> tuple[Path, ...]:
     return tuple(sorted(roots))
 
 
+_Chain = tuple[tuple[Path, pathspec.GitIgnoreSpec], ...]
+
+
+class GitIgnore:
+    """What git ignores below one walked folder, as Ruff's `respect-gitignore` skips it.
+
+    The `.gitignore` of each folder from the repository's root (the nearest folder up with a
+    `.git`) down to the file, then the repository's `.git/info/exclude`: the deepest file
+    whose patterns match decides, and within a file the last matching pattern (so `!keep.py`
+    works). Outside a repository only the `.gitignore` files of the walked tree count. The
+    global `core.excludesFile` is not read. Patterns are git's (pathspec's `GitIgnoreSpec`).
+    Paths are absolute (`os.path.abspath`), folders entered top-down as they are walked.
+    """
+
+    def __init__(self, top: Path, repo: Path | None) -> None:
+        self.repo = repo
+        self._chains: dict[Path, _Chain] = {top: self._extend((), top)}
+        info = repo / ".git" / "info" / "exclude" if repo is not None else None
+        self._exclude = self._read(info) if info is not None and info.is_file() else None
+
+    @classmethod
+    def for_walk(cls, folder: Path) -> GitIgnore | None:
+        """The rules for a walk of `folder`; None when `folder` is itself ignored: it was asked
+        for by name, so it is reviewed like a file given on the command line."""
+        folder = Path(os.path.abspath(folder))
+        repo = next((up for up in (folder, *folder.parents) if (up / ".git").exists()), None)
+        ignores = cls(repo or folder, repo)
+        if repo is not None and repo != folder:
+            for step in (*reversed(folder.parents[: folder.parents.index(repo)]), folder):
+                if ignores.ignored(step, is_dir=True):
+                    return None
+                ignores.enter(step)
+        return ignores
+
+    @staticmethod
+    def _read(path: Path) -> pathspec.GitIgnoreSpec | None:
+        try:
+            text = read_source(path, coding_line=False).text
+        except ReadError as exc:
+            logger.warning("%s not applied: %s", path, exc.reason)
+            return None
+        spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        return spec if len(spec) else None
+
+    def _extend(self, chain: _Chain, folder: Path) -> _Chain:
+        ignore = folder / ".gitignore"
+        spec = self._read(ignore) if ignore.is_file() else None
+        return (*chain, (folder, spec)) if spec is not None else chain
+
+    def enter(self, folder: Path) -> None:
+        """Walking into `folder`, whose parent was entered: read its `.gitignore`."""
+        if folder not in self._chains:
+            self._chains[folder] = self._extend(self._chains[folder.parent], folder)
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        """Is `path`, in an entered folder, ignored? Folders are asked before they are walked."""
+        suffix = "/" if is_dir else ""
+        for folder, spec in reversed(self._chains[path.parent]):
+            decided = spec.check_file(path.relative_to(folder).as_posix() + suffix).include
+            if decided is not None:
+                return decided
+        if self._exclude is not None and self.repo is not None:
+            return bool(self._exclude.check_file(path.relative_to(self.repo).as_posix() + suffix).include)
+        return False
+
+
 def iter_files(
     paths: Sequence[str], config: Config, skipped: list[tuple[str, str]] | None = None, roots: Sequence[Path] = ()
 ) -> Iterator[Path]:
     """Files reviewls reviews under `paths` (Python, compose, requirements, nginx, .env examples),
-    skipping excluded folders; explicit files are always kept.
+    skipping excluded folders and, with `respect-gitignore` (the default), what git ignores;
+    explicit files are always kept.
 
     Files the read policy refuses (not regular, over the size limit, a symlink out of `roots`
     and the walked PATH) are left out, listed in `skipped` as (display path, reason).
@@ -157,11 +241,20 @@ def iter_files(
                 skipped.append((display_path(path), refused.listing))
             continue
         allowed = (*roots, path.resolve())
+        ignores = GitIgnore.for_walk(path) if config.respect_gitignore else None
         for root, dirs, files in os.walk(path):
             here = Path(root)
-            dirs[:] = sorted(d for d in dirs if not config.is_excluded(here / d))
+            where = Path(os.path.abspath(root))
+            if ignores is not None:
+                ignores.enter(where)
+            dirs[:] = sorted(
+                d for d in dirs if not config.is_excluded(here / d) and not (ignores and ignores.ignored(where / d, is_dir=True))
+            )
             for name in sorted(files):
                 if kind_of((here / name).as_posix(), config.file_types) is None or config.is_excluded(here / name):
+                    continue
+                if ignores is not None and ignores.ignored(where / name, is_dir=False):
+                    logger.debug("not reviewed: %s is ignored by git", here / name)
                     continue
                 refused = refusal(here / name, allowed, walked=True)
                 if refused is None:

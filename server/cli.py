@@ -6,8 +6,9 @@ could not be read, or a fix that could not be written); 2 usage, configuration o
 
 from __future__ import annotations
 
-import dataclasses
 import argparse
+import dataclasses
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from server import __version__
 from server.baseline import BaselineError, filter_new, read_baseline, write_baseline
 from server.batch import Progress, run_check
 from server.config import Config, ConfigError, find_config_file, load_config
+from server.docs import UnknownRule, find_rule, option_defaults, rule_info, rule_page, rules_listing
 from server.gitdiff import DiffError, changed_lines, on_changed_lines
 from server.report import FORMATS, renderer
 
@@ -54,9 +56,55 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", "-j", type=int, metavar="N", help="review in N processes (default: all cores)")
     check.add_argument("--no-cache", action="store_true", help=f"neither read nor write the result cache ({'.reviewls_cache'})")
     check.add_argument("--config", metavar="FILE", help="pyproject.toml or reviewls.toml to use")
+    check.add_argument(
+        "--respect-gitignore",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="skip what .gitignore files and .git/info/exclude ignore (default: on; also `respect-gitignore` in the config)",
+    )
     check.add_argument("--show-settings", action="store_true", help="print the configuration and each rule's state, exit")
-    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help=argparse.SUPPRESS)
+    docs = parser.add_argument_group("rules", "`reviewls rule CODE|NAME` prints a rule's documentation, `reviewls rules` lists them")
+    docs.add_argument("--explain", metavar="CODE", help="print the documentation of a rule (code or name), exit")
+    # any case: the VS Code setting's example is `["--log-level", "debug"]`
+    parser.add_argument("--log-level", default="WARNING", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"], help=argparse.SUPPRESS)
     return parser
+
+
+def _rule_parser(command: str) -> argparse.ArgumentParser:
+    """`reviewls rule CODE|NAME` and `reviewls rules`, as `ruff rule` and `ruff rule --all`."""
+    if command == "rule":
+        parser = argparse.ArgumentParser(prog="reviewls rule", description="Print a rule's documentation (its docs/rules page).")
+        parser.add_argument("rule", nargs="?", metavar="CODE|NAME", help="a rule code (RV604) or name (count-after-cursor-filter)")
+        parser.add_argument("--all", action="store_true", help="print every rule's page")
+    else:
+        parser = argparse.ArgumentParser(prog="reviewls rules", description="List every rule: code, name, family, severity, fix, status.")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    return parser
+
+
+def rule_main(command: str, argv: Sequence[str]) -> int:
+    """`reviewls rule` / `reviewls rules`: the docs from the registry, no configuration read."""
+    parser = _rule_parser(command)
+    args = parser.parse_args(argv)
+    if command == "rules" or args.all:
+        chosen = list(all_rules())
+    elif args.rule is None:
+        parser.print_usage(sys.stderr)
+        return _error("give a rule code or name, or --all")
+    else:
+        try:
+            chosen = [find_rule(args.rule)]
+        except UnknownRule as exc:
+            return _error(str(exc))
+    if args.format == "json":
+        items = [rule_info(rule) | ({"explanation": rule_page(rule.meta.code)} if command == "rule" else {}) for rule in chosen]
+        document: object = items[0] if command == "rule" and not args.all else items
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    elif command == "rules":
+        sys.stdout.write(rules_listing())
+    else:
+        sys.stdout.write("\n".join(rule_page(rule.meta.code) for rule in chosen))
+    return 0
 
 
 def _error(message: str) -> int:
@@ -85,16 +133,44 @@ def _load(args: argparse.Namespace) -> Config:
         overrides["ignore"] = _codes(args.ignore)
     if args.preview:
         overrides["preview"] = True
+    if args.respect_gitignore is not None:
+        overrides["respect-gitignore"] = args.respect_gitignore
     return config.merged(overrides, "command line") if overrides else config
 
 
+def _toml(value: object) -> str:
+    """An option value as it is written in the config file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
 def _show_settings(config: Config, paths: Sequence[str]) -> str:
+    """What applies to the first PATH: the file, the walk, per-file ignores, each rule's state and options."""
     target = paths[0] if paths else "."
-    lines = [f"config: {config.source}", f"path: {target}", "rules:"]
+    lines = [
+        f"config: {config.source}",
+        f"path: {target}",
+        f"respect-gitignore: {_toml(config.respect_gitignore)}",
+        f"exclude: {_toml(config.exclude)} (and the defaults: .git, .venv, node_modules, build, dist, ...)",
+        "per-file-ignores:" + ("" if config.per_file_ignores else " none"),
+    ]
+    for pattern, codes in config.per_file_ignores:
+        lines.append(f"  {json.dumps(pattern)} = {_toml(codes)}")
+    lines.append("rules:")
     states = config.rule_states(target)
     for rule in all_rules():
         severity = config.severity_for(rule).value
         lines.append(f"  {rule.meta.code} {rule.meta.name:<32} {severity:<12} {states[rule.meta.code]}")
+        if states[rule.meta.code] in ("not selected", "ignored"):
+            continue
+        options = config.options_for(rule)
+        for name, default in option_defaults(rule).items():
+            value = getattr(options, name.replace("-", "_"))
+            origin = "default" if value == default else f"default {_toml(default)}"
+            lines.append(f"      {name} = {_toml(value)}  # {origin}")
     return "\n".join(lines) + "\n"
 
 
@@ -163,8 +239,14 @@ def check_main(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("rule", "rules") and "--check" not in argv:
+        # a subcommand, as `ruff rule`; `reviewls --check rules` still reviews a folder named rules
+        return rule_main(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    if args.explain is not None:
+        return rule_main("rule", [args.explain, "--format", "json" if args.format == "json" else "text"])
     if args.check or args.show_settings:
         try:
             return check_main(args)

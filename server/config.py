@@ -44,6 +44,7 @@ _KEYS = {
     "baseline",
     "file-types",
     "preview",
+    "respect-gitignore",
 }
 DEFAULT_EXCLUDE = (
     ".git",
@@ -78,6 +79,8 @@ class Config:
     baseline: str | None = None  # relative to `root`
     file_types: tuple[tuple[str, str], ...] = ()  # glob -> kind, for custom file names
     preview: bool = False  # also run the rules whose measured precision is below the bar
+    # walks skip what .gitignore files and .git/info/exclude ignore (Ruff's default); explicit files never
+    respect_gitignore: bool = True
     # found in the project, not configured: modules DJANGO_SETTINGS_MODULE points at
     settings_modules: tuple[str, ...] = ()
     # found in the project's settings: framework defaults configured there (DEFAULT_THROTTLE_CLASSES...)
@@ -175,6 +178,8 @@ def _set_fields(table: Mapping[str, object]) -> set[str]:
         out.add("file_types")
     if "preview" in table:
         out.add("preview")
+    if "respect-gitignore" in table:
+        out.add("respect_gitignore")
     return out
 
 
@@ -309,6 +314,9 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".", *, co
     preview = table.get("preview", False)
     if not isinstance(preview, bool):
         raise ConfigError("preview", source, "expected true or false")
+    respect_gitignore = table.get("respect-gitignore", True)
+    if not isinstance(respect_gitignore, bool):
+        raise ConfigError("respect-gitignore", source, "expected true or false")
     report_syntax = table.get("report-syntax-errors")
     if report_syntax is not None and not isinstance(report_syntax, bool):
         raise ConfigError("report-syntax-errors", source, "expected true or false")
@@ -323,6 +331,7 @@ def parse_table(table: Mapping[str, object], source: str, root: str = ".", *, co
         baseline=baseline,
         file_types=tuple((str(k), str(v)) for k, v in file_types_table.items()),
         preview=preview,
+        respect_gitignore=respect_gitignore,
         source=source,
         root=root,
     )

@@ -18,6 +18,7 @@ from rules.registry import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "examples" / "shop"
+TEXT_GOLDEN = ROOT / "tests" / "golden" / "examples-check.txt"
 EIGHT = {"RV101", "RV102", "RV105", "RV201", "RV203", "RV204", "RV301", "RV801", "RV802"}
 DATA_ASYNC = {"RV103", "RV106", "RV303", "RV601", "RV602", "RV603", "RV604", "RV701"}
 SECURITY = {"RV401", "RV402", "RV403", "RV404", "RV405", "RV406"}
@@ -47,8 +48,17 @@ def test_demo_reports_every_rule_with_preview() -> None:
     codes = _codes(result.stdout)
     assert codes == ALL
     # RV101's fix is unsafe (an info record is dropped at the default WARNING level): no [*]
-    assert "examples/shop/shop/services/payments.py:16:9: RV101 [warning] `print()` in application code" in result.stdout
-    assert result.stdout.rstrip().endswith("[*] 8 fixable with `reviewls --check --fix`.")
+    assert "examples/shop/shop/services/payments.py:16:9: RV101 [warning] print-statement: `print()` in application code" in result.stdout
+    assert "[*] 8 fixable with `reviewls --check --fix`.\n" in result.stdout
+
+
+def test_text_output_matches_the_golden_file() -> None:
+    """Each finding line names its rule after `path:line:col: CODE`; the summary counts the files
+    with findings of those reviewed, labels safe and unsafe fixes and points to `reviewls rule`."""
+    report = reviewls("--check", "examples/shop", "--no-cache").stdout
+    if os.environ.get("REVIEWLS_UPDATE_GOLDEN"):
+        TEXT_GOLDEN.write_text(report)
+    assert report == TEXT_GOLDEN.read_text(), "review the change, then REVIEWLS_UPDATE_GOLDEN=1 pytest tests/test_cli.py"
 
 
 def test_json_output_follows_the_contract() -> None:
@@ -210,3 +220,12 @@ def test_exclusions_apply_below_the_root_only(tmp_path: Path) -> None:
     out = reviewls("--check", ".", cwd=project).stdout
     assert "app/svc.py:1:1: RV101" in out
     assert "build/" not in out and "generated" not in out and "node_modules" not in out
+
+
+def test_log_level_takes_any_case(tmp_path: Path) -> None:
+    """The VS Code setting's example is `["--log-level", "debug"]`: it used to stop the server."""
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    for level in ("debug", "Info", "WARNING"):
+        done = reviewls("--log-level", level, "--check", "ok.py", "--no-cache", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert reviewls("--log-level", "loud", "--check", "ok.py", cwd=tmp_path).returncode == 2

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import jsonschema
 
+from rules.api import Fix, Safety, Severity, TextEdit
+from server.batch import CheckResult, Record
+
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "examples-report.md"
 
@@ -75,3 +78,54 @@ def test_output_file(tmp_path: Path) -> None:
     result = reviewls("--check", "examples/shop", "--format", "sarif", "--output", str(target))
     assert result.stdout == ""
     assert json.loads(target.read_text())["version"] == "2.1.0"
+
+
+def _record(path: str, code: str, severity: Severity, safety: Safety | None = None) -> Record:
+    fix = Fix("Fix it", safety, (TextEdit(1, 0, 1, 1, "x"),)) if safety else None
+    return Record(path, code, "print-statement", severity, "a message", 1, 0, 1, 1, f"{path}{code}", fix)
+
+
+def _result() -> CheckResult:
+    """16 files reviewed; findings in 3: 1 safe fix, 2 unsafe ones, 2 without a fix."""
+    findings = [
+        _record("a.py", "RV101", Severity.WARNING, Safety.UNSAFE),
+        _record("a.py", "RV101", Severity.WARNING, Safety.UNSAFE),
+        _record("a.py", "RV101", Severity.WARNING),
+        _record("b.py", "RV401", Severity.ERROR),
+        _record("c.py", "RV301", Severity.WARNING, Safety.SAFE),
+    ]
+    return CheckResult(findings=findings, files=16)
+
+
+def test_summaries_count_files_with_findings_and_label_fixes() -> None:
+    from server.report import renderer
+
+    result = _result()
+    text = renderer("text")(result)
+    assert "Found 5 findings in 3 of 16 files (RV101 x3, RV301 x1, RV401 x1)." in text
+    assert "[*] 1 fixable with `reviewls --check --fix`." in text
+    assert "2 more have an unsafe fix, offered as a quick fix in the editor" in text
+    summary = json.loads(renderer("json")(result))["summary"]
+    assert (summary["files"], summary["files_with_findings"]) == (16, 3)
+    assert (summary["fixable"], summary["fixable_safe"], summary["fixable_unsafe"]) == (1, 1, 2)  # as the text says
+    markdown = renderer("markdown")(result)
+    assert "Reviewed **16** files: **5** findings in 3 files" in markdown
+    assert "1 can be fixed automatically with `reviewls --check --fix`; 2 more have an unsafe fix" in markdown
+
+
+def test_markdown_lists_the_files_with_the_most_findings_first() -> None:
+    from server.report import renderer
+
+    markdown = renderer("markdown")(_result())
+    table = markdown[markdown.index("## Files with the most findings") :].split("\n\n")[1].splitlines()
+    assert table[2:] == ["| `a.py` | 3 | 0 |", "| `b.py` | 1 | 1 |", "| `c.py` | 1 | 0 |"]  # ties: errors first
+
+
+def test_json_schema_describes_the_summary() -> None:
+    schema = json.loads((ROOT / "docs" / "check-output.schema.json").read_text())
+    summary = schema["properties"]["summary"]
+    for key in ("files_with_findings", "fixable_safe", "fixable_unsafe"):
+        assert key in summary["required"] and key in summary["properties"]
+    from server.report.json import document
+
+    jsonschema.validate(document(_result()), schema)

@@ -44,9 +44,13 @@ def document(result: CheckResult) -> dict[str, object]:
         "version": VERSION,
         "diagnostics": diagnostics,
         "summary": {
-            "files": result.files,
+            "files": result.files,  # reviewed
+            "files_with_findings": result.files_with_findings,
             "findings": len(diagnostics),
-            "fixable": sum(1 for d in diagnostics if d["fix"] is not None),
+            # what `--fix` fixes, as the text and markdown reports count it (safe fixes only)
+            "fixable": result.fixable_safe,
+            "fixable_safe": result.fixable_safe,
+            "fixable_unsafe": result.fixable_unsafe,
             "fixed": result.fixed_count,
             "baselined": result.baselined,
             "by_severity": dict(sorted(Counter(str(d["severity"]) for d in diagnostics).items())),

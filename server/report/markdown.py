@@ -35,13 +35,14 @@ def _fix_label(record: Record) -> str:
 def render(result: CheckResult) -> str:
     findings = result.findings
     severities = Counter(r.severity for r in findings)
-    fixable = sum(1 for r in findings if r.fix_safety is Safety.SAFE)
     out = ["# Code review report", ""]
     counts = ", ".join(f"{severities[s]} {s.value}" for s in ORDER if severities[s])
+    unsafe = f"; {result.fixable_unsafe} more have an unsafe fix to apply in the editor and review" if result.fixable_unsafe else ""
     out.append(
         f"Reviewed **{result.files}** files: **{len(findings)}** findings"
+        + (f" in {result.files_with_findings} files" if findings else "")
         + (f" ({counts})" if counts else "")
-        + f"; {fixable} can be fixed automatically with `reviewls --check --fix`."
+        + f"; {result.fixable_safe} can be fixed automatically with `reviewls --check --fix`{unsafe}."
     )
     if result.baselined:
         out.append(f"{result.baselined} known findings are in the baseline and not listed.")
@@ -68,7 +69,8 @@ def render(result: CheckResult) -> str:
     out += ["## Files with the most findings", "", "| file | findings | errors |", "|---|---:|---:|"]
     per_file = Counter(r.path for r in findings)
     errors = Counter(r.path for r in findings if r.severity is Severity.ERROR)
-    for path, n in sorted(per_file.items(), key=lambda item: (-errors[item[0]], -item[1], item[0]))[:10]:
+    # by findings, then errors: the table's title promises the most findings first
+    for path, n in sorted(per_file.items(), key=lambda item: (-item[1], -errors[item[0]], item[0]))[:10]:
         out.append(f"| `{path}` | {n} | {errors[path]} |")
     out.append("")
 
