@@ -30,6 +30,7 @@ from server.documents import DocumentStore
 from server.fsio import ReadError, read_source
 from server.locate import split_lines
 from server.engine import Analysis, Diagnostic, Engine, RuleCrash, Snapshot
+from server.engine.model import Cancelled
 from server.lsp.convert import diagnostic
 from server.lsp.protocol import ReviewProtocol
 from server.lsp.scheduling import INLINE_LINES, DocumentTasks, EngineThread
@@ -71,6 +72,7 @@ class ReviewServer(LanguageServer):
         self.pull = False
         self.latest: dict[str, tuple[Snapshot, Analysis]] = {}
         self.tasks = DocumentTasks()
+        self.stopping = False  # `shutdown` received: analyses stop between blocks
         self.reported_crashes: set[tuple[str, str]] = set()
         self.project_index: ProjectIndex | None = None
         self.project_findings: dict[str, list[Diagnostic]] = {}  # uri -> save-tier findings
@@ -177,14 +179,27 @@ class ReviewServer(LanguageServer):
         self.tasks.restart(uri, self._analyze_and_publish(uri))
 
     async def analysis_for(self, uri: str) -> tuple[Snapshot, Analysis] | None:
-        """The analysis of the document's current version (computed if needed)."""
-        snapshot = self.store.snapshot(uri)
-        if snapshot is None:
-            return None
-        latest = self.latest.get(uri)
-        if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
-            return latest
-        analysis = await self.in_engine(self.engine.analyze, snapshot, inline=len(snapshot.lines) <= INLINE_LINES)
+        """The analysis of the document's current version (computed if needed).
+
+        The engine is told to stop between blocks once the document has a newer version (that
+        one is analysed instead) or the server is shutting down (None): a long analysis never
+        holds the engine for a version nobody will see.
+        """
+        while True:
+            snapshot = self.store.snapshot(uri)
+            if snapshot is None or self.stopping:
+                return None
+            latest = self.latest.get(uri)
+            if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
+                return latest
+            try:
+                analysis = await self.in_engine(
+                    self.engine.analyze, snapshot, self._stale(uri, snapshot.version), inline=len(snapshot.lines) <= INLINE_LINES
+                )
+            except Cancelled:
+                logger.debug("analysis of %s version %s stopped: superseded", uri, snapshot.version)
+                continue
+            break
         latest = self.latest.get(uri)
         if latest is not None and latest[0].version == snapshot.version and latest[0].lines == snapshot.lines:
             return latest  # another request analysed this version first: one result (and result id) per version
@@ -193,6 +208,15 @@ class ReviewServer(LanguageServer):
         if doc is not None and doc.version == snapshot.version:
             self.latest[uri] = (snapshot, analysis)
         return snapshot, analysis
+
+    def _stale(self, uri: str, version: int | None) -> Callable[[], bool]:
+        """Asked by the engine thread between blocks: has this analysis lost its use?"""
+
+        def stale() -> bool:
+            doc = self.store.get(uri)
+            return self.stopping or doc is None or doc.version != version
+
+        return stale
 
     async def _analyze_and_publish(self, uri: str) -> None:
         if self.settings.debounce_ms:

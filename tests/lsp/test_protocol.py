@@ -224,3 +224,39 @@ def test_notifications_leave_nothing_behind() -> None:
         return len(protocol._request_futures)
 
     assert asyncio.run(run()) <= 1
+
+
+def test_an_analysis_superseded_by_a_newer_version_stops_and_the_newer_one_is_served() -> None:
+    """The engine is asked between blocks whether the analysis still has a use: once a newer
+    version arrives it stops (no engine time spent on a version nobody sees) and the newest
+    version is analysed; after `shutdown` nothing is analysed at all."""
+    import asyncio
+
+    from server.documents import Change
+    from server.engine.model import Cancelled
+    from server.lsp.server import create
+
+    async def run() -> tuple[list[object], object, object]:
+        server = create()
+        server.store.open("file:///a.py", "a.py", "x = 1\n", 1)
+        seen: list[object] = []
+        real = server.engine.analyze
+
+        def analyze(snapshot: object, cancelled: object = None) -> object:
+            seen.append(snapshot.version)  # type: ignore[attr-defined]
+            if snapshot.version == 1:  # type: ignore[attr-defined]
+                server.store.change("file:///a.py", 2, [Change("print(2)\n")])  # an edit arrives mid-analysis
+                assert callable(cancelled) and cancelled()
+                raise Cancelled("a.py")
+            return real(snapshot, cancelled)  # type: ignore[arg-type]
+
+        server.engine.analyze = analyze  # type: ignore[method-assign]
+        result = await server.analysis_for("file:///a.py")
+        server.stopping = True
+        after_shutdown = await server.analysis_for("file:///a.py")
+        server.engine_thread.shutdown()
+        assert result is not None
+        return seen, result[1].version, after_shutdown
+
+    seen, served, after_shutdown = asyncio.run(run())
+    assert seen == [1, 2] and served == 2 and after_shutdown is None

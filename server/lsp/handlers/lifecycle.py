@@ -74,6 +74,13 @@ async def initialized(ls: ReviewServer, params: lsp.InitializedParams) -> None:
             logger.warning("the client did not accept the config file watcher; restart to reload configuration")
 
 
+def shutdown(ls: ReviewServer, params: None) -> None:
+    """Stop what runs: a long analysis ends at its next block, queued jobs never start."""
+    ls.stopping = True
+    ls.tasks.cancel_all()
+
+
 def register(ls: ReviewServer) -> None:
+    ls.feature(lsp.SHUTDOWN)(shutdown)
     ls.feature(lsp.INITIALIZE)(initialize)
     ls.feature(lsp.INITIALIZED)(initialized)
