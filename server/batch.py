@@ -158,6 +158,14 @@ def workspace_roots(paths: Sequence[str]) -> tuple[Path, ...]:
 _Chain = tuple[tuple[Path, pathspec.GitIgnoreSpec], ...]
 
 
+def _valid_pattern(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True
+
+
 class GitIgnore:
     """What git ignores below one walked folder, as Ruff's `respect-gitignore` skips it.
 
@@ -196,7 +204,13 @@ class GitIgnore:
         except ReadError as exc:
             logger.warning("%s not applied: %s", path, exc.reason)
             return None
-        spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+        lines = text.splitlines()
+        try:
+            spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        except ValueError:  # git skips a line it cannot read (a lone `!`); so do we, keeping the others
+            lines = [line for line in lines if _valid_pattern(line)]
+            logger.debug("%s: invalid patterns skipped", path)
+            spec = pathspec.GitIgnoreSpec.from_lines(lines)
         return spec if len(spec) else None
 
     def _extend(self, chain: _Chain, folder: Path) -> _Chain:

@@ -111,12 +111,12 @@ def find_rule(query: str) -> type[RuleBase]:
         return rule
     labels = {r.meta.code: f"{r.meta.code} ({r.meta.name})" for r in all_rules()}
     named = {name: labels[r.meta.code] for name, r in by_name().items()}
-    matches = difflib.get_close_matches(text.upper(), list(labels), n=5, cutoff=0.6)
-    matches += [c for c in labels if c.startswith(text.upper()) and c not in matches and text.upper().startswith("RV")]
-    suggestions = [labels[c] for c in matches]
-    for name in difflib.get_close_matches(text.lower(), list(named), n=5, cutoff=0.6):
-        if named[name] not in suggestions:
-            suggestions.append(named[name])
+    lowered, upper = text.lower(), text.upper()
+    found = [label for name, label in named.items() if lowered and lowered in name]  # `print` -> print-statement
+    found += [labels[c] for c in labels if upper.startswith("RV") and c.startswith(upper)]  # a prefix: RV6
+    found += [labels[c] for c in difflib.get_close_matches(upper, list(labels), n=3, cutoff=0.75)]
+    found += [named[n] for n in difflib.get_close_matches(lowered, list(named), n=3, cutoff=0.6)]
+    suggestions = list(dict.fromkeys(found))
     raise UnknownRule(query, suggestions[:8])
 
 
@@ -124,11 +124,6 @@ def option_defaults(rule: type[RuleBase]) -> dict[str, object]:
     """A rule's options as written in the config (`min-lines`), with their defaults."""
     defaults = rule.Options()
     return {f.name.replace("_", "-"): getattr(defaults, f.name) for f in dataclasses.fields(rule.Options)}
-
-
-def short_status(code: str) -> str:
-    """`stable (93% (14/15))` or `preview (not measured)`: the status and what it rests on."""
-    return f"{status(code)} ({precision_cell(code)})"
 
 
 def rule_info(rule: type[RuleBase]) -> dict[str, object]:
@@ -154,10 +149,18 @@ def rule_info(rule: type[RuleBase]) -> dict[str, object]:
 
 
 def rules_listing() -> str:
-    """`reviewls rules`: one line per rule, in columns (code, name, family, severity, fix, status)."""
-    header = ("code", "name", "family", "severity", "fix", "status")
+    """`reviewls rules`: one line per rule, in columns (code, name, family, severity, fix, status, precision)."""
+    header = ("code", "name", "family", "severity", "fix", "status", "precision")
     rows = [header] + [
-        (r.meta.code, r.meta.name, r.meta.family, r.meta.severity.value, r.meta.fix.value if r.meta.fix else "none", short_status(r.meta.code))
+        (
+            r.meta.code,
+            r.meta.name,
+            r.meta.family,
+            r.meta.severity.value,
+            r.meta.fix.value if r.meta.fix else "none",
+            status(r.meta.code),
+            precision_cell(r.meta.code),
+        )
         for r in all_rules()
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]

@@ -30,7 +30,7 @@ def _repo(tmp_path: Path) -> Path:
     (repo / ".git" / "info").mkdir(parents=True, exist_ok=True)
     (repo / ".git" / "info" / "exclude").write_text("local/\n")
     (repo / ".gitignore").write_text("# build output\nout/\ntools/*.py\n")
-    (repo / "app" / ".gitignore").write_text("generated/\n")
+    (repo / "app" / ".gitignore").write_text("!\ngenerated/\n\\\n")  # git skips the lines it cannot read
     (repo / "tools" / ".gitignore").write_text("!b.py\n")  # a deeper file overrides the root's
     return repo
 
