@@ -35,7 +35,7 @@ class FixBuilder(Protocol):
         """Replace a node of the reported block (format-preserving)."""
 
     def ensure_import(self, module: str) -> str:
-        """The module's local name, adding `import <module>` after the imports when absent."""
+        """The module's local name, adding `import <module>` where isort would put it when absent."""
 
     def ensure_logger(self) -> str:
         """Return the module logger's name, adding `logging` and `logger = ...` if absent."""
