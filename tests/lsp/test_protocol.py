@@ -260,3 +260,43 @@ def test_an_analysis_superseded_by_a_newer_version_stops_and_the_newer_one_is_se
 
     seen, served, after_shutdown = asyncio.run(run())
     assert seen == [1, 2] and served == 2 and after_shutdown is None
+
+
+def test_a_burst_of_edits_is_analysed_once_not_once_per_edit() -> None:
+    """2,000 edits sent at once used to be analysed one by one (149 stale publishes, the last
+    version's diagnostics 17 s late): a newer version cancels the pending task of an older one,
+    so a burst read in one go costs one analysis, and the last version is the one published."""
+    import asyncio
+
+    from pygls.io_ import StdoutWriter
+
+    from server.lsp.server import create
+    from server.lsp.transport import receive
+
+    async def run() -> list[int | None]:
+        server = create()
+        server.protocol.set_writer(StdoutWriter(open(os.devnull, "wb")))  # noqa: SIM115 - closed with the process
+        published: list[int | None] = []
+        server.publish = lambda uri, version, diagnostics: published.append(version)  # type: ignore[method-assign]
+        protocol = server.review_protocol
+
+        def send(message: dict[str, object]) -> None:
+            receive(protocol, json.dumps({"jsonrpc": "2.0", **message}).encode())
+
+        send({"id": 1, "method": "initialize", "params": {"processId": None, "rootUri": None, "capabilities": {}}})
+        uri = "file:///tmp/app/burst.py"
+        send({"method": "textDocument/didOpen", "params": {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = 1\n"}}})
+        for version in range(2, 302):  # one read of the pipe: no turn of the event loop in between
+            position = {"line": 0, "character": 5}
+            change = {"range": {"start": position, "end": position}, "text": str(version % 10)}
+            send({"method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}})
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if published and published[-1] == 301:
+                break
+        server.engine_thread.shutdown()
+        return published
+
+    published = asyncio.run(run())
+    assert published[-1] == 301
+    assert len(published) <= 3, published  # the burst: one analysis (plus the open's, at most)
