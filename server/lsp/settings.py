@@ -19,6 +19,7 @@ _FILE_KEYS = {
     "reportSyntaxErrors": "report-syntax-errors",
     "rules": "rules",
     "preview": "preview",
+    "respectGitignore": "respect-gitignore",
 }
 _EDITOR_KEYS = {
     "enable",

@@ -64,3 +64,14 @@ def test_stdin_pipe_is_read_by_the_event_loop(tmp_path: Path) -> None:
             return [await reader.readline(), await reader.readline(), await reader.readexactly(7), await reader.readexactly(7), await reader.readline()]
 
     assert asyncio.run(scenario()) == [b"Content-Length: 7\r\n", b"\r\n", b'{"a":1}', b'{"b"', b""]
+
+
+def test_editor_settings_map_to_the_config_file_keys() -> None:
+    """Each file key has its editor setting (camelCase), applied over the project's file."""
+    from server.config import Config
+    from server.lsp.settings import parse_settings
+
+    settings, warnings = parse_settings({"reviewls": {"respectGitignore": False, "reportSyntaxErrors": True, "preview": True}})
+    assert warnings == []
+    config = Config().merged(settings.config, "editor settings")
+    assert config.respect_gitignore is False and config.report_syntax_errors is True and config.preview is True
