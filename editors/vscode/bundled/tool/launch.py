@@ -40,7 +40,7 @@ def main() -> None:
     try:
         from server.cli import main as serve
     except ImportError as exc:
-        _fail(f"reviewls is not installed for {sys.executable} ({exc}); run `pip install reviewls` or use the bundled one")
+        _fail(f"reviewls is not installed for {sys.executable} ({exc}); install it into that environment (from a clone: `pip install /path/to/reviewls`; see the README's Install section) or use the bundled one")
     sys.exit(serve(sys.argv[1:]))
 
 
