@@ -13,7 +13,7 @@ import os
 import pkgutil
 from functools import cache
 
-from rules.api import FAMILIES, FileRule, ModuleRule, Rule, RuleBase
+from rules.api import FAMILIES, FileRule, ModuleRule, Rule, RuleBase, SuppressionRule
 from rules.api.configdata import ConfigRule
 from rules.api.project import ProjectRule
 
@@ -28,7 +28,7 @@ def _rule_classes_in(module_name: str) -> list[type[RuleBase]]:
         obj
         for _, obj in inspect.getmembers(module, inspect.isclass)
         if issubclass(obj, RuleBase)
-        and obj not in (RuleBase, Rule, FileRule, ModuleRule, ConfigRule, ProjectRule)
+        and obj not in (RuleBase, Rule, FileRule, ModuleRule, ConfigRule, ProjectRule, SuppressionRule)
         and obj.__module__ == module.__name__
         and hasattr(obj, "meta")
     ]

@@ -37,6 +37,7 @@ from rules.api.rule import (
     Rule,
     RuleBase,
 )
+from rules.api.suppressions import SuppressedCode, SuppressionRule, SuppressionUse, Usage
 from rules.api.triggers import BlockSummary, ModuleSummary, Trigger, words
 from rules.api.types import (
     Fix,
@@ -76,8 +77,12 @@ __all__ = [
     "Scope",
     "Severity",
     "Span",
+    "SuppressedCode",
+    "SuppressionRule",
+    "SuppressionUse",
     "TextEdit",
     "Trigger",
+    "Usage",
     "Valid",
     "append_arg",
     "body_statements",

@@ -15,7 +15,7 @@ from server.configfiles import ConfigParseError
 from server.configfiles import read as read_config
 from server.engine.guard import isolate
 from server.engine.model import Analysis, Diagnostic, RuleCrash, Snapshot
-from server.suppressions import is_suppressed
+from server.suppressions import Ledger
 
 if TYPE_CHECKING:
     from server.engine.core import Engine
@@ -48,8 +48,21 @@ class ConfigTier:
                 continue
             for report in instance.config_reports:
                 findings.append(self.engine.ready_finding(snapshot.path, rule, report.message, report.span, report.fix, report.severity))
-        findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
+        ledger = Ledger(snapshot.lines)
+        findings = [f for f in findings if not ledger.suppresses(f.span.line, f.code, f.name)]
+        judged, failed = self.engine.check_suppressions(
+            snapshot.path, ctx, ledger, lambda line, col: _opens_comment(snapshot.lines[line], col), whole=True, crashed={c.code for c in crashes}
+        )
+        findings.extend(judged)
+        crashes.extend(failed)
         findings.sort(key=lambda f: (f.span.line, f.span.col, f.code))
         self.engine.fixes.publish(snapshot.path, findings)
         return Analysis(snapshot.path, snapshot.version, tuple(findings), tuple(crashes), (), 0)
 
+
+def _opens_comment(line: str, col: int) -> bool:
+    """Does the `#` at `col` open a comment (YAML, requirements, dotenv, nginx, TOML)? It must
+    start the line or follow a blank, outside quotes; an unbalanced quote before it (even an
+    apostrophe in plain text) counts as a string, so a directive there is never judged."""
+    before = line[:col]
+    return (not before or before[-1] in " \t") and before.count('"') % 2 == 0 and before.count("'") % 2 == 0

@@ -10,9 +10,9 @@ block walk). The engine knows no rule by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
-from rules.api import Fix, ModuleContext, RuleBase, Severity
+from rules.api import Fix, ModuleContext, RuleBase, Scope, Severity, SuppressionRule, Usage
 from rules.api.configdata import FileKind
 from rules.api.project import ProjectFacts
 from rules.api.types import Span
@@ -20,11 +20,17 @@ from server.config import Config
 from server.configfiles import kind_of
 from server.engine.configs import ConfigTier
 from server.engine.fixbuilder import build_fix
+from server.engine.guard import isolate
+from server.engine.limits import NOT_REVIEWED
 from server.engine.model import Analysis, Cancelled, Diagnostic, FixHandle, FixTable, RuleCrash, Snapshot
 from server.engine.projects import ProjectTier
 from server.engine.python import PythonTier
+from server.suppressions import Ledger
 
 __all__ = ["Cancelled", "Engine"]
+
+# codes of the engine's own diagnostics: suppressible, never a rule's
+PSEUDO_CODES = frozenset(("syntax-error", NOT_REVIEWED))
 
 # a module that wakes most rules' triggers (analysed once at server start, then forgotten)
 _WARM_UP = """import logging
@@ -160,3 +166,48 @@ class Engine:
             span,
             self.fixes.register(owner, FixHandle(None, None, 0, None, fix), fix.title, fix.safety) if fix else None,
         )
+
+    def check_suppressions(
+        self, path: str, ctx: ModuleContext, ledger: Ledger, comment: Callable[[int, int], bool], *, whole: bool, crashed: Collection[str]
+    ) -> tuple[list[Diagnostic], list[RuleCrash]]:
+        """Findings of the enabled suppression rules over a file's comments, once `ledger` applied
+        them to the file's findings (and themselves suppressible through it).
+
+        A code that hid nothing is UNUSED only when its rule ran on the whole file: it is enabled
+        here, runs in this tier (a project rule's findings are not seen here), did not crash,
+        and the file had no syntax error or block beyond a limit (`whole`). A bare comment that
+        hid nothing is UNUSED on the same terms, and only when no project rule is enabled.
+        """
+        enabled = self.enabled_rules(path)
+        judges = [rule for rule in enabled if issubclass(rule, SuppressionRule)]
+        if not judges:
+            return [], []
+        from rules.registry import by_code, by_name
+
+        codes, names = by_code(), by_name()
+
+        def judge(entry: str) -> Usage:
+            rule = codes.get(entry) or names.get(entry)
+            if rule is None:
+                return Usage.UNDECIDED if entry in PSEUDO_CODES else Usage.UNKNOWN
+            if not whole or rule not in enabled or rule.meta.code in crashed or rule.meta.scope is Scope.PROJECT or issubclass(rule, SuppressionRule):
+                return Usage.UNDECIDED
+            return Usage.UNUSED
+
+        decided = whole and not crashed and not any(rule.meta.scope is Scope.PROJECT for rule in enabled)
+        uses = ledger.uses(judge, Usage.UNUSED if decided else Usage.UNDECIDED, comment)
+        findings: list[Diagnostic] = []
+        crashes: list[RuleCrash] = []
+        if not uses:
+            return findings, crashes
+        for rule in judges:
+            instance = rule(ctx, self.options(rule))
+            crash = isolate(rule.meta.code, path, 1, "suppression check", lambda: instance.check(uses))
+            if crash is not None:
+                crashes.append(crash)
+                continue
+            for report in instance.suppression_reports:
+                finding = self.ready_finding(path, rule, report.message, report.span, report.fix, report.severity)
+                if not ledger.suppresses(finding.span.line, finding.code, finding.name, listed_only=True):
+                    findings.append(finding)
+        return findings, crashes

@@ -11,6 +11,7 @@ rules then check the facts of every block. Positions are computed only for repor
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -56,7 +57,7 @@ from server.engine.model import (
 )
 from server.engine.walk import Dispatch, Walk, fact_nodes
 from server.locate import Range, locate, split_lines
-from server.suppressions import is_suppressed
+from server.suppressions import Ledger, comment_columns, is_suppressed
 
 if TYPE_CHECKING:
     from server.engine.core import Engine
@@ -155,6 +156,23 @@ def _syntax_issue(exc: Exception, prefix_lines: int) -> SyntaxIssue:
         message = getattr(exc, "message", None) or str(exc).splitlines()[0]
     return SyntaxIssue(max(int(line) - 1 - prefix_lines, 0), int(col), f"syntax error: {message}")
 
+
+
+class _CommentTest:
+    """Is a suppression directive at (0-based line, column) a comment, not text in a string?
+    Asked only for lines with a directive: the block holding the line is tokenized (cached)."""
+
+    def __init__(self, placed: Sequence[tuple[int, Block]]) -> None:
+        self.placed = placed
+        self.starts = [start for start, _ in placed]
+
+    def __call__(self, line: int, col: int) -> bool:
+        at = bisect.bisect_right(self.starts, line) - 1
+        if at < 0 or line >= self.placed[at][0] + self.placed[at][1].line_count:
+            return True  # outside every block: a blank or comment line
+        start, block = self.placed[at]
+        comment = comment_columns(block.parse_text).get(line - start + block.prefix_lines)
+        return comment is not None and comment <= col
 
 
 class PythonTier:
@@ -394,7 +412,13 @@ class PythonTier:
         for rule in rules:
             if issubclass(rule, ModuleRule):
                 findings.extend(self._check_module_rule(rule, ctx, facts.get(rule.meta.code, []), crashes, snapshot.path))
-        findings = [f for f in findings if not is_suppressed(snapshot.lines, f.span.line, f.code, f.name)]
+        ledger = Ledger(snapshot.lines)
+        findings = [f for f in findings if not ledger.suppresses(f.span.line, f.code, f.name)]
+        judged, failed = self.engine.check_suppressions(
+            snapshot.path, ctx, ledger, _CommentTest(placed), whole=not syntax and not skipped, crashed={c.code for c in crashes}
+        )
+        findings.extend(judged)
+        crashes.extend(failed)
         if self.engine.config.report_syntax_errors:
             findings.extend(
                 Diagnostic("syntax-error", "syntax-error", Severity.ERROR, message, span) for span, message in syntax
