@@ -262,18 +262,28 @@ _SHAPES = {
 }
 
 
+_LAYOUTS = {
+    "line": "x = {}",
+    "in-def": "def g():\n    if x:\n        y = {}",
+    "handler": "try:\n    pass\nexcept {}:\n    pass",
+    "decorator": "@{}\ndef g():\n    pass",
+    "with": "with {} as f:\n    pass",
+}
+
+
 @pytest.mark.parametrize("shape", sorted(_SHAPES))
 @pytest.mark.parametrize("size", [30, 48, 49, 50, 60, 97, 99, 100, 101, 150])
-@pytest.mark.parametrize("layout", ["line", "lines", "in-def"])
+@pytest.mark.parametrize("layout", [*_LAYOUTS, "lines"])
 def test_the_depth_walk_agrees_with_a_full_walk(shape: str, size: int, layout: str) -> None:
     expression = _SHAPES[shape](size)
-    if layout == "lines":
-        expression = "(\n" + expression.replace("+", "+\n").replace(".b", "\n.b") + "\n)"
-    text = f"async def g():\n    if x:\n        y = {expression}\n" if layout == "in-def" else f"x = {expression}\n"
-    if shape == "awaits" and layout != "in-def":  # only inside a coroutine
-        text = "async def g(): return " + expression.replace("\n", "\n    ") + "\n"
-    tree = ast.parse(text)
-    excess = limits.tree_excess(tree, text)
+    if layout == "lines":  # one logical line over many physical ones
+        text = "x = (\n" + expression.replace("+", "+\n").replace(".b", "\n.b") + "\n)"
+    else:
+        text = _LAYOUTS[layout].format(expression)
+    if shape == "awaits":  # only inside a coroutine
+        text = "async def h():\n" + textwrap.indent(text, "    ")
+    tree = ast.parse(text + "\n")
+    excess = limits.tree_excess(tree, text + "\n")
     depth = _full_depth(tree)
     assert (excess is not None) == (depth > limits.MAX_DEPTH)
     if excess is not None:

@@ -99,8 +99,9 @@ def tree_excess(tree: ast.Module, text: str) -> Excess | None:
     MAX_BLOCK_NODES of them (each takes a character).
     """
     if len(text) > _ROOM:
-        # offsets[n]: where line n + 1 starts (1-based lines), so a span's width is a subtraction
-        offsets = [0, *accumulate(len(line) + 1 for line in text.split("\n"))]
+        # offsets[n]: where line n + 1 starts (1-based lines, newlines not counted), so a span's
+        # width is a subtraction (plus its newlines, which a bound can ignore)
+        offsets = list(accumulate(map(len, text.split("\n")), initial=0))
         depth = _deep_statements(tree.body, offsets)
         if depth is not None:
             return Excess("depth", depth, MAX_DEPTH)
@@ -139,7 +140,9 @@ def _deep_statements(body: list[ast.stmt], offsets: list[int]) -> int | None:
     compound = _COMPOUND
     while stack:
         for stmt in stack.pop():
-            first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
+            last = stmt.end_lineno or stmt.lineno
+            decorators: list[ast.expr] | None = getattr(stmt, "decorator_list", None)
+            first = decorators[0].lineno if decorators else stmt.lineno  # a decorator is above its `def`
             if offsets[last] - offsets[first - 1] <= _ROOM:
                 continue  # the whole statement is too short to hold the limit: the common case
             fields = compound.get(type(stmt))
@@ -148,24 +151,29 @@ def _deep_statements(body: list[ast.stmt], offsets: list[int]) -> int | None:
                 if depth is not None:
                     return depth
                 continue
-            inner: list[list[ast.stmt]] = [part for name in fields if (part := getattr(stmt, name))]
-            inner += [handler.body for handler in getattr(stmt, "handlers", ())]
-            stack.extend(inner)
+            headers: list[ast.AST] = []
             if isinstance(stmt, ast.Match):
-                header: list[ast.AST] = [stmt.subject]
+                headers.append(stmt.subject)
                 for case in stmt.cases:
                     stack.append(case.body)
-                    header += [case.pattern, *([case.guard] if case.guard else [])]
+                    headers += [case.pattern, *([case.guard] if case.guard else [])]
             else:
+                for name in fields:
+                    part = getattr(stmt, name)
+                    if part:
+                        stack.append(part)
+                for handler in getattr(stmt, "handlers", ()):
+                    stack.append(handler.body)
+                    if handler.type is not None:
+                        headers.append(handler.type)
                 # the header: from the first decorator to the line before the first body statement
-                decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
-                start = min(first, *(d.lineno for d in decorators)) if decorators else first
-                stop = max(start, min(part[0].lineno for part in inner) - 1)
-                if offsets[stop] - offsets[start - 1] <= _ROOM:
-                    continue
-                header = [stmt]
-            for part in header:
-                depth = _deep(part, offsets, skip=_HEADER_SKIP if part is stmt else frozenset())
+                stop = max(first, stmt.body[0].lineno - 1)  # type: ignore[attr-defined]
+                if offsets[stop] - offsets[first - 1] > _ROOM:
+                    depth = _deep(stmt, offsets, _HEADER_SKIP)
+                    if depth is not None:
+                        return depth
+            for part in headers:
+                depth = _deep(part, offsets)
                 if depth is not None:
                     return depth
     return None
@@ -248,8 +256,3 @@ def broken_shape(text: str) -> BrokenShape:
     except (tokenize.TokenError, SyntaxError):
         pass  # the rest of a broken block: what was read decides
     return BrokenShape(None, parse)
-
-
-def could_exceed(text: str) -> bool:
-    """Whether a text is long enough to pass a depth or size limit at all (most blocks are not)."""
-    return len(text) > _ROOM

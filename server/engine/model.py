@@ -18,7 +18,6 @@ import libcst as cst
 from rules.api import BlockHandle, Fix, LazyFix, Safety, Severity
 from rules.api.types import Span
 from server.blocks import Block, Unit
-from server.engine.limits import Excess
 from server.locate import Range
 
 
@@ -39,7 +38,6 @@ class Parsed:
     tree: cst.Module | None
     error: SyntaxIssue | None
     positions: dict[int, Range] = field(default_factory=dict)
-    excess: Excess | None = None  # not parsed: beyond a limit of `limits.py` (too deep, too large)
 
 
 @dataclass(frozen=True, slots=True)

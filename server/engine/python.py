@@ -191,9 +191,6 @@ class PythonTier:
         # path -> id(block) -> (block, token, result) of the last analysis of that path
         self._recent: dict[str, dict[int, _Seen]] = {}
         self._summaries: LRU[tuple[str, str, str], _Summary] = LRU(cache_size, SUMMARY_BUDGET, _weigh_summary)
-        # `ast` trees of the blocks summarised in this analysis, handed to the depth check before
-        # libcst parses one (most blocks are never parsed: the check runs only for those that are)
-        self._fresh: dict[str, ast.Module] = {}
         self._dispatches: dict[tuple[type[Rule], ...], Dispatch] = {}
         self._signals: tuple[object, ...] = ()  # the module signals of the last analysis
         self._interest: dict[tuple[type[Rule], ...], tuple[frozenset[str], tuple[Searcher, ...]]] = {}
@@ -219,11 +216,6 @@ class PythonTier:
         text = block.parse_text
         parsed = self._parsed.get(text)
         if parsed is None:
-            excess = self._tree_excess(text)
-            if excess is not None:
-                parsed = Parsed(None, None, excess=excess)  # libcst would take too long (or crash)
-                self._parsed.put(text, parsed)
-                return parsed
             self.parse_calls += 1
             try:
                 parsed = Parsed(cst.parse_module(text), None)
@@ -233,21 +225,6 @@ class PythonTier:
                 parsed = Parsed(None, SyntaxIssue(0, 0, f"cannot parse this block: {type(exc).__name__}"))
             self._parsed.put(text, parsed)
         return parsed
-
-    def _tree_excess(self, text: str) -> Excess | None:
-        """Whether a block CPython accepted is too deep or too large for libcst (`limits.py`),
-        from the tree its summary read (or a new one if that was in an earlier analysis)."""
-        tree = self._fresh.pop(text, None)
-        if tree is None:
-            if not limits.could_exceed(text):
-                return None
-            try:
-                tree = ast.parse(text)
-            except (SyntaxError, ValueError):
-                return None  # a broken block: its summary measured it (`limits.broken_shape`)
-            except (RecursionError, MemoryError) as exc:
-                return limits.refusal_excess(exc)
-        return limits.tree_excess(tree, text)
 
     # -- the edit tier ---------------------------------------------------------------------
     def context(self, snapshot: Snapshot, summaries: Sequence[_Summary] | None = None) -> ModuleContext:
@@ -271,10 +248,7 @@ class PythonTier:
         excess = limits.file_excess(snapshot.lines)
         if excess is not None:
             return self._file_not_reviewed(snapshot, excess)
-        try:
-            return self._analyze(snapshot, cancelled)
-        finally:
-            self._fresh.clear()
+        return self._analyze(snapshot, cancelled)
 
     def _file_not_reviewed(self, snapshot: Snapshot, excess: Excess) -> Analysis:
         """A file beyond a limit: one information diagnostic on its first line, nothing parsed."""
@@ -379,12 +353,6 @@ class PythonTier:
                 if seen is None or seen.block is not block or seen.result is not _NOTHING or seen.start != start or seen.token != token:
                     seen = _Seen(block, token, wanted, _NOTHING, start, (), (), _NO_FACTS, summary)
                 current[id(block)] = seen
-                continue
-            if result.parsed.excess is not None:
-                diagnostic = self._not_reviewed(start, block, result.parsed.excess)
-                current[id(block)] = _Seen(block, token, wanted, result, start, (diagnostic,), (), _NO_FACTS, summary)
-                findings.append(diagnostic)
-                skipped.append(diagnostic)
                 continue
             ref = BlockRef(start, block, result.parsed)
             if result.parsed.error is not None:
@@ -505,8 +473,9 @@ class PythonTier:
             if shape.parse or not isinstance(exc, SyntaxError):
                 return _BROKEN
             return _Broken(_syntax_issue(exc, block.prefix_lines))
-        if limits.could_exceed(text):
-            self._fresh[text] = tree
+        excess = limits.tree_excess(tree, text)  # what CPython accepts may still be too much for libcst
+        if excess is not None:
+            return _Skipped(excess)
         owner = _CLASS_NAME.search(block.prefix) if block.kind is BlockKind.CLASS_MEMBER else None
         return BlockSummary.of(text, block.text, owner.group(1) if owner else None)
 
