@@ -38,6 +38,12 @@ MAX_FILE_CHARS = 10_000_000  # characters of one Python file
 MAX_BROKEN_STATEMENT_TOKENS = 1_000
 MAX_BROKEN_TOKENS = 20_000
 
+# libcst's parser takes ~6.5 KB of C stack per nested bracket and CPython accepts 199 of them
+# (grouping parentheses leave no trace in `ast`, so no limit here sees them): 1.3 MB at least.
+# macOS gives a secondary thread 512 KB (SIGSEGV at ~75 brackets), musl 128 KB, Windows 1 MB;
+# a thread that runs the engine is created with this much (`threading.stack_size`)
+THREAD_STACK_BYTES = 16 << 20
+
 NOT_REVIEWED = "not-reviewed"  # the pseudo-code of the information diagnostic (as "syntax-error")
 
 _OPENING = frozenset("([{")
