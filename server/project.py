@@ -438,7 +438,9 @@ class ProjectIndex:
         return windows
 
     def remove(self, path: Path) -> None:
-        self._files.pop(self._relative(path), None)
+        rel = self._relative(path)
+        self._files.pop(rel, None)
+        self.problems.pop(rel, None)
 
     def scan(self, paths: Iterable[Path]) -> None:
         """Index these files; files no longer among them are dropped."""
@@ -461,6 +463,9 @@ class ProjectIndex:
         for rel in list(self._files):
             if rel not in seen:
                 del self._files[rel]
+        for rel in list(self.problems):
+            if rel not in seen:
+                del self.problems[rel]
 
     def facts(self) -> ProjectFacts:
         python = sorted(p for p in self._files if p.endswith((".py", ".pyi")))

@@ -221,6 +221,10 @@ def test_one_bad_file_does_not_cost_the_project_its_findings(tmp_path: Path) -> 
         "loop.py": "cannot read: Too many levels of symbolic links",
     }
     assert set(index.facts().python_files) == {"app.py", "deep.py", "flat.py"}
+    (tmp_path / "loop.py").unlink()
+    (tmp_path / "flat.py").write_text("X = 1\n")
+    index.scan(sorted(tmp_path.iterdir()))  # fixed or gone: no longer listed
+    assert index.problems == {}
 
 
 def test_the_project_tier_survives_a_file_it_cannot_read(tmp_path: Path) -> None:
