@@ -67,14 +67,14 @@ def unit_facts(text: str) -> UnitFacts:
     if _IMPORTISH.search(text) and not _DEF.match(text.lstrip()) and not _CLASS.match(text.lstrip()):
         try:
             imports = _imports_of(ast.parse(text))
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             imports = []
     names = [*_DEF.findall(text), *_CLASS.findall(text), *_ASSIGN.findall(text)]
     calls: list[tuple[str, str]] = []
     if _ASSIGN.match(text.lstrip()) and "(" in text:
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             tree = None
         for stmt in tree.body if tree else ():
             if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from server.blocks import BlockIndex
 from server.engine import Snapshot
+from server.engine.limits import file_excess
 from server.locate import split_lines
 
 
@@ -29,7 +30,7 @@ class Document:
         self.path = path
         self.version = version
         self.lines: list[str] = split_lines(text)
-        self.index = BlockIndex.build(self.lines)
+        self.index = _index(self.lines)
 
     @property
     def text(self) -> str:
@@ -38,7 +39,7 @@ class Document:
     def apply(self, change: Change) -> None:
         if change.start is None or change.end is None:
             self.lines = split_lines(change.text)
-            self.index = BlockIndex.build(self.lines)
+            self.index = _index(self.lines)
             return
         lines = self.lines
         count = len(lines)
@@ -66,10 +67,19 @@ class Document:
             start_line -= 1
             segment = split_lines(lines[start_line] + "".join(segment))
         lines[start_line:old_stop] = segment
-        self.index.update(lines, start_line, old_stop, start_line + len(segment))
+        if self.index is None or file_excess(lines) is not None:
+            self.index = _index(lines)  # still (or now) too large: not cut; back under the limits: cut whole
+        else:
+            self.index.update(lines, start_line, old_stop, start_line + len(segment))
 
     def snapshot(self) -> Snapshot:
-        return Snapshot(self.path, self.version, tuple(self.lines), tuple(self.index.units))
+        return Snapshot(self.path, self.version, tuple(self.lines), tuple(self.index.units) if self.index else ())
+
+
+def _index(lines: list[str]) -> BlockIndex | None:
+    """The document's blocks; None for a file beyond the engine's file limits, which is never
+    cut (a 166k-line file took 4 s on the event loop per open) since it will not be reviewed."""
+    return None if file_excess(lines) is not None else BlockIndex.build(lines)
 
 
 class DocumentStore:

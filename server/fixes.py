@@ -51,7 +51,7 @@ def parses(text: str, path: str = "module.py", file_types: Sequence[tuple[str, s
         return config_parses(kind, text, path)
     try:
         ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # too deep for CPython: not ours to write
         return False
     return True
 

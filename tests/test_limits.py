@@ -19,6 +19,7 @@ import pytest
 
 from rules.api.project import CLONES
 from rules.api.triggers import BlockSummary
+from server.config import Config
 from server.documents import Change, Document
 from server.engine import Engine
 from server.engine import limits
@@ -309,3 +310,36 @@ def test_no_block_of_this_repository_is_near_a_limit() -> None:
             if limits.text_excess(text) or limits.tree_excess(tree, text):
                 over.append(f"{path}:{start + 1}")
     assert over == [] and len(files) > 100
+
+
+def test_fix_all_and_the_module_context_survive_an_expression_cpython_cannot_compile(tmp_path: Path) -> None:
+    """`ast.parse` of a 4,000-term sum raises RecursionError (not SyntaxError): the parse check of
+    `--fix`, the fix builder's import reader and the module context read it as "does not parse"."""
+    from server.context import unit_facts
+    from server.fixes import fix_all, parses
+
+    deep = "x = " + "+".join(["1"] * 4000) + "\n"
+    assert parses(deep) is False
+    assert unit_facts("import os\n" + deep) is not None
+    source = "import requests\n\n\n" + deep + "\n\ndef pay():\n    return requests.get('https://x')\n"
+    fixed = fix_all(Engine(Config(select=("RV301",))), "app/pay.py", source)
+    assert fixed.text == source and fixed.applied == ()  # code CPython cannot compile is left alone, no crash
+
+
+def test_a_document_beyond_the_file_limits_is_not_cut_until_it_is_back_under_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cutting a 166k-line document into blocks took 4 s on the event loop per open, for a file
+    the engine then refuses: it is not cut at all, and is cut whole once an edit brings it back
+    under the limits (the same blocks as a fresh open)."""
+    from server.lsp.session import _small
+
+    monkeypatch.setattr(limits, "MAX_FILE_LINES", 30)
+    text = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(10))  # 40 lines
+    doc = Document("file:///big.py", "big.py", text)
+    assert doc.snapshot().units == ()
+    analysis = Engine().analyze(doc.snapshot())
+    assert [f.code for f in analysis.findings] == [limits.NOT_REVIEWED]
+    doc.apply(Change("", (20, 0), (40, 0)))  # down to 20 lines
+    assert [b.text for _, b in doc.snapshot().blocks()] == [b.text for _, b in Document("u", "big.py", doc.text).snapshot().blocks()]
+    doc.apply(Change(text, (20, 0), (20, 0)))  # past the limit again
+    assert doc.snapshot().units == ()
+    assert not _small(Document("u", "one.py", "x = '" + "a" * 300_000 + "'\n").snapshot())  # one line, but not small

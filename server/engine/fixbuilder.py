@@ -287,7 +287,7 @@ def _import_statement(text: str) -> ast.Import | ast.ImportFrom | None:
         return None
     try:
         body = ast.parse(text).body
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if body and all(isinstance(stmt, (ast.Import, ast.ImportFrom)) for stmt in body):
         statement = body[0]

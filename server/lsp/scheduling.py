@@ -17,9 +17,12 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from server.engine.limits import THREAD_STACK_BYTES
+
 T = TypeVar("T")
 
-INLINE_LINES = 1500  # documents analysed on the event loop when the engine thread is idle
+INLINE_LINES = 1500  # documents analysed on the event loop when the engine thread is idle...
+INLINE_CHARS = 200_000  # ...and not longer than this (a 10 MB one-line file is one line)
 _INLINE_SLOW = 0.02  # seconds: an inline analysis this long held the loop up
 
 
@@ -60,6 +63,13 @@ class EngineThread:
 
     def __init__(self) -> None:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="reviewls-engine")
+        # libcst's native parser takes about 6.5 KB of C stack per nested bracket: a thread of
+        # the platform default (512 KB on macOS) dies at ~75; the engine's thread gets 16 MB
+        previous = threading.stack_size(THREAD_STACK_BYTES)
+        try:
+            self.executor.submit(int).result()  # the pool's one thread starts now, with that stack
+        finally:
+            threading.stack_size(previous)
         self.turns = Turns()
         self.submitted = 0  # jobs queued with `submit`, not yet done
         self._submitted_lock = threading.Lock()

@@ -33,7 +33,7 @@ from server.engine import Analysis, Diagnostic, Engine, RuleCrash, Snapshot
 from server.engine.model import Cancelled
 from server.lsp.convert import diagnostic
 from server.lsp.protocol import ReviewProtocol
-from server.lsp.scheduling import INLINE_LINES, DocumentTasks, EngineThread
+from server.lsp.scheduling import INLINE_CHARS, INLINE_LINES, DocumentTasks, EngineThread
 from server.lsp.settings import EditorSettings, uri_to_path
 from server.lsp.transport import read_messages, reader_for
 from server.project import ProjectIndex, project_defaults, settings_targets
@@ -194,7 +194,7 @@ class ReviewServer(LanguageServer):
                 return latest
             try:
                 analysis = await self.in_engine(
-                    self.engine.analyze, snapshot, self._stale(uri, snapshot.version), inline=len(snapshot.lines) <= INLINE_LINES
+                    self.engine.analyze, snapshot, self._stale(uri, snapshot.version), inline=_small(snapshot)
                 )
             except Cancelled:
                 logger.debug("analysis of %s version %s stopped: superseded", uri, snapshot.version)
@@ -309,3 +309,8 @@ class ReviewServer(LanguageServer):
                 f"reviewls: rule {crash.code} crashed on {crash.path}:{crash.line} ({last}); "
                 "its findings there are skipped, the other rules still run",
             )
+
+
+def _small(snapshot: Snapshot) -> bool:
+    """Small enough to analyse on the event loop when the engine thread is idle."""
+    return len(snapshot.lines) <= INLINE_LINES and sum(map(len, snapshot.lines)) <= INLINE_CHARS
