@@ -19,9 +19,10 @@ import stat
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from server.config import Config
 from server.configfiles import kind_of
 from server.documents import Document
 from server.engine import Diagnostic, Engine, Snapshot
+from server.engine.limits import NOT_REVIEWED
 from server.fixes import apply_edits, fix_all
 from server.fsio import ReadError, WriteError, create_new, read_source, refusal, safe_folder, user_cache_dir, write_atomic
 from server.locate import split_lines
@@ -43,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 CACHE_DIR = ".reviewls_cache"
 KEY_BYTES = 32
+# why a file is not reviewed when the process reviewing it died (a SIGSEGV, the OOM killer)
+CRASHED = "not reviewed: the reviewing process crashed"
 __all__ = ["CACHE_DIR", "Cache", "CheckResult", "FileReport", "GitIgnore", "ReadError", "Record", "iter_files", "run_check"]
 
 
@@ -112,6 +116,7 @@ class FileReport:
     unwritten: str | None = None  # why its fixes were not written (--fix)
     crashes: list[tuple[str, int]] = field(default_factory=list)  # (code, line)
     cached: bool = False
+    crashed: bool = False  # `error` is a crash of its review (exit 2), not an unreadable file
 
 
 @dataclass
@@ -122,8 +127,22 @@ class CheckResult:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): files not reviewed
     unwritten: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): fixes not written
     crashes: list[tuple[str, str, int]] = field(default_factory=list)  # (code, path, line)
+    crashed_files: list[str] = field(default_factory=list)  # of `errors`, files whose review crashed: exit 2
+    # files the project tier has no facts of, and why (`ProjectIndex.problems`): listed on stderr
+    unindexed: list[tuple[str, str]] = field(default_factory=list)
+    unindexed_crashes: list[str] = field(default_factory=list)  # of `unindexed`, internal errors: exit 2
     baselined: int = 0
     cached_files: int = 0
+
+    @property
+    def skipped(self) -> list[Record]:
+        """The `not-reviewed` findings: blocks or files beyond the engine's limits."""
+        return [r for r in self.findings if r.code == NOT_REVIEWED]
+
+    @property
+    def crashed(self) -> bool:
+        """Did any part of the review crash (a rule, a file's review, the project index)?"""
+        return bool(self.crashes or self.crashed_files or self.unindexed_crashes)
 
     @property
     def fixed_count(self) -> int:
@@ -280,9 +299,18 @@ def iter_files(
 
 
 def display_path(path: Path) -> str:
+    """`path` relative to the working directory, as reports show it; as given when it is outside.
+
+    A symlink loop cannot be resolved (RuntimeError on Python 3.11, OSError on others): it is
+    named through its folder, so it is still listed as a file not reviewed.
+    """
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+        try:
+            real = path.resolve()
+        except (RuntimeError, OSError):
+            real = path.parent.resolve() / path.name
+        return real.relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, RuntimeError, OSError):
         return path.as_posix()
 
 
@@ -423,7 +451,23 @@ def _init_worker(config: Config, cache_root: str | None, secret: bytes | None = 
 
 
 def review_file(path: str, display: str, fix: bool) -> FileReport:
-    """Review one file in this process (the worker's engine and cache)."""
+    """Review one file in this process (the worker's engine and cache).
+
+    A bug met on this file costs this file only: it is reported as a crash of its review
+    (listed on stderr, exit 2) and the run goes on. Ctrl-C (KeyboardInterrupt) still stops it.
+    """
+    try:
+        return _review_file(path, display, fix)
+    except Exception as exc:  # isolation point: one file must not end the run
+        logger.exception("internal error while reviewing %s", display)
+        return FileReport(display, error=f"not reviewed: internal error: {_describe(exc)}", crashed=True)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _review_file(path: str, display: str, fix: bool) -> FileReport:
     assert _worker is not None, "worker not initialised"
     engine, cache, roots = _worker
     report = FileReport(display)
@@ -510,6 +554,8 @@ def _project_records(
         if edits:
             index.scan(paths)
             pairs = engine.check_project(index.facts(), lines_of)
+    # files without facts (unreadable, beyond the limits, a bug): the project rules did not see them
+    result.unindexed.extend(sorted(index.problems.items()))
     records: list[Record] = []
     for path, finding in pairs:
         built = engine.build_fix(Snapshot(path, None, (), ()), finding) if finding.fix else None
@@ -526,20 +572,89 @@ def _from_cache(cache: Cache, path: str, display: str, roots: tuple[Path, ...]) 
     return None if records is None else FileReport(display, records, cached=True)
 
 
-def _size(item: tuple[str, str, bool]) -> int:
+_Item = tuple[str, str, bool]  # (path, display path, fix)
+_InitArgs = tuple[Config, str | None, bytes | None, tuple[Path, ...]]  # `_init_worker`'s arguments
+
+
+def _size(item: _Item) -> int:
     try:
         return os.path.getsize(item[0])
     except OSError:
         return 0
 
 
-def _chunks(items: list[tuple[str, str, bool]], size: int) -> Iterator[list[tuple[str, str, bool]]]:
+def _chunks(items: list[_Item], size: int) -> Iterator[list[_Item]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _review_chunk(chunk: list[tuple[str, str, bool]]) -> list[FileReport]:
+def _review_chunk(chunk: list[_Item]) -> list[FileReport]:
     return [review_file(*item) for item in chunk]
+
+
+def _review_in_pool(items: list[_Item], jobs: int, initargs: _InitArgs, done: Callable[[list[FileReport]], None]) -> None:
+    """Review `items` in `jobs` processes, one task per chunk; `done` gets each chunk's reports.
+
+    A worker that dies (a SIGSEGV in native code, the OOM killer) breaks the whole pool and
+    every chunk in it: those are reviewed again one file at a time (`_review_alone`), which
+    finds the culprit, then the rest goes on in a fresh pool. Only `2 * jobs` chunks are in
+    flight at once, so a death sends a few dozen files, not the whole run, to the slow path.
+    """
+    size = max(1, min(16, len(items) // (jobs * 4) or 1))
+    waiting = deque(_chunks(items, size))
+    while waiting:
+        unfinished: list[_Item] = []
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=initargs)
+        try:
+            running: dict[Future[list[FileReport]], list[_Item]] = {}
+            while waiting or running:
+                while waiting and len(running) < 2 * jobs and not unfinished:
+                    chunk = waiting.popleft()
+                    running[pool.submit(_review_chunk, chunk)] = chunk
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    chunk = running.pop(future)
+                    try:
+                        reports = future.result()
+                    except BrokenProcessPool:  # every chunk in the pool fails with it
+                        unfinished.extend(chunk)
+                        continue
+                    except Exception:  # isolation point: e.g. a report that does not pickle
+                        logger.exception("a chunk of %d files failed; each is reviewed again alone", len(chunk))
+                        unfinished.extend(chunk)
+                        continue
+                    done(reports)
+                if unfinished and not running:
+                    break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: chunks not started are dropped
+        if unfinished:
+            logger.warning("a reviewing process died: its %d files are reviewed again, one at a time", len(unfinished))
+            _review_alone(sorted(unfinished, key=lambda item: item[1]), initargs, done)
+
+
+def _review_alone(items: list[_Item], initargs: _InitArgs, done: Callable[[list[FileReport]], None]) -> None:
+    """Review each file alone in a single-worker pool, a fresh one after each death: a file that
+    kills it is the culprit, and is reported as not reviewed (a crash, exit 2)."""
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for item in items:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=initargs)
+            try:
+                reports = pool.submit(_review_chunk, [item]).result()
+            except BrokenProcessPool:
+                logger.error("reviewing %s killed its process", item[1])
+                pool.shutdown(wait=True)
+                pool = None
+                reports = [FileReport(item[1], error=CRASHED, crashed=True)]
+            except Exception as exc:  # isolation point: a failure outside review_file's own guard
+                logger.exception("internal error while reviewing %s", item[1])
+                reports = [FileReport(item[1], error=f"not reviewed: internal error: {_describe(exc)}", crashed=True)]
+            done(reports)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_check(
@@ -588,22 +703,25 @@ def run_check(
             if progress:
                 progress(len(reports), total)
     else:
-        size = max(1, min(16, len(items) // (jobs * 4) or 1))
         # the workers are forked: objects frozen here are never scanned (nor copied on write) by
         # their collector; the biggest files go first, so no worker is left with a long tail
         gc.freeze()
         items.sort(key=_size, reverse=True)
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(config, root, secret, roots)) as pool:
-            for chunk_reports in pool.map(_review_chunk, _chunks(items, size)):
-                reports.extend(chunk_reports)
-                if progress:
-                    progress(len(reports), total)
+
+        def done(chunk_reports: list[FileReport]) -> None:
+            reports.extend(chunk_reports)
+            if progress:
+                progress(len(reports), total)
+
+        _review_in_pool(items, jobs, (config, root, secret, roots), done)
     reports.sort(key=lambda report: report.path)
     result = CheckResult(errors=skipped)
     result.findings.extend(_project_records(everything, config, fix, result, cache_root if secret else None))
     for report in reports:
         if report.error is not None:
             result.errors.append((report.path, report.error))
+            if report.crashed:
+                result.crashed_files.append(report.path)
             continue
         if report.unwritten is not None:
             result.unwritten.append((report.path, report.unwritten))
@@ -615,6 +733,11 @@ def run_check(
         result.crashes.extend((code, report.path, line) for code, line in report.crashes)
     result.findings.sort(key=lambda r: (r.path, r.line, r.col, r.code))
     result.errors.sort()
+    result.crashed_files.sort()
+    # a file not reviewed at all is listed once, as such; `ProjectIndex` names a crash "internal error: ..."
+    not_reviewed = {path for path, _ in result.errors}
+    result.unindexed = [(path, why) for path, why in result.unindexed if path not in not_reviewed]
+    result.unindexed_crashes = [path for path, why in result.unindexed if why.startswith("internal error")]
     result.unwritten.sort()
     return result
 

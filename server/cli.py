@@ -1,7 +1,9 @@
 """`reviewls`: the language server by default, `--check` for batch review.
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (or a file that
-could not be read, or a fix that could not be written); 2 usage, configuration or internal error (a rule crash included).
+could not be read, or a fix that could not be written); 2 usage, configuration or internal error (a rule
+crash, a file whose review crashed or killed its process). Blocks beyond the engine's limits
+(`not-reviewed`) are information findings, listed on stderr too: never 2.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -186,7 +189,7 @@ def check_main(args: argparse.Namespace) -> int:
     if args.show_settings:
         sys.stdout.write(_show_settings(config, paths))
         return 0
-    missing = [p for p in paths if not Path(p).exists()]
+    missing = [p for p in paths if not os.path.lexists(p)]  # a symlink loop is listed as not reviewed, later
     if missing:
         return _error(f"no such file or directory: {missing[0]}")
     if args.jobs is not None and args.jobs < 1:
@@ -211,6 +214,7 @@ def check_main(args: argparse.Namespace) -> int:
         result = run_check(paths, config, fix=args.fix, jobs=args.jobs, cache_root=cache_root, progress=progress)
     finally:
         progress.close()
+    skipped = result.skipped  # every one, whatever --diff or the baseline then hide
     if changes is not None:
         result.findings = [r for r in result.findings if on_changed_lines(r.path, r.line, r.end_line, changes)]
     if args.write_baseline:
@@ -229,9 +233,19 @@ def check_main(args: argparse.Namespace) -> int:
         sys.stdout.write(report)
     for path, reason in [*result.errors, *result.unwritten]:
         sys.stderr.write(f"reviewls: {path}: {reason}\n")
+    for path, reason in result.unindexed:
+        sys.stderr.write(f"reviewls: {path}: not indexed for project rules: {reason}\n")
+    for record in skipped:
+        # information findings: they never make the exit code 2, and 1 only under --fail-on information
+        why = record.message if record.message.startswith("not reviewed") else f"not reviewed: {record.message}"
+        sys.stderr.write(f"reviewls: {record.path}:{record.line}: {why}\n")
     for code, path, line in result.crashes:
         sys.stderr.write(f"reviewls: internal error: rule {code} crashed on {path}:{line}; other rules' findings are shown\n")
-    if result.crashes:
+    crashed = len(result.crashed_files) + len(result.unindexed_crashes)
+    if crashed:
+        files = "1 file" if crashed == 1 else f"{crashed} files"
+        sys.stderr.write(f"reviewls: internal error: the review of {files} crashed (listed above); the other files' findings are shown\n")
+    if result.crashed:
         return 2
     threshold = Severity(args.fail_on).rank
     failing = any(r.severity.rank >= threshold for r in result.findings)

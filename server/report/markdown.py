@@ -47,7 +47,7 @@ def render(result: CheckResult) -> str:
     if result.baselined:
         out.append(f"{result.baselined} known findings are in the baseline and not listed.")
     if result.errors:
-        out.append(f"{len(result.errors)} files could not be read: " + ", ".join(f"`{p}` ({why})" for p, why in result.errors) + ".")
+        out.append(f"{len(result.errors)} files could not be reviewed: " + ", ".join(f"`{p}` ({why})" for p, why in result.errors) + ".")
     if result.unwritten:
         out.append(f"{len(result.unwritten)} files could not be fixed: " + ", ".join(f"`{p}` ({why})" for p, why in result.unwritten) + ".")
     out.append("")

@@ -102,7 +102,7 @@ def document(result: CheckResult) -> dict[str, object]:
                 "originalUriBaseIds": {"SRCROOT": {"uri": Path.cwd().resolve().as_uri() + "/"}},
                 "columnKind": "unicodeCodePoints",
                 "invocations": [
-                    {"executionSuccessful": not result.crashes, "toolExecutionNotifications": notifications}
+                    {"executionSuccessful": not result.crashed, "toolExecutionNotifications": notifications}
                 ],
                 "results": results,
             }
