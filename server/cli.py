@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -262,6 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.explain is not None:
         return rule_main("rule", [args.explain, "--format", "json" if args.format == "json" else "text"])
     if args.check or args.show_settings:
+        # the code under review is compiled by `ast` (the engine, the rules, in every worker, which
+        # inherit this filter): CPython's SyntaxWarnings about it (`1if`, "\d") are not ours to print
+        warnings.filterwarnings("ignore", category=SyntaxWarning)
         try:
             return check_main(args)
         except KeyboardInterrupt:

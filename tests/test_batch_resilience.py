@@ -180,6 +180,15 @@ def test_a_crash_in_the_project_index_is_a_crash(tmp_path: Path) -> None:
     assert "reviewls: bad.py: not indexed for project rules: internal error: ValueError: bug on purpose" in result.stderr
 
 
+def test_syntax_warnings_of_the_code_under_review_stay_off_stderr(tmp_path: Path) -> None:
+    # RV103 compiles comments that look like code: CPython warned about `1if` on stderr, once per worker
+    (tmp_path / "m.py").write_text("def f(a, b):\n    # x = 1if a else b\n    return a\n")
+    for jobs in ("1", "2"):
+        result = _check(tmp_path, ".", "--no-cache", "--jobs", jobs)
+        assert "RV103" in result.stdout
+        assert result.stderr == "", result.stderr
+
+
 # -- item 5: skipped blocks -----------------------------------------------------------------------
 
 DEEP = "x = " + "[" * 300 + "1" + "]" * 300 + "\n"
