@@ -343,3 +343,18 @@ def test_a_document_beyond_the_file_limits_is_not_cut_until_it_is_back_under_the
     doc.apply(Change(text, (20, 0), (20, 0)))  # past the limit again
     assert doc.snapshot().units == ()
     assert not _small(Document("u", "one.py", "x = '" + "a" * 300_000 + "'\n").snapshot())  # one line, but not small
+
+
+def test_a_tree_too_deep_for_the_walk_is_reported_not_reviewed() -> None:
+    """3,000 adjacent string literals are one constant to `ast` (under every limit) but a
+    3,000-deep tree to libcst: the walk's RecursionError used to drop the block's findings with
+    only a log line; now the block says it was not reviewed, and the other blocks are."""
+    text = "def f():\n    print(1)\n\n\nx = (\n" + "".join(f'    "part {i} "\n' for i in range(3000)) + ")\nprint(x)\n"
+    doc = Document("u", "m.py", text)
+    engine = Engine()
+    analysis = engine.analyze(doc.snapshot())
+    assert [(f.code, f.span.line) for f in analysis.findings] == [("RV101", 2), (limits.NOT_REVIEWED, 5), ("RV101", 3007)]
+    assert [d.span.line for d in analysis.skipped] == [5]
+    doc.apply(Change("    ", (1, 0), (1, 4)))  # an edit elsewhere: the block is reused, and still says so
+    again = engine.analyze(doc.snapshot())
+    assert [d.span.line for d in again.skipped] == [5]

@@ -81,6 +81,9 @@ class _BlockResult:
     findings: tuple[_RelFinding, ...]
     facts: Mapping[str, tuple[object, ...]]
     crashes: tuple[tuple[str, int, str], ...]  # code, relative line, error text
+    # libcst's tree was too deep for the walk (2,215 adjacent string literals are one constant
+    # to `ast` but a 2,215-deep tree to libcst): the block is not reviewed, and says so
+    too_deep: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +335,8 @@ class PythonTier:
                 if seen.start == start:  # not even shifted: its findings and facts are as they were
                     current[id(block)] = seen
                     findings.extend(seen.findings)
+                    if seen.result.too_deep:
+                        skipped.extend(seen.findings)
                     crashes.extend(seen.crashes)
                     for code, located in seen.facts.items():
                         facts.setdefault(code, []).extend(located)
@@ -353,6 +358,12 @@ class PythonTier:
                 if seen is None or seen.block is not block or seen.result is not _NOTHING or seen.start != start or seen.token != token:
                     seen = _Seen(block, token, wanted, _NOTHING, start, (), (), _NO_FACTS, summary)
                 current[id(block)] = seen
+                continue
+            if result.too_deep:
+                diagnostic = self._not_reviewed(start, block, Excess("depth", None, limits.MAX_DEPTH))
+                current[id(block)] = _Seen(block, token, wanted, result, start, (diagnostic,), (), _NO_FACTS, summary)
+                findings.append(diagnostic)
+                skipped.append(diagnostic)
                 continue
             ref = BlockRef(start, block, result.parsed)
             if result.parsed.error is not None:
@@ -411,7 +422,8 @@ class PythonTier:
         try:
             run.walk(tree)
         except RecursionError:
-            logger.warning("block at %s is nested too deeply to review", ctx.path)
+            logger.info("block at %s is nested too deeply to review", ctx.path)
+            return _BlockResult(_UNKEPT, (), {}, (), too_deep=True)
         findings: list[_RelFinding] = []
         facts: dict[str, tuple[object, ...]] = {}
         crashes: list[tuple[str, int, str]] = []
