@@ -6,6 +6,7 @@ import ast
 import itertools
 import re
 import textwrap
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -59,8 +60,12 @@ def looks_like_code(lines: Sequence[str]) -> bool:
     """Do these comment bodies parse as Python statements that do something?"""
     text = textwrap.dedent("\n".join(lines))
     try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+        with warnings.catch_warnings():
+            # a comment is not the module's code: CPython's SyntaxWarnings about it (`# x = 1if a`:
+            # "invalid decimal literal") would land on the user's stderr
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     if not tree.body:
         return False

@@ -34,3 +34,15 @@ def test_no_finding_on_a_known_false_alarm(folder: Path, tmp_path: Path) -> None
     findings = json.loads(done.stdout)["diagnostics"]
     assert not findings, "\n".join(f"{f['path']}:{f['line']} {f['code']} {f['message']}" for f in findings)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_comment_that_looks_like_code_raises_no_warning_for_the_user(recwarn: pytest.WarningsRecorder) -> None:
+    """RV103 compiles comments to see whether they are code; CPython's SyntaxWarnings about a
+    comment (`# x = 1if a else b`: "invalid decimal literal") must not reach the user's stderr."""
+    import warnings
+
+    from rules.hygiene.commented_out_code import looks_like_code
+
+    warnings.simplefilter("always")
+    looks_like_code(["x = 1if a else b"])
+    assert not [w for w in recwarn if issubclass(w.category, SyntaxWarning)]
