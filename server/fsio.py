@@ -256,8 +256,11 @@ def safe_folder(folder: Path, base: Path) -> Path:
         try:
             info = os.lstat(current)
         except FileNotFoundError:
-            os.mkdir(current)
-            continue
+            try:
+                os.mkdir(current)
+                continue
+            except FileExistsError:  # another worker made it meanwhile: check what it is
+                info = os.lstat(current)
         if not stat.S_ISDIR(info.st_mode):
             raise OSError(f"{current} is a {'symlink' if stat.S_ISLNK(info.st_mode) else 'file'}, not a folder")
     return folder

@@ -263,3 +263,19 @@ def test_writes_stay_in_the_workspace(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match="a symlink to a file outside the workspace"):
         read_source(root / "link.py", (root.resolve(),))
     assert outside.read_text() == "x = 1\n"
+
+
+def test_two_processes_making_the_same_cache_folder_both_succeed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--jobs` workers write cache entries at once: the one that lost the race to create a
+    shared folder (`.reviewls_cache/0.1.0/`) dropped its entry (a flaky cache under load)."""
+    from server import fsio
+
+    real = os.mkdir
+
+    def racing(path: object, *args: object) -> None:
+        real(path)  # type: ignore[arg-type]  # the other worker got there first
+        raise FileExistsError(path)
+
+    monkeypatch.setattr(fsio.os, "mkdir", racing)
+    folder = tmp_path / ".reviewls_cache" / "0.1.0" / "ab"
+    assert fsio.safe_folder(folder, tmp_path) == folder and folder.is_dir()
