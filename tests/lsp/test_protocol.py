@@ -290,7 +290,7 @@ def test_a_burst_of_edits_is_analysed_once_not_once_per_edit() -> None:
             position = {"line": 0, "character": 5}
             change = {"range": {"start": position, "end": position}, "text": str(version % 10)}
             send({"method": "textDocument/didChange", "params": {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]}})
-        for _ in range(200):
+        for _ in range(3000):  # up to 30 s on a slow machine; a few milliseconds here
             await asyncio.sleep(0.01)
             if published and published[-1] == 301:
                 break
