@@ -61,10 +61,10 @@ def process_cpu(pid: int) -> float:
     return sum(int(value) for value in fields[11:15]) / TICK
 
 
-def peak_rss_mib(pid: int) -> float:
-    """The process' peak resident set size (VmHWM) in MiB."""
+def peak_rss_mib(pid: int, field: str = "VmHWM") -> float:
+    """The process' peak resident set size (VmHWM) in MiB; `field="VmRSS"`: the current one."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 

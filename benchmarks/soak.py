@@ -34,15 +34,12 @@ from lsprotocol import types as lsp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.corpus import closest_module, sdist
-from benchmarks.ruffcmp import Session
+from benchmarks.ruffcmp import Session, peak_rss_mib
 
 
 def rss_mib(pid: int) -> float:
     """The process' current resident set size (VmRSS) in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return peak_rss_mib(pid, "VmRSS")
 
 
 def _function_ends(text: str) -> list[tuple[int, int]]:
