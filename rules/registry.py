@@ -34,23 +34,48 @@ def _rule_classes_in(module_name: str) -> list[type[RuleBase]]:
     ]
 
 
-@cache
-def all_rules() -> tuple[type[RuleBase], ...]:
-    """Every rule, sorted by code; validated once."""
+def _rule_modules() -> list[str]:
     import rules
 
-    found: list[type[RuleBase]] = []
+    names: list[str] = []
     base = os.path.dirname(rules.__file__)
     for family in sorted(set(FAMILIES.values())):
         folder = os.path.join(base, family)
-        if not os.path.isdir(folder):
-            continue
-        for info in pkgutil.iter_modules([folder]):
-            found.extend(_rule_classes_in(f"rules.{family}.{info.name}"))
-    for name in filter(None, (p.strip() for p in os.environ.get("REVIEWLS_PLUGINS", "").split(","))):
-        found.extend(_rule_classes_in(name))
+        if os.path.isdir(folder):
+            names.extend(f"rules.{family}.{info.name}" for info in pkgutil.iter_modules([folder]))
+    names.extend(filter(None, (p.strip() for p in os.environ.get("REVIEWLS_PLUGINS", "").split(","))))
+    return names
+
+
+@cache
+def all_rules() -> tuple[type[RuleBase], ...]:
+    """Every rule, sorted by code; validated once. Project parts of edit rules are not rules of
+    their own (`project_parts`)."""
+    found = [rule for name in _rule_modules() for rule in _rule_classes_in(name) if not _is_part(rule)]
     _validate(found)
     return tuple(sorted(found, key=lambda r: r.meta.code))
+
+
+def _is_part(rule: type[RuleBase]) -> bool:
+    return issubclass(rule, ProjectRule) and rule.part_of is not None
+
+
+@cache
+def project_parts() -> tuple[type[ProjectRule], ...]:
+    """The project parts of edit rules (RV501 across files): each shares its rule's code and metadata."""
+    rules = set(all_rules())
+    parts: list[type[ProjectRule]] = []
+    for name in _rule_modules():
+        for rule in _rule_classes_in(name):
+            if issubclass(rule, ProjectRule) and rule.part_of is not None:
+                if rule.part_of not in rules or rule.meta is not rule.part_of.meta:
+                    raise RegistryError(f"{rule.__name__} is a part of {rule.part_of.__name__}: it must share that rule's `meta`")
+                parts.append(rule)
+    return tuple(sorted(parts, key=lambda r: r.meta.code))
+
+
+def parts_of(rule: type[RuleBase]) -> tuple[type[ProjectRule], ...]:
+    return tuple(part for part in project_parts() if part.part_of is rule)
 
 
 def _validate(found: list[type[RuleBase]]) -> None:

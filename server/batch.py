@@ -7,7 +7,6 @@ depend on: the file's path and content, the configuration and the reviewls versi
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import hashlib
 import hmac
@@ -29,7 +28,6 @@ from pathlib import Path
 import pathspec
 
 from rules.api import Fix, Safety, Severity, TextEdit
-from rules.api.project import ProjectRule
 from server import __version__
 from server.config import Config
 from server.configfiles import kind_of
@@ -39,7 +37,7 @@ from server.engine.limits import NOT_REVIEWED
 from server.fixes import apply_edits, fix_all
 from server.fsio import ReadError, WriteError, create_new, read_source, refusal, safe_folder, user_cache_dir, write_atomic
 from server.locate import split_lines
-from server.project import ProjectIndex, project_defaults, settings_targets
+from server.projectsession import ProjectSession, settings_config
 
 logger = logging.getLogger(__name__)
 
@@ -515,17 +513,16 @@ def _project_records(
 ) -> list[Record]:
     """The save tier over the reviewed files: project rules, with their safe fixes under --fix."""
     engine = Engine(config)
-    rules = [r for r in config.enabled_rules(".") if isinstance(r, type) and issubclass(r, ProjectRule)]
-    if not rules:
-        return []
     root = Path.cwd()
     roots = (root.resolve(),)
-    needs = {need for rule in rules for need in rule.needs}
-    # clone windows by content digest, in the user cache directory: a repository cannot plant them
+    # facts by content digest, in the user cache directory and signed: a repository cannot plant them
     facts_cache = user_cache_dir() / __version__ / "project" if cache_root is not None else None
-    index = ProjectIndex(root, config.file_types, needs=needs, cache_dir=facts_cache)
+    project = ProjectSession(root, engine, cache_dir=facts_cache, secret=cache_key() if facts_cache else None)
+    if not project.enabled:
+        return []
+    index = project.index
     paths = [Path(path) for path, _, _ in items]
-    index.scan(paths)
+    project.scan(paths)
 
     def lines_of(path: str) -> list[str]:
         try:
@@ -533,8 +530,8 @@ def _project_records(
         except ReadError:
             return []
 
-    pairs = engine.check_project(index.facts(), lines_of)
-    result.crashes.extend((crash.code, crash.path, crash.line) for crash in engine.project_crashes)
+    pairs = project.check(lines_of)
+    result.crashes.extend((crash.code, crash.path, crash.line) for crash in project.crashes)
     if fix:
         edits: dict[str, list[TextEdit]] = {}
         for path, finding in pairs:
@@ -552,8 +549,8 @@ def _project_records(
                 result.fixed.pop(target, None)
                 result.unwritten.append((target, f"not fixed: {exc.reason}"))
         if edits:
-            index.scan(paths)
-            pairs = engine.check_project(index.facts(), lines_of)
+            project.scan(paths)
+            pairs = project.check(lines_of)
     # files without facts (unreadable, beyond the limits, a bug): the project rules did not see them
     result.unindexed.extend(sorted(index.problems.items()))
     records: list[Record] = []
@@ -672,10 +669,7 @@ def run_check(
     files = list(iter_files(paths, config, skipped, roots))
     listed = set(files)
     entry_points = [p for raw in paths for p in Path(raw).glob("*") if p not in listed and refusal(p, roots) is None] + files
-    targets = tuple(t for t in settings_targets(Path.cwd(), entry_points) if refusal(Path.cwd() / t, roots) is None)
-    defaults = project_defaults(Path.cwd(), targets, files)
-    if targets or defaults:
-        config = dataclasses.replace(config, settings_modules=targets, project_settings=defaults)
+    config = settings_config(Path.cwd(), config, entry_points, files, roots)
     items = [(str(path), display_path(path), fix) for path in files]
     everything = items  # the project tier sees every file, cached or not
     jobs = max(1, jobs or os.cpu_count() or 1)

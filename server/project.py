@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import hmac
 import io
 import json
 import keyword
 import logging
 import os
+import pickle
 import re
+import stat
 import tokenize
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from rules.api.configdata import FileKind
@@ -35,6 +38,8 @@ from rules.api.project import (
     EnvExample,
     EnvUse,
     ProjectFacts,
+    ProjectView,
+    SourceFile,
 )
 from rules.api.types import Span
 from server.configfiles import kind_of, read_dotenv
@@ -54,6 +59,21 @@ class _FileFacts:
     env_uses: tuple[EnvUse, ...] = ()
     example: EnvExample | None = None
     clones: tuple[CloneWindow, ...] = ()
+    # fact kinds gathered from the file (shared kinds and rules' `collect`): "name@version" -> value
+    kinds: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Gatherer:
+    """One fact kind as the index runs it: a versioned function of one file."""
+
+    name: str
+    version: int
+    gather: Callable[[SourceFile], object | None]
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.version}"
 
 
 _DECLARATIVE = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Pass)
@@ -335,15 +355,25 @@ class ProjectIndex:
     """Facts of every file of the project; `update` re-reads one file when its text changed."""
 
     def __init__(
-        self, root: Path, file_types: Iterable[tuple[str, str]] = (), *, needs: Iterable[str] = (), cache_dir: Path | None = None
+        self,
+        root: Path,
+        file_types: Iterable[tuple[str, str]] = (),
+        *,
+        needs: Iterable[str] = (),
+        cache_dir: Path | None = None,
+        gatherers: Iterable[Gatherer] = (),
+        secret: bytes | None = None,
     ) -> None:
         self.root = root
         self._real_root: Path | None = None
         self.file_types = tuple(file_types)
         self.clones = CLONES in set(needs)  # read every Python file for clone windows
-        self.cache_dir = cache_dir  # clone windows by content hash, so a warm `--check` does not redo them
+        self.cache_dir = cache_dir  # facts by content hash, so a warm `--check` does not redo them
+        self.gatherers = tuple(gatherers)  # fact kinds and rules' `collect`, run per Python file
+        self.secret = secret  # signs the cached facts (pickles): an entry that does not authenticate is a miss
         self._files: dict[str, _FileFacts] = {}
         self.reads = 0  # files (re)indexed, for tests
+        self.gathered = 0  # (file, kind) pairs gathered, for tests and the benchmark
         # files without facts and why (unreadable, too large, too deeply nested, an error), by
         # path relative to the root: the CLI and the server list them, the other files go on
         self.problems: dict[str, str] = {}
@@ -378,7 +408,7 @@ class ProjectIndex:
         if kind not in (FileKind.PYTHON, FileKind.DOTENV):
             return
         want_env = self.has_examples() if env is None else env
-        if kind is FileKind.PYTHON and not want_env and not self.clones and text is None:
+        if kind is FileKind.PYTHON and not want_env and not self.clones and not self.gatherers and text is None:
             self._files[rel] = _FileFacts("")  # its place in the layout is all that is needed
             return
         stamp = (0, 0)
@@ -387,7 +417,7 @@ class ProjectIndex:
                 stat = path.stat()
                 stamp = (stat.st_mtime_ns, stat.st_size)
                 known = self._files.get(rel)
-                if known is not None and known.stamp == stamp and known.digest.endswith("+env") == want_env:
+                if known is not None and known.stamp == stamp and known.digest.endswith("+env") == want_env and not self._missing(known):
                     return  # unchanged on disk since it was read
                 text = read_source(path).text
             except ReadError as exc:
@@ -405,8 +435,10 @@ class ProjectIndex:
         digest = hashlib.sha256(text.encode()).hexdigest() + ("+clones" if self.clones else "") + ("+env" if want_env else "")
         known = self._files.get(rel)
         if known is not None and known.digest == digest:
-            if known.stamp != stamp:
-                self._files[rel] = _FileFacts(digest, stamp, known.env_uses, known.example, known.clones)
+            missing = self._missing(known) if kind is FileKind.PYTHON else ()
+            if known.stamp != stamp or missing:
+                kinds = {**known.kinds, **self._gather(rel, text, digest, missing)} if missing else known.kinds
+                self._files[rel] = _FileFacts(digest, stamp, known.env_uses, known.example, known.clones, kinds)
             return
         self.reads += 1
         if kind is FileKind.DOTENV:
@@ -417,7 +449,72 @@ class ProjectIndex:
                 stamp,
                 env_uses=env_uses(rel, text) if want_env else (),
                 clones=self._clone_windows(rel, text, digest) if self.clones else (),
+                kinds=self._gather(rel, text, digest, self.gatherers),
             )
+
+    def _missing(self, known: _FileFacts) -> tuple[Gatherer, ...]:
+        return tuple(g for g in self.gatherers if g.key not in known.kinds)
+
+    def _gather(self, rel: str, text: str, digest: str, gatherers: Iterable[Gatherer]) -> dict[str, object]:
+        """The fact kinds of one Python file: from the signed disk cache when a `--check` saw this
+        content before, else gathered (one parse shared by all kinds). A kind that fails is logged
+        and listed in `problems`; the file keeps its other kinds."""
+        wanted = tuple(gatherers)
+        if not wanted:
+            return {}
+        cached = self._cached_kinds(digest)
+        out = {g.key: cached[g.key] for g in wanted if g.key in cached}
+        todo = [g for g in wanted if g.key not in out]
+        if not todo:
+            return out
+        source = SourceFile(rel, text)
+        for gatherer in todo:
+            self.gathered += 1
+            try:
+                out[gatherer.key] = gatherer.gather(source)
+            except Exception as exc:  # isolation point: one kind's bug must not cost the file its other facts
+                reason = "nested too deeply to read" if isinstance(exc, (RecursionError, MemoryError)) else f"internal error in {gatherer.name}: {type(exc).__name__}: {exc}"
+                logger.warning("project index: %s: %s", rel, reason, exc_info=not isinstance(exc, (RecursionError, MemoryError)))
+                self.problems[rel] = reason
+                out[gatherer.key] = None
+        if self.problems.get(rel) is None:
+            self._store_kinds(digest, {**cached, **out})
+        return out
+
+    def _entry(self, digest: str) -> Path | None:
+        if self.cache_dir is None or self.secret is None:
+            return None
+        return self.cache_dir / f"{digest[:40]}-facts.pickle"
+
+    def _cached_kinds(self, digest: str) -> dict[str, object]:
+        entry = self._entry(digest)
+        if entry is None or self.secret is None:
+            return {}
+        try:
+            if not stat.S_ISREG(os.lstat(entry).st_mode):
+                return {}  # never read through a symlink or a FIFO
+            with open(entry, "rb") as stream:
+                mac, _, payload = stream.read().partition(b"\n")
+            if not hmac.compare_digest(mac, hmac.new(self.secret, payload, hashlib.sha256).hexdigest().encode()):
+                return {}  # not written by this user's reviewls: never unpickled
+            value = pickle.loads(payload)  # noqa: S301  (authenticated above)
+            return value if isinstance(value, dict) else {}
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+            return {}  # not cached yet, unreadable, or from an older version of a fact's class
+
+    def _store_kinds(self, digest: str, kinds: Mapping[str, object]) -> None:
+        entry = self._entry(digest)
+        if entry is None or self.secret is None:
+            return
+        try:
+            payload = pickle.dumps(dict(kinds), protocol=pickle.HIGHEST_PROTOCOL)
+            mac = hmac.new(self.secret, payload, hashlib.sha256).hexdigest().encode()
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            temp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+            temp.write_bytes(mac + b"\n" + payload)
+            os.replace(temp, entry)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            logger.debug("facts of %s not cached: %s", digest[:12], exc)
 
     def _clone_windows(self, rel: str, text: str, digest: str) -> tuple[CloneWindow, ...]:
         if self.cache_dir is None:
@@ -467,14 +564,26 @@ class ProjectIndex:
             if rel not in seen:
                 del self.problems[rel]
 
-    def facts(self) -> ProjectFacts:
+    def paths(self) -> list[str]:
+        """The indexed files, relative to the root."""
+        return sorted(self._files)
+
+    def facts(self, settings_modules: Iterable[str] = ()) -> ProjectView:
         python = sorted(p for p in self._files if p.endswith((".py", ".pyi")))
         packages = sorted({str(PurePosixPath(p).parent) for p in python if "/" in p})
         examples = tuple(f.example for _, f in sorted(self._files.items()) if f.example is not None)
         # only projects that document their environment are checked against it: skip the reads otherwise
         uses = tuple(u for p in python for u in self._files[p].env_uses) if examples else ()
         clones = tuple(c for p in python for c in self._files[p].clones) if self.clones else ()
-        return ProjectFacts(str(self.root), uses, examples, tuple(python), tuple(packages), clones)
+        kinds: dict[str, dict[str, object]] = {}
+        for gatherer in self.gatherers:
+            values: dict[str, object] = {}
+            for path in python:
+                value = self._files[path].kinds.get(gatherer.key)
+                if value is not None:
+                    values[path] = value
+            kinds[gatherer.name] = values
+        return ProjectView(str(self.root), uses, examples, tuple(python), tuple(packages), clones, tuple(settings_modules), kinds)
 
 
 _SETTINGS_TARGET = re.compile(r"""DJANGO_SETTINGS_MODULE["']?\s*[,=:]\s*["']([\w.]+)["']""")

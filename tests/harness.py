@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rules.api import Invalid, RuleBase, Scope, Valid
+from rules.registry import parts_of
 from server.config import Config
 from server.documents import Document
 from server.engine import Analysis, Engine
 from server.fixes import FixAllResult, fix_all
-from server.project import ProjectIndex
+from server.projectsession import ProjectSession
 
 MARKER = re.compile(r"[ \t]*# <- (RV\d{3}(?:\s*,\s*RV\d{3})*)[ \t]*$")
 
@@ -52,6 +53,8 @@ def run_example(rule: type[RuleBase], example: Valid | Invalid) -> tuple[Expecte
     expected = strip_markers(example.source)
     if rule.meta.scope is Scope.PROJECT:
         return expected, _run_project(rule, example, expected)
+    if parts_of(rule):  # an edit rule with a project part (RV501 across files): both tiers, as in the editor
+        return expected, _run_project(rule, example, expected, edit=True)
     if example.files:  # a file rule that looks at its neighbours (RV905's lock files): give it a folder
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
@@ -63,8 +66,9 @@ def run_example(rule: type[RuleBase], example: Valid | Invalid) -> tuple[Expecte
     return expected, analyze(engine_for(rule), expected.source, example.path)
 
 
-def _run_project(rule: type[RuleBase], example: Valid | Invalid, expected: Expected) -> Analysis:
-    """Write the example's files to a temporary project, index it, run the project rules.
+def _run_project(rule: type[RuleBase], example: Valid | Invalid, expected: Expected, *, edit: bool = False) -> Analysis:
+    """Write the example's files to a temporary project, index it, run the project rules (with
+    `edit`, the edit tier over the example file too, and over the other files for their markers).
 
     Markers in the other files (`files=`) are checked too: their findings must be expected
     there, and are left out of the returned analysis, which holds the example file's own.
@@ -80,12 +84,17 @@ def _run_project(rule: type[RuleBase], example: Valid | Invalid, expected: Expec
         for path, text in contents.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_text(text)
-        index = ProjectIndex(root, needs=getattr(rule, "needs", ()))
-        index.scan(root / path for path in contents)
-        pairs = engine_for(rule).check_project(index.facts())
+        engine = engine_for(rule)
+        project = ProjectSession(root, engine)
+        project.scan(root / path for path in contents)
+        pairs = project.check()
+        if edit:
+            for path, text in contents.items():
+                if path.endswith(".py"):
+                    pairs.extend((path, f) for f in analyze(engine, text, (root / path).as_posix()).findings)
     got_others = {(path, f.span.line, f.code) for path, f in pairs if path != example.path}
     assert got_others == others, f"findings in other files: {got_others} != {others}"
-    own = tuple(f for path, f in pairs if path == example.path)
+    own = tuple(sorted((f for path, f in pairs if path == example.path), key=lambda f: (f.span.line, f.span.col, f.code)))
     return Analysis(example.path, None, own, (), (), 0)
 
 

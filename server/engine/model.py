@@ -136,10 +136,11 @@ class Diagnostic:
 
 @dataclass(frozen=True, slots=True)
 class RelatedSpan:
-    """Another place in the same document a finding points at."""
+    """Another place a finding points at: in the same document, or in `path` (a project finding)."""
 
     span: Span
     message: str
+    path: str | None = None  # relative to the project root; None: the finding's own document
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,28 +1,55 @@
 """The project tier: project rules over the project index (`server/project.py`), on save and in `--check`.
 
-Rule code runs in the crash guard, and the caller's file reader (`lines_of`) is guarded too: one
-unreadable file never costs the project its other findings.
+Each enabled project rule (and each project part of an enabled edit rule, RV501 across files)
+contributes its `collect` and the shared fact kinds it `needs` to the index (`gatherers`), then
+`check` runs the rules over the index's view. Rule code runs in the crash guard, and the caller's
+file reader (`lines_of`) is guarded too: one unreadable file never costs the project its other findings.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from rules.api import ModuleContext
-from rules.api.project import ProjectFacts, ProjectRule
+from rules.api import ModuleContext, RuleBase
+from rules.api.facts import KINDS
+from rules.api.project import ProjectFacts, ProjectRule, ProjectView, collect_kind
 from server.engine.guard import isolate, logger
-from server.engine.model import Diagnostic, FixTable, RuleCrash
+from server.engine.model import Diagnostic, FixTable, RelatedSpan, RuleCrash
 from server.suppressions import is_suppressed
 
 if TYPE_CHECKING:
     from server.engine.core import Engine
+    from server.project import Gatherer
 
 
 class ProjectTier:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.crashes: list[RuleCrash] = []  # of the last `check`
+
+    def rules(self) -> list[type[ProjectRule]]:
+        """The enabled project rules and the project parts of enabled edit rules."""
+        enabled = set(self.engine.config.enabled_rules("."))
+        return [rule for rule in all_project_rules() if _owner(rule) in enabled]
+
+    def gatherers(self) -> list[Gatherer]:
+        """What the index must gather per file for the enabled rules: the shared kinds they
+        need and each rule's own `collect` (only rules that define one)."""
+        from server.project import Gatherer
+
+        out: dict[str, Gatherer] = {}
+        for rule in self.rules():
+            for need in sorted(rule.needs):
+                kind = KINDS.get(need)
+                if kind is not None:
+                    out.setdefault(kind.name, Gatherer(kind.name, kind.version, kind.gather))
+            if rule.collect is not ProjectRule.collect:
+                instance = rule(ModuleContext(path="."), self.engine.options(_owner(rule)))
+                name = collect_kind(rule)
+                out[name] = Gatherer(name, rule.collect_version, instance.collect)
+        return list(out.values())
 
     def check(
         self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None
@@ -36,18 +63,21 @@ class ProjectTier:
         self.crashes = []
         out: list[tuple[str, Diagnostic]] = []
         ctx = ModuleContext(path=".")
-        for rule in all_project_rules():
-            if rule not in self.engine.config.enabled_rules("."):
-                continue
-            instance = rule(ctx, self.engine.options(rule))
-            crash = isolate(rule.meta.code, ".", 1, "project check", lambda: instance.check(facts))
+        view = facts if isinstance(facts, ProjectView) else ProjectView(*(getattr(facts, f) for f in ProjectFacts.__dataclass_fields__))
+        for rule in self.rules():
+            owner = _owner(rule)
+            instance = rule(ctx, self.engine.options(owner))
+            crash = isolate(rule.meta.code, ".", 1, "project check", lambda: instance.check(view))
             if crash is not None:
                 self.crashes.append(crash)
                 continue
             for report in instance.project_reports:
-                if rule not in self.engine.enabled_rules(report.path):
+                if owner not in self.engine.enabled_rules(report.path):
                     continue
-                finding = self.engine.ready_finding(FixTable.PROJECT, rule, report.message, report.span, report.fix, report.severity)
+                finding = self.engine.ready_finding(FixTable.PROJECT, owner, report.message, report.span, report.fix, report.severity)
+                if report.related:
+                    related = tuple(RelatedSpan(r.span, r.message, None if r.path == report.path else r.path) for r in report.related)
+                    finding = dataclasses.replace(finding, related=related)
                 if lines_of is not None and is_suppressed(self._lines(lines_of, report.path), finding.span.line, rule.meta.code, rule.meta.name):
                     continue
                 out.append((report.path, finding))
@@ -65,8 +95,12 @@ class ProjectTier:
             return ()
 
 
+def _owner(rule: type[ProjectRule]) -> type[RuleBase]:
+    """The rule whose selection, options and code a project rule reports under."""
+    return rule.part_of or rule
+
+
 def all_project_rules() -> list[type[ProjectRule]]:
-    from rules.registry import all_rules
+    from rules.registry import all_rules, project_parts
 
-    return [r for r in all_rules() if issubclass(r, ProjectRule)]
-
+    return [*(r for r in all_rules() if issubclass(r, ProjectRule)), *project_parts()]

@@ -9,7 +9,6 @@ runs is `scheduling.py`'s business, the wire is `transport.py`'s and the lifecyc
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import sys
 import threading
@@ -22,7 +21,6 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.workspace.position_codec import PositionCodec
 
-from rules.api.project import ProjectRule
 from server import __version__
 from server.batch import iter_files
 from server.config import Config, ConfigError, find_config_file, load_config
@@ -36,7 +34,7 @@ from server.lsp.protocol import ReviewProtocol
 from server.lsp.scheduling import INLINE_CHARS, INLINE_LINES, DocumentTasks, EngineThread
 from server.lsp.settings import EditorSettings, uri_to_path
 from server.lsp.transport import read_messages, reader_for
-from server.project import ProjectIndex, project_defaults, settings_targets
+from server.projectsession import ProjectSession, settings_config
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +72,7 @@ class ReviewServer(LanguageServer):
         self.tasks = DocumentTasks()
         self.stopping = False  # `shutdown` received: analyses stop between blocks
         self.reported_crashes: set[tuple[str, str]] = set()
-        self.project_index: ProjectIndex | None = None
+        self.project: ProjectSession | None = None
         self.project_findings: dict[str, list[Diagnostic]] = {}  # uri -> save-tier findings
         self.loop: asyncio.AbstractEventLoop | None = None
         self.log_handler = ClientLogHandler(self)
@@ -154,11 +152,10 @@ class ReviewServer(LanguageServer):
                 logger.warning("invalid editor settings ignored: %s", exc)
                 self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"reviewls: invalid setting: {exc}"))
         candidates = [p for pattern in ("*", "*/*.py") for p in self.root.glob(pattern) if p.is_file()]
-        targets = settings_targets(self.root, candidates)
         settings_files = [p for pattern in ("settings.py", "*/settings.py", "*/settings/*.py", "*/*/settings.py") for p in self.root.glob(pattern)]
-        defaults = project_defaults(self.root, targets, settings_files)
-        if targets or defaults:
-            config = dataclasses.replace(config, settings_modules=targets, project_settings=defaults)
+        config = settings_config(self.root, config, candidates, settings_files)
+        if self.engine_config is None or config != self.engine_config:
+            self.project = None  # other rules or options: the next save builds the index they need
         self.engine_config = config
         self.submit(self.engine.set_config, config)
         level = logging.DEBUG if self.settings.log_level == "debug" else logging.WARNING
@@ -244,22 +241,23 @@ class ReviewServer(LanguageServer):
         """The save tier: update the project index (the saved file only, after the first
         scan), run the project rules, and republish the files whose project findings changed."""
         config = self.engine_config
+        sessions: list[ProjectSession] = []
 
         def start() -> Iterator[None]:
-            if self.project_index is None:
-                needs = {need for rule in config.enabled_rules(".") if issubclass(rule, ProjectRule) for need in rule.needs}
-                self.project_index = ProjectIndex(self.root, config.file_types, needs=needs)
+            if self.project is None:  # the first run, or the rules changed: a new index on the engine's config
+                self.project = ProjectSession(self.root, self.engine)
+            sessions.append(self.project)
             # files are re-read only when their size or mtime changed; the saved one from the editor
-            return self.project_index.scan_steps(iter_files([str(self.root)], config))
+            return self.project.scan_steps(iter_files([str(self.root)], config))
 
         def lines_of(path: str) -> list[str]:
             return self.file_lines(self.root / path)
 
         def finish() -> list[tuple[str, Diagnostic]]:
-            assert self.project_index is not None
+            project = sessions[0]
             if saved is not None:
-                self.project_index.update(saved, text)
-            pairs = self.engine.check_project(self.project_index.facts(), lines_of)
+                project.update(saved, text)
+            pairs = project.check(lines_of)
             crashes = list(self.engine.project_crashes)
             if crashes and self.loop is not None:
                 self.loop.call_soon_threadsafe(self.report_crashes, crashes)

@@ -1,0 +1,36 @@
+"""The shared fact kinds of the project index: name -> how to gather it from one file.
+
+A project rule names the kinds it needs (`ProjectRule.needs`); the index gathers only those,
+per file, and caches each under the file's content (a save re-gathers one file). A kind is a
+function of one `SourceFile` returning an immutable, picklable value (or None: nothing there).
+Its version is part of the cache key: bump it when the function changes what it returns.
+(CLONES and the env reads are gathered by the index itself: `server/project.py`.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rules.api.project import SYMBOLS, SourceFile
+
+
+@dataclass(frozen=True, slots=True)
+class FactKind:
+    name: str
+    gather: Callable[[SourceFile], object | None]
+    version: int = 1
+
+
+def _symbols(file: SourceFile) -> object | None:
+    from rules.api.symbols import collect_symbols
+
+    return collect_symbols(file)
+
+
+KINDS: dict[str, FactKind] = {
+    kind.name: kind
+    for kind in (
+        FactKind(SYMBOLS, _symbols, version=1),
+    )
+}
