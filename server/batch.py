@@ -279,7 +279,11 @@ def iter_files(
             if ignores is not None:
                 ignores.enter(where)
             dirs[:] = sorted(
-                d for d in dirs if not config.is_excluded(here / d) and not (ignores and ignores.ignored(where / d, is_dir=True))
+                d
+                for d in dirs
+                if not config.is_excluded(here / d)
+                and not (ignores and ignores.ignored(where / d, is_dir=True))
+                and not os.path.exists(os.path.join(root, d, "pyvenv.cfg"))  # a virtualenv, whatever its name
             )
             for name in sorted(files):
                 if kind_of((here / name).as_posix(), config.file_types) is None or config.is_excluded(here / name):

@@ -417,7 +417,7 @@ class ProjectIndex:
                 stat = path.stat()
                 stamp = (stat.st_mtime_ns, stat.st_size)
                 known = self._files.get(rel)
-                if known is not None and known.stamp == stamp and known.digest.endswith("+env") == want_env and not self._missing(known):
+                if known is not None and known.stamp == stamp and known.digest.endswith("+env") == want_env and not self._missing(known, rel):
                     return  # unchanged on disk since it was read
                 text = read_source(path).text
             except ReadError as exc:
@@ -435,7 +435,7 @@ class ProjectIndex:
         digest = hashlib.sha256(text.encode()).hexdigest() + ("+clones" if self.clones else "") + ("+env" if want_env else "")
         known = self._files.get(rel)
         if known is not None and known.digest == digest:
-            missing = self._missing(known) if kind is FileKind.PYTHON else ()
+            missing = self._missing(known, rel) if kind is FileKind.PYTHON else ()
             if known.stamp != stamp or missing:
                 kinds = {**known.kinds, **self._gather(rel, text, digest, missing)} if missing else known.kinds
                 self._files[rel] = _FileFacts(digest, stamp, known.env_uses, known.example, known.clones, kinds)
@@ -449,11 +449,15 @@ class ProjectIndex:
                 stamp,
                 env_uses=env_uses(rel, text) if want_env else (),
                 clones=self._clone_windows(rel, text, digest) if self.clones else (),
-                kinds=self._gather(rel, text, digest, self.gatherers),
+                kinds=self._gather(rel, text, digest, self._gatherers_for(rel)),
             )
 
-    def _missing(self, known: _FileFacts) -> tuple[Gatherer, ...]:
-        return tuple(g for g in self.gatherers if g.key not in known.kinds)
+    def _missing(self, known: _FileFacts, rel: str) -> tuple[Gatherer, ...]:
+        return tuple(g for g in self._gatherers_for(rel) if g.key not in known.kinds)
+
+    def _gatherers_for(self, rel: str) -> tuple[Gatherer, ...]:
+        """Migrations are generated code: their names and shapes are Django's, not the project's."""
+        return () if Role.MIGRATION in roles_for_path(rel) else self.gatherers
 
     def _gather(self, rel: str, text: str, digest: str, gatherers: Iterable[Gatherer]) -> dict[str, object]:
         """The fact kinds of one Python file: from the signed disk cache when a `--check` saw this
@@ -535,9 +539,12 @@ class ProjectIndex:
         return windows
 
     def remove(self, path: Path) -> None:
+        """Forget a deleted file, or every file under a deleted folder."""
         rel = self._relative(path)
-        self._files.pop(rel, None)
-        self.problems.pop(rel, None)
+        for known in [p for p in self._files if p == rel or p.startswith(rel + "/")]:
+            del self._files[known]
+        for known in [p for p in self.problems if p == rel or p.startswith(rel + "/")]:
+            del self.problems[known]
 
     def scan(self, paths: Iterable[Path]) -> None:
         """Index these files; files no longer among them are dropped."""

@@ -83,8 +83,11 @@ class ProjectSession:
     def remove(self, path: Path) -> None:
         self.index.remove(path)
 
-    def check(self, lines_of: Callable[[str], Sequence[str]] | None = None) -> list[tuple[str, Diagnostic]]:
-        """The project rules over the index; (path relative to the root, finding) pairs."""
+    def check(
+        self, lines_of: Callable[[str], Sequence[str]] | None = None, *, cancelled: Callable[[], bool] | None = None
+    ) -> list[tuple[str, Diagnostic]]:
+        """The project rules over the index; (path relative to the root, finding) pairs.
+        `cancelled()` is asked between rules: when it says so, `Cancelled` is raised."""
         if not self.enabled:
             return []
-        return self.engine.check_project(self.index.facts(self.config.settings_modules), lines_of)
+        return self.engine.check_project(self.index.facts(self.config.settings_modules), lines_of, cancelled)

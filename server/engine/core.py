@@ -10,7 +10,8 @@ block walk). The engine knows no rule by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+import dataclasses
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from rules.api import Fix, ModuleContext, RuleBase, Scope, Severity, SuppressionRule, Usage
 from rules.api.configdata import FileKind
@@ -149,9 +150,22 @@ class Engine:
         handle = self.fixes.resolve(snapshot.path, diagnostic.fix)
         return None if handle is None else build_fix(self.python, snapshot, diagnostic, handle)
 
-    def check_project(self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None) -> list[tuple[str, Diagnostic]]:
+    def check_project(
+        self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None, cancelled: Callable[[], bool] | None = None
+    ) -> list[tuple[str, Diagnostic]]:
         """Save tier: project rules over the project index; (path, finding) pairs."""
-        return self.projects.check(facts, lines_of)
+        return self.projects.check(facts, lines_of, cancelled)
+
+    def adopt_project(self, findings: Iterable[tuple[str, Diagnostic, Fix | None]]) -> list[tuple[str, Diagnostic]]:
+        """Project findings checked elsewhere (the server's project worker), with their fixes
+        already built: registered in this engine's fix table as the last project check."""
+        out: list[tuple[str, Diagnostic]] = []
+        for path, finding, fix in findings:
+            if fix is not None:
+                finding = dataclasses.replace(finding, fix=self.fixes.register(FixTable.PROJECT, FixHandle(None, None, 0, None, fix), fix.title, fix.safety))
+            out.append((path, finding))
+        self.fixes.publish(FixTable.PROJECT, (finding for _, finding in out))
+        return out
 
     def ready_finding(
         self, owner: str, rule: type[RuleBase], message: str, span: Span, fix: Fix | None, severity: Severity | None = None

@@ -16,7 +16,7 @@ from rules.api import ModuleContext, RuleBase
 from rules.api.facts import KINDS
 from rules.api.project import ProjectFacts, ProjectRule, ProjectView, collect_kind
 from server.engine.guard import isolate, logger
-from server.engine.model import Diagnostic, FixTable, RelatedSpan, RuleCrash
+from server.engine.model import Cancelled, Diagnostic, FixTable, RelatedSpan, RuleCrash
 from server.suppressions import is_suppressed
 
 if TYPE_CHECKING:
@@ -52,19 +52,22 @@ class ProjectTier:
         return list(out.values())
 
     def check(
-        self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None
+        self, facts: ProjectFacts, lines_of: Callable[[str], Sequence[str]] | None = None, cancelled: Callable[[], bool] | None = None
     ) -> list[tuple[str, Diagnostic]]:
         """Save tier: project rules over the project index; (path, finding) pairs.
 
         Per-file ignores and suppression comments apply to the file each finding is in
         (`lines_of(path)` gives its lines, when the caller can read them). Rules that crashed
         are in `project_crashes` afterwards (the CLI exits 2, the server tells the client).
+        `cancelled()` is asked before each rule; when true, `Cancelled` is raised.
         """
         self.crashes = []
         out: list[tuple[str, Diagnostic]] = []
         ctx = ModuleContext(path=".")
         view = facts if isinstance(facts, ProjectView) else ProjectView(*(getattr(facts, f) for f in ProjectFacts.__dataclass_fields__))
         for rule in self.rules():
+            if cancelled is not None and cancelled():
+                raise Cancelled
             owner = _owner(rule)
             instance = rule(ctx, self.engine.options(owner))
             crash = isolate(rule.meta.code, ".", 1, "project check", lambda: instance.check(view))

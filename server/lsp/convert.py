@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lsprotocol import types as lsp
 from pygls.workspace.position_codec import PositionCodec
@@ -49,12 +49,21 @@ def from_client_position(codec: PositionCodec, lines: Sequence[str], position: l
     return converted.line, converted.character
 
 
-def diagnostic(codec: PositionCodec, lines: Sequence[str], finding: Diagnostic, version: int | None, uri: str = "") -> lsp.Diagnostic:
+def diagnostic(
+    codec: PositionCodec,
+    lines: Sequence[str],
+    finding: Diagnostic,
+    version: int | None,
+    uri: str = "",
+    other: Callable[[str], tuple[str, Sequence[str]]] | None = None,
+) -> lsp.Diagnostic:
+    """An engine finding as an LSP diagnostic; `other(path)` gives the URI and lines of another
+    file a project finding points at (relatedInformation in that file)."""
     rule = by_code().get(finding.code)
-    related = [
-        lsp.DiagnosticRelatedInformation(lsp.Location(uri, span_range(codec, lines, item.span)), item.message)
-        for item in finding.related
-    ]
+    related = []
+    for item in finding.related:
+        where, where_lines = (uri, lines) if item.path is None or other is None else other(item.path)
+        related.append(lsp.DiagnosticRelatedInformation(lsp.Location(where, span_range(codec, where_lines, item.span)), item.message))
     return lsp.Diagnostic(
         related_information=related or None,
         range=span_range(codec, lines, finding.span),

@@ -34,7 +34,9 @@ from server.lsp.protocol import ReviewProtocol
 from server.lsp.scheduling import INLINE_CHARS, INLINE_LINES, DocumentTasks, EngineThread
 from server.lsp.settings import EditorSettings, uri_to_path
 from server.lsp.transport import read_messages, reader_for
-from server.projectsession import ProjectSession, settings_config
+from server.lsp.projectruns import ProjectRuns
+from server.projectsession import settings_config
+from server.projectworker import Change
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ class ReviewServer(LanguageServer):
         self.tasks = DocumentTasks()
         self.stopping = False  # `shutdown` received: analyses stop between blocks
         self.reported_crashes: set[tuple[str, str]] = set()
-        self.project: ProjectSession | None = None
+        self.projects = ProjectRuns(self)
         self.project_findings: dict[str, list[Diagnostic]] = {}  # uri -> save-tier findings
         self.loop: asyncio.AbstractEventLoop | None = None
         self.log_handler = ClientLogHandler(self)
@@ -92,6 +94,7 @@ class ReviewServer(LanguageServer):
         finally:
             self.tasks.cancel_all()
             self.engine_thread.shutdown()
+            self.projects.stop()
             self.shutdown()  # type: ignore[no-untyped-call]
 
     @property
@@ -153,10 +156,7 @@ class ReviewServer(LanguageServer):
                 self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"reviewls: invalid setting: {exc}"))
         candidates = [p for pattern in ("*", "*/*.py") for p in self.root.glob(pattern) if p.is_file()]
         settings_files = [p for pattern in ("settings.py", "*/settings.py", "*/settings/*.py", "*/*/settings.py") for p in self.root.glob(pattern)]
-        config = settings_config(self.root, config, candidates, settings_files)
-        if self.engine_config is None or config != self.engine_config:
-            self.project = None  # other rules or options: the next save builds the index they need
-        self.engine_config = config
+        self.engine_config = settings_config(self.root, config, candidates, settings_files)
         self.submit(self.engine.set_config, config)
         level = logging.DEBUG if self.settings.log_level == "debug" else logging.WARNING
         self.log_handler.setLevel(level)
@@ -232,60 +232,28 @@ class ReviewServer(LanguageServer):
         if not self.pull:
             codec = self.codec()
             findings = [*analysis.findings, *self.project_findings.get(uri, [])]
-            self.publish(uri, snapshot.version, [diagnostic(codec, snapshot.lines, f, snapshot.version, uri) for f in findings])
+            self.publish(uri, snapshot.version, [diagnostic(codec, snapshot.lines, f, snapshot.version, uri, self.related_lines) for f in findings])
 
     def publish(self, uri: str, version: int | None, diagnostics: list[lsp.Diagnostic]) -> None:
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
 
     async def run_project(self, saved: Path | None = None, text: str | None = None) -> None:
-        """The save tier: update the project index (the saved file only, after the first
-        scan), run the project rules, and republish the files whose project findings changed."""
-        config = self.engine_config
-        sessions: list[ProjectSession] = []
+        """The save tier: the project worker updates its index (the saved file only, after the
+        first walk), runs the project rules, and the files whose project findings changed are
+        republished (`projectruns.ProjectRuns`). Returns when this run finished or a newer one
+        superseded it."""
+        changes = (Change(str(saved), text),) if saved is not None else ()
+        await self.projects.run(changes)
 
-        def start() -> Iterator[None]:
-            if self.project is None:  # the first run, or the rules changed: a new index on the engine's config
-                self.project = ProjectSession(self.root, self.engine)
-            sessions.append(self.project)
-            # files are re-read only when their size or mtime changed; the saved one from the editor
-            return self.project.scan_steps(iter_files([str(self.root)], config))
+    async def files_changed(self, changes: Iterable[Change]) -> None:
+        """Files created, changed or deleted on disk (watched files): the index follows them."""
+        await self.projects.run(tuple(changes))
 
-        def lines_of(path: str) -> list[str]:
-            return self.file_lines(self.root / path)
-
-        def finish() -> list[tuple[str, Diagnostic]]:
-            project = sessions[0]
-            if saved is not None:
-                project.update(saved, text)
-            pairs = project.check(lines_of)
-            crashes = list(self.engine.project_crashes)
-            if crashes and self.loop is not None:
-                self.loop.call_soon_threadsafe(self.report_crashes, crashes)
-            return pairs
-
-        # the scan goes in steps, each its own turn on the engine thread: an open or an edit that
-        # arrives meanwhile waits for one step, not for the whole project
-        steps = await self.in_engine(start, background=True)
-        while await self.in_engine(next, steps, False, background=True) is not False:
-            pass
-        pairs = await self.in_engine(finish, background=True)
-        grouped: dict[str, list[Diagnostic]] = {}
-        for path, finding in pairs:
-            grouped.setdefault((self.root / path).as_uri(), []).append(finding)
-        changed = {uri for uri in set(grouped) | set(self.project_findings) if grouped.get(uri) != self.project_findings.get(uri)}
-        self.project_findings = grouped
-        if self.pull:
-            if changed and self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics:
-                self.workspace_diagnostic_refresh(None)
-            return
-        for uri in changed:
-            if self.store.get(uri) is not None:
-                self.latest.pop(uri, None)
-                self.schedule(uri)
-            else:
-                lines = self.file_lines(Path(uri_to_path(uri)))
-                codec = self.codec()
-                self.publish(uri, None, [diagnostic(codec, lines, f, None, uri) for f in grouped.get(uri, [])])
+    def related_lines(self, path: str) -> tuple[str, list[str]]:
+        """A project-relative path -> its URI and lines (an open document's, else the file's)."""
+        uri = (self.root / path).as_uri()
+        doc = self.store.get(uri)
+        return uri, list(doc.snapshot().lines) if doc is not None else self.file_lines(self.root / path)
 
     def file_lines(self, path: Path) -> list[str]:
         """A workspace file that is not open, under the reading policy (`fsio`: regular files in

@@ -17,6 +17,9 @@ from server.lsp.settings import CONFIG_FILES, parse_settings, uri_to_path
 
 logger = logging.getLogger(__name__)
 
+# what the project index may keep (the server filters further by kind and exclusions)
+PROJECT_GLOBS = ("*.py", "*.pyi", ".env*", "*.env", "*.yml", "*.yaml", "requirements*.txt", "*.conf")
+
 def initialize(ls: ReviewServer, params: lsp.InitializeParams) -> None:
     ls.loop = asyncio.get_running_loop() if _has_loop() else None
     root = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
@@ -62,7 +65,8 @@ async def initialized(ls: ReviewServer, params: lsp.InitializedParams) -> None:
     workspace = ls.client_capabilities.workspace
     watch = workspace.did_change_watched_files if workspace else None
     if watch is not None and watch.dynamic_registration:
-        watchers = [lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES]
+        # the config files, and the files the project index keeps (it filters by kind and exclusions)
+        watchers = [lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in (*CONFIG_FILES, *PROJECT_GLOBS)]
         registration = lsp.Registration(
             id="reviewls-config-watch",
             method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
@@ -71,13 +75,14 @@ async def initialized(ls: ReviewServer, params: lsp.InitializedParams) -> None:
         try:
             await ls.client_register_capability_async(lsp.RegistrationParams(registrations=[registration]))
         except Exception:  # isolation point: a client that refuses still gets everything else
-            logger.warning("the client did not accept the config file watcher; restart to reload configuration")
+            logger.warning("the client did not accept the file watchers; restart to reload configuration or to see files changed outside the editor")
 
 
 def shutdown(ls: ReviewServer, params: None) -> None:
     """Stop what runs: a long analysis ends at its next block, queued jobs never start."""
     ls.stopping = True
     ls.tasks.cancel_all()
+    ls.projects.stop()
 
 
 def register(ls: ReviewServer) -> None:

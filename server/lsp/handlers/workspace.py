@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 from lsprotocol import types as lsp
 
+from server.configfiles import kind_of
 from server.lsp.session import ReviewServer
 from server.lsp.settings import CONFIG_FILES, parse_settings, uri_to_path
+from server.projectworker import Change
 
 logger = logging.getLogger(__name__)
 
@@ -22,9 +25,20 @@ def did_change_configuration(ls: ReviewServer, params: lsp.DidChangeConfiguratio
 
 
 def did_change_watched_files(ls: ReviewServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    """A config file changed: reload it. Project files created, changed, deleted or renamed (a
+    delete and a create) outside the editor: the project index follows, one file each."""
     if any(Path(uri_to_path(change.uri)).name in CONFIG_FILES for change in params.changes):
         ls.load_file_config()
         ls.refresh_all()
+    changes = [
+        Change(uri_to_path(change.uri), deleted=change.type == lsp.FileChangeType.Deleted)
+        for change in params.changes
+        if change.uri.startswith("file:")
+        and Path(uri_to_path(change.uri)).name not in CONFIG_FILES
+        and (change.type == lsp.FileChangeType.Deleted or kind_of(uri_to_path(change.uri), ls.engine_config.file_types) is not None)
+    ]
+    if changes:
+        asyncio.ensure_future(ls.files_changed(changes))
 
 
 def register(ls: ReviewServer) -> None:

@@ -1,0 +1,136 @@
+"""End to end: the project tier of `python -m server` — the workspace indexed with progress at
+start, findings in files that are not open, watched-file changes (a rename) followed by the
+index. Same clients' capability profiles as test_server.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.lsp.test_server import ROOT, make_client, pulls
+
+# the workspace as it is on disk before the editor starts
+WORKSPACE = {
+    "pyproject.toml": "[tool.reviewls]\npreview = true\n",
+    "app/__init__.py": "",
+    # RV901: a module beside a package of the same name
+    "app/helpers.py": "def slugify(text):\n    return text.lower()\n",
+    "app/helpers/__init__.py": "",
+    "app/tools/__init__.py": "",
+    "app/views.py": "def index(request):\n    return None\n",
+}
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        client_factory=make_client,
+        server_command=[sys.executable, "-m", "server"],
+        server_env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ),
+    params=["neovim@v0.7.0", "neovim@v0.11.0", "visual_studio_code"],
+)
+async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient, tmp_path: Path):
+    for name, text in WORKSPACE.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    await lsp_client.initialize_session(
+        lsp.InitializeParams(capabilities=client_capabilities(request.param), root_uri=tmp_path.as_uri())
+    )
+    lsp_client.root = tmp_path  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def until(client: LanguageClient, condition: Callable[[], bool], what: str) -> None:
+    """Wait (bounded: 60 s, a slow CI machine) for a condition on what the client received."""
+    for _ in range(1200):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def project_findings(client: LanguageClient, uri: str) -> list[lsp.Diagnostic]:
+    """The diagnostics of a file that is not open: the last push, or a workspace pull."""
+    if pulls(client):
+        report = await client.workspace_diagnostic_async(lsp.WorkspaceDiagnosticParams(previous_result_ids=[]))
+        for item in report.items:
+            if item.uri == uri and isinstance(item, lsp.WorkspaceFullDocumentDiagnosticReport):
+                return list(item.items)
+        return []
+    pushes = [p for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
+    return list(pushes[-1].diagnostics) if pushes else []
+
+
+async def wait_for_codes(client: LanguageClient, uri: str, expected: list[str]) -> list[lsp.Diagnostic]:
+    found: list[lsp.Diagnostic] = []
+
+    async def poll() -> bool:
+        nonlocal found
+        found = await project_findings(client, uri)
+        return sorted(str(d.code) for d in found) == expected
+
+    for _ in range(600):
+        if await poll():
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{uri}: expected {expected}, last saw {[(d.code, d.message) for d in found]}")
+
+
+async def test_the_workspace_is_indexed_at_start_with_progress(client: LanguageClient) -> None:
+    root: Path = client.root  # type: ignore[attr-defined]
+    # a finding in a file nobody opened: the index was built from the disk
+    found = await wait_for_codes(client, (root / "app/helpers.py").as_uri(), ["RV901"])
+    assert "app/helpers/" in found[0].message
+
+    def ended() -> bool:
+        return any(
+            any(isinstance(value, lsp.WorkDoneProgressEnd) for value in values) for values in client.progress_reports.values()
+        )
+
+    await until(client, ended, "the end of the indexing progress")
+    (values,) = [v for v in client.progress_reports.values() if v]
+    assert isinstance(values[0], lsp.WorkDoneProgressBegin)
+    assert values[0].title == "reviewls: indexing the project"
+    assert isinstance(values[-1], lsp.WorkDoneProgressEnd)
+    assert values[-1].message == f"{len([n for n in WORKSPACE if n.endswith('.py')])} files indexed"
+    reports = [v for v in values if isinstance(v, lsp.WorkDoneProgressReport)]
+    assert reports and reports[-1].percentage == 100
+
+
+async def test_a_renamed_file_moves_its_findings(client: LanguageClient) -> None:
+    root: Path = client.root  # type: ignore[attr-defined]
+    old, new = root / "app/helpers.py", root / "app/tools.py"
+    await wait_for_codes(client, old.as_uri(), ["RV901"])
+    old.rename(new)  # what a rename in the file manager or `git mv` does; the editor's watcher reports it
+    client.workspace_did_change_watched_files(
+        lsp.DidChangeWatchedFilesParams(
+            changes=[
+                lsp.FileEvent(uri=old.as_uri(), type=lsp.FileChangeType.Deleted),
+                lsp.FileEvent(uri=new.as_uri(), type=lsp.FileChangeType.Created),
+            ]
+        )
+    )
+    found = await wait_for_codes(client, new.as_uri(), ["RV901"])
+    assert "app/tools/" in found[0].message
+    await wait_for_codes(client, old.as_uri(), [])  # cleared where it was
+
+
+async def test_a_deleted_file_clears_its_findings(client: LanguageClient) -> None:
+    root: Path = client.root  # type: ignore[attr-defined]
+    target = root / "app/helpers.py"
+    await wait_for_codes(client, target.as_uri(), ["RV901"])
+    target.unlink()
+    client.workspace_did_change_watched_files(
+        lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=target.as_uri(), type=lsp.FileChangeType.Deleted)])
+    )
+    await wait_for_codes(client, target.as_uri(), [])
