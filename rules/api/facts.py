@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rules.api.project import SYMBOLS, SourceFile
+from rules.api.project import MODELS, SYMBOLS, SourceFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +28,16 @@ def _symbols(file: SourceFile) -> object | None:
     return collect_symbols(file)
 
 
+def _models(file: SourceFile) -> object | None:
+    from rules.api.models import collect_models
+
+    return collect_models(file)
+
+
 KINDS: dict[str, FactKind] = {
     kind.name: kind
     for kind in (
         FactKind(SYMBOLS, _symbols, version=1),
+        FactKind(MODELS, _models, version=1),
     )
 }

@@ -51,6 +51,7 @@ class CloneWindow:
 # names of the shared fact kinds (`rules/api/facts.py`), gathered per file only when a rule needs them
 CLONES = "clones"
 SYMBOLS = "symbols"
+MODELS = "models"
 CLONE_MIN_LINES = 6
 
 
