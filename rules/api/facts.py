@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rules.api.project import MODELS, SYMBOLS, SourceFile
+from rules.api.project import EFFECTS, MODELS, SYMBOLS, SourceFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,12 @@ def _symbols(file: SourceFile) -> object | None:
     return collect_symbols(file)
 
 
+def _effects(file: SourceFile) -> object | None:
+    from rules.api.effects import collect_effects
+
+    return collect_effects(file)
+
+
 def _models(file: SourceFile) -> object | None:
     from rules.api.models import collect_models
 
@@ -39,5 +45,6 @@ KINDS: dict[str, FactKind] = {
     for kind in (
         FactKind(SYMBOLS, _symbols, version=1),
         FactKind(MODELS, _models, version=1),
+        FactKind(EFFECTS, _effects, version=1),
     )
 }

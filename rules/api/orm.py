@@ -7,6 +7,7 @@ and the loop's own target variables for related-manager access.
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -26,6 +27,20 @@ RELATED_READS = frozenset(("all", "filter", "exclude", "count", "exists", "first
 _NO_ARGS = frozenset(("all", "count", "exists", "first", "last"))
 SQLALCHEMY_READS = frozenset(("execute", "scalar", "scalars", "get", "query", "get_one", "scalar_one", "exec"))
 _SESSION = re.compile(r"(?:.*_)?(?:session|db|sess|conn|connection)", re.IGNORECASE)
+# `session.query(X).filter(...).update(...)`: a bulk write through the query
+SQLALCHEMY_WRITES = frozenset(("update", "delete", "insert"))
+# methods that turn a query into an SQL construct for another statement instead of running it
+SQLALCHEMY_CONSTRUCTS = frozenset(("subquery", "cte", "scalar_subquery", "as_scalar", "exists", "label", "alias", "correlate", "statement", "union", "union_all", "having", "params"))
+# names a statement is given when it writes: `upsert_statement`, `event_insert`, `base_table_upd`
+WRITE_NAME = re.compile(r"(?:.*_)?(?:insert|update|upsert|delete|upd|ins|del)(?:_.*)?", re.IGNORECASE)
+# methods that write (or end a transaction) when called on a row, a manager or a session
+WRITES = frozenset(("save", "create", "update", "delete", "get_or_create", "update_or_create", "commit", "add", "flush", "merge"))
+# `get_or_create`/`update_or_create` read before they write: no bulk form does the same
+MANAGER_WRITES = frozenset(("create", "update", "delete"))
+# per-item calls that only collect or report: they do not make a loop per-item processing
+HARMLESS = frozenset(("append", "extend", "insert", "setdefault", "pop", "remove", "discard", "clear", "bulk_create", "bulk_update", "refresh_from_db", "full_clean", "set", "clean"))
+# attributes that hold a Django FieldFile (`obj.file.delete()` removes the stored file)
+FILE_FIELD = re.compile(r"(?:\w+_)?(?:file|image|picture|photo|avatar|logo|attachment|thumbnail|document|pdf|upload)", re.IGNORECASE)
 
 
 _LOOP_CALLS: dict[int, tuple[Loop, list[cst.Call]]] = {}
@@ -635,3 +650,317 @@ def row_prefetches(
             prefix = base[1] + "__"
             paths |= {p[len(prefix):] for p in parent if p.startswith(prefix)}
     return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# The same notions over `ast`, for the project tier (`collect()` sees a file's `ast` tree, never
+# libcst): a loop over rows, the calls it makes per iteration. Each function mirrors the libcst
+# one named in its docstring; tests/test_effects.py checks they agree on the rules' examples.
+
+AstLoop = ast.For | ast.AsyncFor | ast.While | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+AST_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_AST_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def ast_dotted(node: ast.AST | None) -> str | None:
+    """`a.b.c` for a Name/Attribute chain (the twin of `dotted_name`)."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def ast_chain(call: ast.expr, *, slices: bool = False) -> list[str]:
+    """`receiver_chain` over `ast`: `A.objects.filter(x).first()` -> [first, filter, objects, A]."""
+    names: list[str] = []
+    node: ast.expr = call
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Name):
+            names.append(node.id)
+            return names
+        elif isinstance(node, ast.Subscript):
+            if slices:
+                names.append("[]")
+            node = node.value
+        else:
+            return names
+
+
+def ast_method(call: ast.Call) -> str | None:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else None
+
+
+def ast_chain_calls(call: ast.Call) -> list[ast.Call]:
+    """`chain_calls` over `ast`: the calls inside a method chain."""
+    inner: list[ast.Call] = []
+    node: ast.expr = call.func
+    while True:
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            inner.append(node)
+            node = node.func
+        else:
+            return inner
+
+
+def is_session_name(owner: str) -> bool:
+    """`session`, `self.db`, `conn`: a receiver named like a SQLAlchemy session or connection."""
+    return bool(_SESSION.fullmatch(owner.rsplit(".", 1)[-1]))
+
+
+def ast_session_receiver(call: ast.Call) -> str | None:
+    """`session_receiver` over `ast`."""
+    if not isinstance(call.func, ast.Attribute):
+        return None
+    owner = ast_dotted(call.func.value)
+    return owner if owner is not None and is_session_name(owner) else None
+
+
+def ast_assignments(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[ast.expr]]:
+    """`_own_assignments` over `ast`: `name -> values` assigned to plain (dotted) names in a function."""
+    found: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                name = ast_dotted(target)
+                if name is not None:
+                    found.setdefault(name, []).append(node.value)
+    return found
+
+
+def ast_fixed_collection(expr: ast.expr | None, assigned: dict[str, list[ast.expr]], depth: int = 0) -> bool:
+    """`is_fixed_collection` over `ast`: a small collection written in the code, not rows."""
+    if expr is None or depth > 3:
+        return False
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        return not any(isinstance(e, ast.Starred) for e in expr.elts)
+    if isinstance(expr, ast.Dict):
+        return None not in expr.keys
+    if isinstance(expr, ast.Constant):
+        return isinstance(expr.value, (str, bytes))
+    if isinstance(expr, ast.Starred):  # `chain(*groups)`: as fixed as what it unpacks
+        return ast_fixed_collection(expr.value, assigned, depth)
+    if isinstance(expr, ast.Call):
+        name = ast_dotted(expr.func) or ""
+        if name == "range":
+            return all(isinstance(a, ast.UnaryOp) or (isinstance(a, ast.Constant) and type(a.value) is int) for a in expr.args)
+        if (name in _WRAPPERS or name in _CHAINS) and expr.args:
+            return all(ast_fixed_collection(a, assigned, depth + 1) for a in expr.args) and all(
+                ast_fixed_collection(k.value, assigned, depth + 1) for k in expr.keywords
+            )
+        if isinstance(expr.func, ast.Attribute) and expr.func.attr in ("items", "keys", "values") and not expr.args:
+            return ast_fixed_collection(expr.func.value, assigned, depth + 1)
+        return False
+    dotted = ast_dotted(expr)
+    if dotted is None:
+        return False
+    parts = dotted.split(".")
+    if parts[0] == "settings" or _CONSTANT.fullmatch(parts[-1]) or parts[-1] in ("choices", "__members__"):
+        return True
+    if _CLASS.fullmatch(parts[-1]):
+        return True
+    if len(parts) > 1 and parts[-1] != "objects" and _is_class_name(parts[-2]):
+        return True
+    values = assigned.get(dotted, [])
+    return bool(values) and all(ast_fixed_collection(v, assigned, depth + 1) for v in values)
+
+
+def ast_is_queryset(expr: ast.expr | None, assigned: dict[str, list[ast.expr]], depth: int = 0) -> bool:
+    """`is_queryset` over `ast`: rows from the database as far as the function shows."""
+    if expr is None or depth > 3:
+        return False
+    if isinstance(expr, ast.Call):
+        name = ast_dotted(expr.func) or ""
+        if name in _WRAPPERS and expr.args:
+            return ast_is_queryset(expr.args[0], assigned, depth + 1)
+        chain = ast_chain(expr, slices=True)
+        if "objects" in chain[1:] or any(c in ("iterator", "select_related", "prefetch_related", "scalars", "query") for c in chain[:-1]):
+            return True
+        return bool(chain) and chain[0] in LAZY and len(chain) >= 3
+    if isinstance(expr, ast.Subscript):
+        return ast_is_queryset(expr.value, assigned, depth + 1)
+    dotted = ast_dotted(expr)
+    values = assigned.get(dotted, []) if dotted else []
+    return any(ast_is_queryset(v, assigned, depth + 1) for v in values)
+
+
+def ast_loop_iterable(node: AstLoop) -> ast.expr | None:
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return node.iter
+    if isinstance(node, ast.While):
+        return None
+    return node.generators[0].iter
+
+
+def ast_loop_targets(node: AstLoop) -> set[str]:
+    """`loop_targets` over `ast`: names bound per iteration."""
+    targets: list[ast.expr] = []
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        targets.append(node.target)
+    elif not isinstance(node, ast.While):
+        targets.extend(g.target for g in node.generators)
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
+def _ast_calls(node: ast.AST) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+
+
+def _ast_is_endless(node: ast.While) -> bool:
+    """`_is_endless` over `ast`: only `while queue:` consumed item by item walks rows."""
+    test = node.test
+    if isinstance(test, (ast.Name, ast.Attribute)):
+        return ast_dotted(test) in ("True", None) or not any(
+            ast_method(c) in ("pop", "popleft", "popitem") or ast_dotted(c.func) == "next" for s in node.body for c in _ast_calls(s)
+        )
+    return True
+
+
+def ast_is_chunked(node: AstLoop) -> bool:
+    """`is_chunked` over `ast`: a loop over slices of a larger set."""
+    if isinstance(node, ast.While):
+        return False
+    iterable = ast_loop_iterable(node)
+    if any(_CHUNK.fullmatch(t) for t in ast_loop_targets(node)):
+        return True
+    while isinstance(iterable, ast.Call) and (ast_dotted(iterable.func) or "") in _WRAPPERS and iterable.args:
+        iterable = iterable.args[0]
+    if isinstance(iterable, ast.Call):
+        callee = (ast_dotted(iterable.func) or "").rsplit(".", 1)[-1]
+        if callee == "range" and len(iterable.args) == 3:
+            return True
+        return bool(_CHUNKERS.fullmatch(callee))
+    held = ast_dotted(iterable) if iterable is not None else None
+    return held is not None and bool(_CHUNK.fullmatch(held.rsplit(".", 1)[-1]))
+
+
+def _ast_leaves_loop(block: list[ast.stmt], nested: bool) -> bool:
+    """`_leaves_loop` over `ast`."""
+    if not block:
+        return False
+    end = block[-1]
+    if not (isinstance(end, (ast.Return, ast.Raise)) or (isinstance(end, ast.Break) and not nested)):
+        return False
+    return not any(isinstance(n, ast.Continue) for s in block for n in ast.walk(s))
+
+
+def _ast_blocks(stmt: ast.stmt, nested: bool) -> list[tuple[list[ast.stmt], bool, bool]]:
+    """`_blocks` over `ast`: `(block, inside a nested loop, a try: body)`."""
+    if isinstance(stmt, ast.If):
+        out = [(stmt.body, nested, False)]
+        if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ast.If):
+            out.extend(_ast_blocks(stmt.orelse[0], nested))
+        elif stmt.orelse:
+            out.append((stmt.orelse, nested, False))
+        return out
+    if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+        return [(stmt.body, True, False)] + ([(stmt.orelse, nested, False)] if stmt.orelse else [])
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [(stmt.body, nested, False)]
+    if isinstance(stmt, (ast.Try, ast.TryStar)):
+        out = [(stmt.body, nested, True)] + [(h.body, nested, False) for h in stmt.handlers]
+        out += [(b, nested, False) for b in (stmt.orelse, stmt.finalbody) if b]
+        return out
+    if isinstance(stmt, ast.Match):
+        return [(case.body, nested, False) for case in stmt.cases]
+    return []
+
+
+def _ast_once_calls(body: list[ast.stmt]) -> set[int]:
+    """`_once_calls` over `ast`: calls in a branch of the loop body that leaves the loop."""
+    found: set[int] = set()
+
+    def walk(block: list[ast.stmt], nested: bool) -> None:
+        for stmt in block:
+            for sub, sub_nested, in_try in _ast_blocks(stmt, nested):
+                if in_try:
+                    continue
+                if _ast_leaves_loop(sub, sub_nested):
+                    found.update(id(c) for s in sub for c in _ast_calls(s))
+                else:
+                    walk(sub, sub_nested)
+
+    walk(body, False)
+    return found
+
+
+def ast_loop_parts(node: AstLoop) -> list[ast.AST]:
+    """What runs on every iteration (`_loop_parts`): not the first iterable, nor a `for`'s `else:`."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return list(node.body)
+    if isinstance(node, ast.While):
+        return [node.test, *node.body]
+    parts: list[ast.AST] = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+    parts.extend(node.generators[0].ifs)
+    for clause in node.generators[1:]:
+        parts.extend((clause.iter, *clause.ifs))
+    return parts
+
+
+def ast_loop_calls(node: AstLoop) -> list[ast.Call]:
+    """`loop_calls` over `ast`: calls evaluated on every iteration (not in a branch that leaves the loop)."""
+    once = _ast_once_calls(node.body) if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) else set()
+    return [c for part in ast_loop_parts(node) for c in _ast_calls(part) if id(c) not in once]
+
+
+def ast_is_data_migration(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`is_data_migration` over `ast`."""
+    args = fn.args
+    params = (*args.posonlyargs, *args.args, *args.kwonlyargs)
+    return bool(_MIGRATES.fullmatch(fn.name)) or any(_MIGRATES.fullmatch(p.arg) for p in params)
+
+
+def ast_evaluated(parts: list[ast.AST]) -> set[int]:
+    """`_evaluated` over `ast`: ids of expressions whose value is evaluated where they stand."""
+    out: set[int] = set()
+    for part in parts:
+        for node in ast.walk(part):
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                out.add(id(node.iter))
+            elif isinstance(node, ast.Call):
+                if (ast_dotted(node.func) or "") in _EVALUATORS and node.args:
+                    out.add(id(node.args[0]))
+            elif isinstance(node, ast.Subscript):
+                if not isinstance(node.slice, ast.Slice):
+                    out.add(id(node.value))
+            elif isinstance(node, (ast.If, ast.While, ast.IfExp)):
+                out.add(id(node.test))
+            elif isinstance(node, ast.UnaryOp):
+                out.add(id(node.operand))
+            elif isinstance(node, ast.BoolOp):
+                out.update(id(v) for v in node.values)
+    return out
+
+
+class AstLoopScope:
+    """`LoopScope` over `ast`: one loop, its per-iteration calls and what the function says about them."""
+
+    __slots__ = ("node", "targets", "calls", "outer", "fixed", "rows", "iterable", "chunked")
+
+    def __init__(self, node: AstLoop, assigned: dict[str, list[ast.expr]]) -> None:
+        self.node = node
+        self.targets = ast_loop_targets(node)
+        calls = ast_loop_calls(node)
+        self.calls = {id(c) for c in calls}
+        inner: set[int] = set()
+        for call in calls:
+            inner.update(id(c) for c in ast_chain_calls(call))
+        self.outer = self.calls - inner
+        self.iterable = ast_loop_iterable(node)
+        if isinstance(node, ast.While):
+            self.fixed = _ast_is_endless(node)
+            self.rows = False
+        else:
+            self.fixed = ast_fixed_collection(self.iterable, assigned)
+            self.rows = ast_is_queryset(self.iterable, assigned)
+        self.chunked = not self.rows and ast_is_chunked(node)

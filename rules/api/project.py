@@ -52,6 +52,7 @@ class CloneWindow:
 CLONES = "clones"
 SYMBOLS = "symbols"
 MODELS = "models"
+EFFECTS = "effects"
 CLONE_MIN_LINES = 6
 
 

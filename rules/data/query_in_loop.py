@@ -12,8 +12,11 @@ from rules.api.orm import (
     CACHED_READS,
     DJANGO_READS,
     LAZY,
+    SQLALCHEMY_CONSTRUCTS,
     SQLALCHEMY_LAZY,
     SQLALCHEMY_READS,
+    SQLALCHEMY_WRITES,
+    WRITE_NAME,
     LoopScope,
     PerIterationRule,
     call_text,
@@ -25,6 +28,8 @@ from rules.api.orm import (
     row_prefetches,
     session_receiver,
 )
+from rules.api.effects import QUERY, LoopCall, Summaries, loop_calls_of
+from rules.api.project import EFFECTS, SYMBOLS, ProjectRule, ProjectView, RelatedPlace, SourceFile
 from rules.api.triggers import Trigger, words
 
 
@@ -73,6 +78,15 @@ class QueryInLoop(PerIterationRule):
     counts, the call may raise and the loop go on), on HTTP clients' `session.get(url)`,
     and in tests, migrations, management commands and functions that
     migrate data (`_migrate_tabs(...)`, a `migration_name` parameter): one-off scripts.
+
+    Across files (on save and in `--check`), it also follows calls into the project's own
+    functions: `for line in cart.lines.all(): pricing.total(line)` is reported when `total`,
+    or a function it calls (up to five calls deep, in any module), runs a query; the message
+    names the call chain (`total -> _rate -> Rate.objects.get() (shop/pricing.py:9)`) and
+    points at the query. Only calls that use the loop's item count (a helper given the whole
+    collection is not per row), in the same loops as above; a cached function
+    (`@lru_cache`, `@cached_property`) and a function that returns a queryset without
+    evaluating it do not count, nor does a re-read under `select_for_update()`.
     """
 
     meta = RuleMeta(
@@ -217,6 +231,63 @@ class QueryInLoop(PerIterationRule):
                         break
             """
         ),
+        # through project functions: a cached lookup, a queryset returned unevaluated, a helper
+        # given the whole collection, a lookup under a lock, and an API outside the project
+        Valid(
+            """
+            from shop import pricing
+            from shop.models import Order
+
+
+            def totals(orders, codes):
+                out = []
+                for order in orders:
+                    rate = pricing.rate(order.currency)
+                    recent = pricing.recent(order.customer)
+                    pricing.warm(orders)
+                    pricing.lock(order)
+                    stripe.Charge.retrieve(order.charge_id)
+                    out.append((rate, recent))
+                for code in ["EUR", "USD"]:
+                    pricing.refresh(code)
+                return out
+            """,
+            path="shop/views.py",
+            files={
+                "shop/pricing.py": '''
+                    from functools import lru_cache
+
+                    from shop.models import Order, Rate
+
+
+                    @lru_cache(maxsize=64)
+                    def rate(currency):
+                        return Rate.objects.get(currency=currency).value
+
+
+                    def recent(customer):
+                        return Order.objects.filter(customer=customer).order_by("-created")
+
+
+                    def warm(orders):
+                        return Rate.objects.filter(currency__in={o.currency for o in orders}).count()
+
+
+                    def lock(order):
+                        return Order.objects.select_for_update().get(pk=order.pk)
+
+
+                    def refresh(code):
+                        return Rate.objects.get(currency=code)
+                    ''',
+            },
+        ),
+        # tests make rows one by one on purpose
+        Valid(
+            "from shop.pricing import refresh\n\ndef test_refresh(rates):\n    for r in rates:\n        refresh(r.code)\n",
+            path="tests/test_pricing.py",
+            files={"shop/pricing.py": "def refresh(code):\n    return Rate.objects.get(currency=code)\n"},
+        ),
     ]
     INVALID = [
         Invalid(
@@ -309,6 +380,43 @@ class QueryInLoop(PerIterationRule):
                             break
             """
         ),
+        # a query one or more calls away in another module, or in a method of the same class
+        Invalid(
+            """
+            from shop.pricing import total
+
+
+            def invoice(cart):
+                return [total(line) for line in cart.lines.all()]  # <- RV601
+
+
+            class Checkout:
+                def lines(self, cart):
+                    for line in cart.lines.all():
+                        Stock.objects.get(pk=line.stock_id)  # <- RV601
+                        yield self.price_of(line)  # <- RV601
+
+                def price_of(self, line):
+                    return line.amount * self._rate(line.currency)
+
+                def _rate(self, currency):
+                    return Rate.objects.filter(currency=currency).first().value
+            """,
+            path="shop/views.py",
+            files={
+                "shop/pricing.py": '''
+                    from shop.models import Rate
+
+
+                    def total(line):
+                        return line.amount * _rate(line)
+
+
+                    def _rate(line):
+                        return Rate.objects.get(currency=line.currency).value
+                    ''',
+            },
+        ),
     ]
 
     def classify(self, call: cst.Call, loop: LoopScope, loops: list[LoopScope]) -> str | None:
@@ -339,22 +447,16 @@ class QueryInLoop(PerIterationRule):
             return f"`{call_text(call)}` queries on every iteration (N+1): add `prefetch_related(\"{related}\")` to the loop's queryset"
         base = chain[-1]
         if method_name(base) in SQLALCHEMY_READS and session_receiver(base) is not None and _is_sql_call(base):
-            if _is_write(base, self.assigned) or method in _SQLALCHEMY_WRITES:
+            if _is_write(base, self.assigned) or method in SQLALCHEMY_WRITES:
                 return None  # a write: RV602's
-            if method in (SQLALCHEMY_LAZY | _SQLALCHEMY_CONSTRUCTS) and id(call) not in loop.evaluated:
+            if method in (SQLALCHEMY_LAZY | SQLALCHEMY_CONSTRUCTS) and id(call) not in loop.evaluated:
                 return None  # a statement built for later (a subquery, a filter list): nothing runs here
             return f"`{call_text(call)}` runs a query on every iteration (N+1): load the rows in one query (`in_()`, `selectinload`)"
         return None
 
 
-# `session.query(X).filter(...).update(...)`: a bulk write through the query
-_SQLALCHEMY_WRITES = frozenset(("update", "delete", "insert"))
-# methods that turn a query into an SQL construct for another statement instead of running it
-_SQLALCHEMY_CONSTRUCTS = frozenset(("subquery", "cte", "scalar_subquery", "as_scalar", "exists", "label", "alias", "correlate", "statement", "union", "union_all", "having", "params"))
 # parameters of an executemany: a list of rows
 _ROWS_NAME = re.compile(r"(?:.*_)?(?:rows|records|to_insert|to_update|batch)", re.IGNORECASE)
-# names a statement is given when it writes: `upsert_statement`, `event_insert`, `base_table_upd`
-_WRITE_NAME = re.compile(r"(?:.*_)?(?:insert|update|upsert|delete|upd|ins|del)(?:_.*)?", re.IGNORECASE)
 
 
 def _is_write(call: cst.Call, assigned: dict[str, list[cst.BaseExpression]]) -> bool:
@@ -373,7 +475,7 @@ def _is_write(call: cst.Call, assigned: dict[str, list[cst.BaseExpression]]) -> 
         elif isinstance(params, (cst.List, cst.ListComp)):
             return True
     if isinstance(first, cst.Name):
-        if _WRITE_NAME.fullmatch(first.value):
+        if WRITE_NAME.fullmatch(first.value):
             return True
         return any(_builds_write(v) for v in assigned.get(first.value, ()))
     return _builds_write(first)
@@ -407,3 +509,36 @@ def _is_sql_call(call: cst.Call) -> bool:
             and name.rsplit(".", 1)[-1][:1].isupper()
         )
     return not isinstance(first, (cst.Integer, cst.Dict)) and not (method == "query" and isinstance(first, cst.SimpleString))
+
+
+class QueryInLoopAcrossFiles(ProjectRule):
+    """RV601 through project functions: a call made on every iteration of a loop over rows to a
+    function of the project that runs a query, however many calls deep (`for o in orders:
+    pricing.total(o)` where `total` calls `_rates()`, which runs `Rate.objects.filter(...)`).
+    The finding names the call chain and points at the query."""
+
+    part_of = QueryInLoop
+    meta = QueryInLoop.meta
+    needs = frozenset({SYMBOLS, EFFECTS})
+
+    def collect(self, file: SourceFile) -> tuple[LoopCall, ...] | None:
+        return loop_calls_of(file) or None
+
+    def check(self, facts: ProjectView) -> None:
+        summaries = Summaries(facts)
+        for path, calls in facts.collected(self).items():
+            for call in calls:
+                target = summaries.resolve_call(path, call.caller, call.callee)
+                trace = summaries.trace(*target, frozenset({QUERY})) if target is not None else None
+                if trace is None:
+                    continue
+                self.report_file(
+                    path,
+                    call.span,
+                    f"`{call.label}` runs a query on every iteration (N+1): {trace.chain()}",
+                    related=(RelatedPlace(trace.path, trace.effect.span, f"the query, {len(trace.functions)} call(s) away"),),
+                )
+
+
+# `RuleBase.__init_subclass__` gives a ProjectRule's `meta` the project scope (a copy): a part shares its rule's own
+QueryInLoopAcrossFiles.meta = QueryInLoop.meta

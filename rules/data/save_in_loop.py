@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from rules.api import (
@@ -18,6 +16,10 @@ from rules.api import (
     is_logger,
 )
 from rules.api.orm import (
+    FILE_FIELD,
+    HARMLESS,
+    MANAGER_WRITES,
+    WRITES,
     LoopScope,
     PerIterationRule,
     call_text,
@@ -27,19 +29,14 @@ from rules.api.orm import (
     receiver_chain,
     session_receiver,
 )
+from rules.api.effects import COMMIT, WRITE, LoopCall, Summaries, loop_calls_of
+from rules.api.project import EFFECTS, SYMBOLS, ProjectRule, ProjectView, RelatedPlace, SourceFile
 from rules.api.triggers import Trigger, words
 
-_WRITES = frozenset(("save", "create", "update", "delete", "get_or_create", "update_or_create", "commit", "add", "flush", "merge"))
-# `get_or_create`/`update_or_create` read before they write: no bulk form does the same
-_MANAGER_WRITES = frozenset(("create", "update", "delete"))
-# per-item calls that only collect or report: they do not make a loop per-item processing
-_HARMLESS = frozenset(("append", "extend", "insert", "setdefault", "pop", "remove", "discard", "clear", "bulk_create", "bulk_update", "refresh_from_db", "full_clean", "set", "clean"))
 
 
 # what a failed lookup raises: the handler creates what was missing
 _MISSING = frozenset(("KeyError", "DoesNotExist", "ObjectDoesNotExist", "IndexError", "LookupError", "NoResultFound"))
-# attributes that hold a Django FieldFile (`obj.file.delete()` removes the stored file)
-_FILE_FIELD = re.compile(r"(?:\w+_)?(?:file|image|picture|photo|avatar|logo|attachment|thumbnail|document|pdf|upload)", re.IGNORECASE)
 
 
 class SaveInLoop(PerIterationRule):
@@ -83,6 +80,14 @@ class SaveInLoop(PerIterationRule):
     collections (literals, constants, `settings.LANGUAGES`, enums) and `while True:`; and in
     tests, migrations, management commands and functions that
     migrate data (`_migrate_tabs(...)`, a `migration_name` parameter): one-off scripts.
+
+    Across files (on save and in `--check`), it also follows calls into the project's own
+    functions: `for item in cart: inventory.reserve(item)` is reported when `reserve`, or a
+    function it calls (up to five calls deep, in any module), saves, deletes, updates or
+    commits; the message names the call chain (`reserve -> _lock_stock -> stock.save()
+    (shop/inventory.py:8)`) and points at the write. The same loops count as above (only
+    prepare-and-write loops), only calls that use the loop's item, and writes that go out
+    together (`bulk_create`, `session.add`) do not.
     """
 
     meta = RuleMeta(
@@ -182,6 +187,50 @@ class SaveInLoop(PerIterationRule):
                     session.commit()
             """
         ),
+        # through project functions: writes that go out together, a loop that also mails each
+        # customer (per-item processing), a helper given the whole collection, a fixed collection
+        Valid(
+            """
+            from shop import inventory
+
+
+            def restock(items, orders):
+                for item in items:
+                    inventory.stage(item)
+                for order in orders:
+                    inventory.release(order)
+                    send_mail(order.email, "Released")
+                for item in items:
+                    inventory.flush_all(items)
+                for code in ("main", "backup"):
+                    inventory.reset(code)
+            """,
+            path="shop/views.py",
+            files={
+                "shop/inventory.py": '''
+                    from shop.models import Stock
+
+
+                    def stage(item):
+                        Stock.objects.bulk_create([Stock(item=item)])
+
+
+                    def release(order):
+                        order.released = True
+                        order.save(update_fields=["released"])
+
+
+                    def flush_all(items):
+                        for item in items:
+                            item.stock.quantity = item.count
+                            item.stock.save(update_fields=["quantity"])  # <- RV602
+
+
+                    def reset(code):
+                        Stock.objects.filter(warehouse=code).update(quantity=0)
+                    ''',
+            },
+        ),
     ]
     INVALID = [
         Invalid(
@@ -225,11 +274,57 @@ class SaveInLoop(PerIterationRule):
                     Voucher.objects.filter(pk=pk).update(redeemed=0)  # <- RV602
             """
         ),
+        # a write or commit one or more calls away: in another module, or through `self.repo`
+        Invalid(
+            """
+            from shop import inventory
+            from shop.repos import OrderRepo
+
+
+            def checkout(cart):
+                for item in cart.items.all():
+                    inventory.reserve(item)  # <- RV602
+
+
+            class Service:
+                repo: OrderRepo
+
+                def close(self, orders):
+                    for order in orders:
+                        order.status = "closed"
+                        self.repo.store(order)  # <- RV602
+            """,
+            path="shop/views.py",
+            files={
+                "shop/inventory.py": '''
+                    from shop.models import Stock
+
+
+                    def _lock_stock(item):
+                        stock = Stock.objects.get(pk=item.stock_id)
+                        stock.quantity -= 1
+                        stock.save(update_fields=["quantity"])
+
+
+                    def reserve(item):
+                        _lock_stock(item)
+                    ''',
+                "shop/repos.py": '''
+                    class OrderRepo:
+                        def __init__(self, session):
+                            self.session = session
+
+                        def store(self, order):
+                            self.session.add(order)
+                            self.session.commit()
+                    ''',
+            },
+        ),
     ]
 
     def classify(self, call: cst.Call, loop: LoopScope, loops: list[LoopScope]) -> str | None:
         method = method_name(call)
-        if method not in _WRITES or _creates_missing(loop.node, call):
+        if method not in WRITES or _creates_missing(loop.node, call):
             return None
         label = call_text(call)
         manager = is_django_manager_call(call)
@@ -238,7 +333,7 @@ class SaveInLoop(PerIterationRule):
                 return None
             return f"`{label}` commits once per row: commit once after the loop, or use `session.execute(update(...))`"
         if manager:
-            if method not in _MANAGER_WRITES or not self._batchable(loop, call, None):
+            if method not in MANAGER_WRITES or not self._batchable(loop, call, None):
                 return None
             if loop.targets & {receiver_chain(call)[-1]}:
                 return None  # `for model in models: model.objects.create()`: another table each time
@@ -253,7 +348,7 @@ class SaveInLoop(PerIterationRule):
         if not isinstance(call.func, cst.Attribute) or session_receiver(call) is not None:
             return None
         receiver = call.func.value
-        if isinstance(receiver, cst.Attribute) and _FILE_FIELD.fullmatch(receiver.attr.value):
+        if isinstance(receiver, cst.Attribute) and FILE_FIELD.fullmatch(receiver.attr.value):
             return None  # `obj.file.delete()`: a FieldFile removes a stored file, not a row
         if not self._is_model(receiver, call, loops) or not self._batchable(loop, call, receiver):
             return None
@@ -299,7 +394,7 @@ class SaveInLoop(PerIterationRule):
                 continue
             method = method_name(value)
             callee = dotted_name(value.func) or ""
-            if method in _WRITES or method in _HARMLESS or callee in ("setattr", "print") or is_logger(value.func.value if isinstance(value.func, cst.Attribute) else value.func, self.ctx):
+            if method in WRITES or method in HARMLESS or callee in ("setattr", "print") or is_logger(value.func.value if isinstance(value.func, cst.Attribute) else value.func, self.ctx):
                 continue
             return False
         if receiver is not None:
@@ -335,3 +430,38 @@ def _model_factory(value: cst.Call, qualified: str) -> bool:
     if "." in qualified and head not in ("self", "cls") and qualified != dotted_name(value.func):
         return False  # resolved through an import of another package
     return bool(last[:1].isupper()) or method_name(value) in ("get", "first", "last", "create", "get_or_create", "latest", "earliest")
+
+
+class SaveInLoopAcrossFiles(ProjectRule):
+    """RV602 through project functions: a call made on every iteration of a loop over rows to a
+    function of the project that saves, deletes or commits, however many calls deep (`for item
+    in cart: inventory.reserve(item)` where `reserve` saves a `Stock`). The finding names the
+    call chain and points at the write. Writes that go out together (`bulk_create`,
+    `session.add`) do not count, as in the edit rule."""
+
+    part_of = SaveInLoop
+    meta = SaveInLoop.meta
+    needs = frozenset({SYMBOLS, EFFECTS})
+
+    def collect(self, file: SourceFile) -> tuple[LoopCall, ...] | None:
+        return tuple(call for call in loop_calls_of(file) if call.batchable) or None
+
+    def check(self, facts: ProjectView) -> None:
+        summaries = Summaries(facts)
+        for path, calls in facts.collected(self).items():
+            for call in calls:
+                target = summaries.resolve_call(path, call.caller, call.callee)
+                trace = summaries.trace(*target, frozenset({WRITE, COMMIT})) if target is not None else None
+                if trace is None:
+                    continue
+                what = "commits" if trace.effect.kind == COMMIT else "writes to the database"
+                self.report_file(
+                    path,
+                    call.span,
+                    f"`{call.label}` {what} on every iteration: {trace.chain()}",
+                    related=(RelatedPlace(trace.path, trace.effect.span, f"the write, {len(trace.functions)} call(s) away"),),
+                )
+
+
+# `RuleBase.__init_subclass__` gives a ProjectRule's `meta` the project scope (a copy): a part shares its rule's own
+SaveInLoopAcrossFiles.meta = SaveInLoop.meta
