@@ -93,6 +93,12 @@ def _annotation(imports: Mapping[str, str], node: ast.expr | None) -> str | None
     return qualified(imports, name) if name else None
 
 
+def annotation_name(node: ast.expr | None, imports: Mapping[str, str] | None = None) -> str | None:
+    """The dotted name a plain annotation names (qualified through `imports` when given, else as
+    written), unwrapping `Annotated[T, ...]`, `Optional[T]`, `T | None` and string annotations."""
+    return _annotation(imports or {}, node)
+
+
 def _module_of(file_module: str, is_package: bool, module: str | None, level: int) -> str:
     """The absolute module a (possibly relative) `from` import names."""
     if not level:
