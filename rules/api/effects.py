@@ -46,7 +46,9 @@ from rules.api.orm import (
     ast_chain_calls,
     ast_dotted,
     ast_evaluated,
+    _ast_once_nodes,
     ast_is_data_migration,
+    ast_loop_parts,
     ast_method,
     ast_session_receiver,
     is_schema_migration,
@@ -512,7 +514,25 @@ class LoopCall:
 # the edit rules' own words: a call named so is theirs to judge (or deliberately not)
 _ORM_NAMES = DJANGO_READS | LAZY | SQLALCHEMY_READS | SQLALCHEMY_LAZY | SQLALCHEMY_CONSTRUCTS | WRITES | HARMLESS | _BULK | _SESSION_WRITES | RELATED_READS
 _LOGGER = re.compile(r"_*(?:log|logger|[a-z_]*_logger|logging)", re.IGNORECASE)
-_MEMO: dict[int, tuple[ast.Module, tuple[LoopCall, ...]]] = {}
+@dataclass(frozen=True, slots=True)
+class RelationRead:
+    """`post.author` read on every iteration of `for post in Post.objects...`: a query per row
+    unless the queryset selects (or prefetches) that relation. Judged in check with MODELS."""
+
+    model: str  # the queryset's model, qualified through the file's imports (`shop.models.Post`)
+    field: str  # `author`
+    label: str  # `post.author`
+    span: Span  # the attribute access
+    selected: frozenset[str]  # relations the queryset joins or prefetches (first hops); "*": all, or unknown
+
+
+@dataclass(frozen=True, slots=True)
+class LoopFacts:
+    calls: tuple[LoopCall, ...] = ()
+    reads: tuple[RelationRead, ...] = ()
+
+
+_MEMO: dict[int, tuple[ast.Module, LoopFacts]] = {}
 
 
 def loop_calls_of(file: SourceFile) -> tuple[LoopCall, ...]:
@@ -520,22 +540,40 @@ def loop_calls_of(file: SourceFile) -> tuple[LoopCall, ...]:
     not fixed collections, chunks or `while True:`, not in a branch that leaves the loop, not in
     tests, migrations, management commands or data-migrating functions) whose arguments use
     the loop's item. Shared by both rules' `collect` (computed once per parsed tree)."""
+    return loop_facts_of(file).calls
+
+
+def relation_reads_of(file: SourceFile) -> tuple[RelationRead, ...]:
+    """The file's reads of a row's attribute in loops over a Django queryset, with what the
+    queryset selects (the same loops as `loop_calls_of`); whether the attribute is a relation
+    is for check to say, from the MODELS facts."""
+    return loop_facts_of(file).reads
+
+
+def loop_facts_of(file: SourceFile) -> LoopFacts:
     tree = file.tree()
     if tree is None:
-        return ()
+        return LoopFacts()
     known = _MEMO.get(id(tree))
     if known is not None and known[0] is tree:
         return known[1]
     if file.roles & {Role.TEST, Role.MIGRATION, Role.MANAGEMENT_COMMAND} or is_schema_migration(file.path):
-        found: tuple[LoopCall, ...] = ()
+        found = LoopFacts()
     else:
         visitor = _LoopVisitor(file, module_imports(tree, file))
         visitor.visit(tree)
-        found = tuple(visitor.found)
+        found = LoopFacts(tuple(visitor.found), tuple(visitor.reads))
     if len(_MEMO) > 64:
         _MEMO.clear()
     _MEMO[id(tree)] = (tree, found)
     return found
+
+
+# queryset methods that keep the rows model instances and add no join of their own
+_KEEPS_ROWS = frozenset(
+    "all filter exclude order_by distinct reverse annotate alias using select_for_update iterator extra defer "
+    "select_related prefetch_related".split()
+)
 
 
 class _LoopVisitor(ast.NodeVisitor):
@@ -553,6 +591,8 @@ class _LoopVisitor(ast.NodeVisitor):
         self.one_off: list[bool] = []
         self.loops: list[AstLoopScope] = []
         self.batch: dict[int, tuple[bool, tuple[tuple[int, bool], ...]]] = {}
+        self.reads: list[RelationRead] = []
+        self.django = ".objects" in file.text
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.classes.append(node.name)
@@ -573,9 +613,87 @@ class _LoopVisitor(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def _loop(self, node: AstLoop) -> None:
-        self.loops.append(AstLoopScope(node, self.assigned[-1] if self.assigned else {}))
+        scope = AstLoopScope(node, self.assigned[-1] if self.assigned else {})
+        if self.django and scope.rows and not scope.chunked and not any(self.one_off) and not isinstance(node, ast.While):
+            self._relation_reads(node, scope)
+        self.loops.append(scope)
         self.generic_visit(node)
         self.loops.pop()
+
+    def _relation_reads(self, node: AstLoop, scope: AstLoopScope) -> None:
+        """`for post in Post.objects.all(): post.author.name`: the row's attributes read per
+        iteration (the first read of each), with the relations the queryset selects."""
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            target = node.target
+        elif isinstance(node, ast.While) or len(node.generators) > 1:
+            return
+        else:
+            target = node.generators[0].target
+        if not isinstance(target, ast.Name):
+            return
+        source = self._queryset(scope.iterable, self.assigned[-1] if self.assigned else {}, set())
+        model, selected = source if source is not None else (None, frozenset[str]())
+        if model is None:
+            return
+        parts = ast_loop_parts(node)
+        once = _ast_once_nodes(node.body) if isinstance(node, (ast.For, ast.AsyncFor)) else set()
+        stored: set[str] = set()
+        reads: dict[str, ast.Attribute] = {}
+        for part in parts:
+            for sub in ast.walk(part):
+                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == target.id:
+                    if not isinstance(sub.ctx, ast.Load):
+                        stored.add(sub.attr)
+                    elif id(sub) not in once and not sub.attr.startswith("_") and not sub.attr.endswith("_id"):
+                        if sub.attr not in reads or (sub.lineno, sub.col_offset) < (reads[sub.attr].lineno, reads[sub.attr].col_offset):
+                            reads[sub.attr] = sub
+                elif isinstance(sub, ast.Name) and sub.id == target.id and isinstance(sub.ctx, ast.Store):
+                    return  # the loop rebinds its row
+        for attr, sub in reads.items():
+            if attr not in stored:
+                self.reads.append(
+                    RelationRead(qualified(self.imports, model), attr, f"{target.id}.{attr}", span_of(sub, self.file.text, self.lines), selected)
+                )
+
+    def _queryset(self, expr: ast.expr | None, assigned: Mapping[str, list[ast.expr]], seen: set[str]) -> tuple[str | None, frozenset[str]] | None:
+        """(the model as written, the relations selected) of a Django queryset that keeps its rows
+        model instances: `Post.objects.filter(...).select_related("author")`, or a name assigned
+        such querysets in the function (`posts = posts.select_related(...)` adds to them).
+        None when it is not one, or may not be (`.values()`, `.only()`, a custom method)."""
+        selected: set[str] = set()
+        node = expr
+        while True:
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                method = node.func.attr
+                if method not in _KEEPS_ROWS:
+                    return None
+                if method in ("select_related", "prefetch_related"):
+                    selected |= _selected(node)
+                node = node.func.value
+            elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+                node = node.value
+            elif isinstance(node, ast.Attribute) and node.attr == "objects":
+                model = ast_dotted(node.value)
+                return (model, frozenset(selected)) if model is not None else None
+            elif isinstance(node, ast.Name):
+                if node.id in seen:
+                    return None, frozenset(selected)  # `posts = posts.select_related(...)`: the same rows
+                values = assigned.get(node.id, [])
+                if not values:
+                    return None
+                models: set[str] = set()
+                for value in values:
+                    found = self._queryset(value, assigned, seen | {node.id})
+                    if found is None:
+                        return None
+                    if found[0] is not None:
+                        models.add(found[0])
+                    selected |= found[1]
+                if len(models) != 1:
+                    return None
+                return models.pop(), frozenset(selected)
+            else:
+                return None
 
     visit_For = visit_AsyncFor = visit_While = visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _loop
 
@@ -637,3 +755,20 @@ class _LoopVisitor(ast.NodeVisitor):
             return True
         receiver = ast_dotted(call.func.value) if isinstance(call.func, ast.Attribute) else None
         return receiver is not None and bool(_LOGGER.fullmatch(receiver.rsplit(".", 1)[-1]))
+
+
+def _selected(call: ast.Call) -> set[str]:
+    """The first hops a `select_related(...)`/`prefetch_related(...)` call joins or prefetches;
+    "*" for `select_related()` (every non-null foreign key) or an argument not written out."""
+    if not call.args:
+        return {"*"} if ast_method(call) == "select_related" else set()
+    out: set[str] = set()
+    for arg in call.args:
+        lookup = arg
+        if isinstance(arg, ast.Call) and (ast_dotted(arg.func) or "").endswith("Prefetch") and arg.args:
+            lookup = arg.args[0]
+        if isinstance(lookup, ast.Constant) and isinstance(lookup.value, str):
+            out.add(lookup.value.split("__")[0])
+        else:
+            out.add("*")
+    return out

@@ -878,6 +878,11 @@ def _ast_blocks(stmt: ast.stmt, nested: bool) -> list[tuple[list[ast.stmt], bool
 
 def _ast_once_calls(body: list[ast.stmt]) -> set[int]:
     """`_once_calls` over `ast`: calls in a branch of the loop body that leaves the loop."""
+    return _ast_once_nodes(body, ast.Call)
+
+
+def _ast_once_nodes(body: list[ast.stmt], kind: type[ast.AST] = ast.AST) -> set[int]:
+    """Nodes (of `kind`) in a branch of the loop body that leaves the loop: they run at most once."""
     found: set[int] = set()
 
     def walk(block: list[ast.stmt], nested: bool) -> None:
@@ -886,7 +891,7 @@ def _ast_once_calls(body: list[ast.stmt]) -> set[int]:
                 if in_try:
                     continue
                 if _ast_leaves_loop(sub, sub_nested):
-                    found.update(id(c) for s in sub for c in _ast_calls(s))
+                    found.update(id(n) for s in sub for n in ast.walk(s) if isinstance(n, kind))
                 else:
                     walk(sub, sub_nested)
 

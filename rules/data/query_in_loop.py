@@ -28,9 +28,36 @@ from rules.api.orm import (
     row_prefetches,
     session_receiver,
 )
-from rules.api.effects import QUERY, LoopCall, Summaries, loop_calls_of
-from rules.api.project import EFFECTS, SYMBOLS, ProjectRule, ProjectView, RelatedPlace, SourceFile
+from rules.api.effects import QUERY, LoopFacts, RelationRead, Summaries, loop_facts_of
+from rules.api.models import Models
+from rules.api.project import EFFECTS, MODELS, SYMBOLS, ProjectRule, ProjectView, RelatedPlace, SourceFile
 from rules.api.triggers import Trigger, words
+
+
+# the models of the examples that follow relations (RV601 across files)
+_BLOG_MODELS = """
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=100)
+    email = models.EmailField()
+
+
+class Post(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="posts")
+    published = models.BooleanField(default=False)
+
+
+class Comment(models.Model):
+    post = models.ForeignKey("blog.Post", on_delete=models.CASCADE)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+
+
+class Tag(models.Model):
+    owner = models.CharField(max_length=100)
+"""
 
 
 class QueryInLoop(PerIterationRule):
@@ -87,6 +114,15 @@ class QueryInLoop(PerIterationRule):
     collection is not per row), in the same loops as above; a cached function
     (`@lru_cache`, `@cached_property`) and a function that returns a queryset without
     evaluating it do not count, nor does a re-read under `select_for_update()`.
+
+    With the project's models it also finds the most common Django N+1: a foreign key or
+    one-to-one field read on the rows of a loop over a queryset (`for post in
+    Post.objects.all(): post.author.name`), reported at the first read. Quiet when the
+    queryset (or what the name it is assigned to was built from) `select_related`s or
+    `prefetch_related`s that relation, or calls `select_related()` with no arguments; on
+    `.values()`/`.values_list()`/`.only()` and on querysets through a custom method; on the
+    foreign key's column (`post.author_id`); on models whose `objects` is a custom manager (its
+    `get_queryset` may join); and when the loop's rows do not come from a queryset of that model.
     """
 
     meta = RuleMeta(
@@ -288,6 +324,39 @@ class QueryInLoop(PerIterationRule):
             path="tests/test_pricing.py",
             files={"shop/pricing.py": "def refresh(code):\n    return Rate.objects.get(currency=code)\n"},
         ),
+        # a relation read on rows that the queryset joins or prefetches, dicts/tuples from
+        # `.values()`, deferred rows from `.only()`, the foreign key's own column, rows that are
+        # not from a queryset, and attributes that are not relations
+        Valid(
+            """
+            from blog.models import Post, Tag
+
+
+            def feed(drafts):
+                rows = []
+                for post in Post.objects.select_related("author"):
+                    rows.append(post.author.name)
+                for post in Post.objects.filter(published=True).prefetch_related("author__profile"):
+                    rows.append(post.author.name)
+                posts = Post.objects.filter(published=True)
+                posts = posts.select_related("author")
+                for post in posts:
+                    rows.append(post.author.name)
+                for post in Post.objects.values("title", "author__name"):
+                    rows.append(post["author__name"])
+                for post in Post.objects.only("title", "author"):
+                    rows.append(post.author)
+                for post in Post.objects.all():
+                    rows.append((post.author_id, post.title))
+                for post in drafts:
+                    rows.append(post.author.name)
+                for tag in Tag.objects.all():
+                    rows.append(tag.owner.upper())
+                return rows
+            """,
+            path="blog/views.py",
+            files={"blog/models.py": _BLOG_MODELS},
+        ),
     ]
     INVALID = [
         Invalid(
@@ -417,6 +486,23 @@ class QueryInLoop(PerIterationRule):
                     ''',
             },
         ),
+        # the most common Django N+1: a foreign key followed on the rows of a queryset that does not join it
+        Invalid(
+            """
+            from blog.models import Comment, Post
+
+
+            def feed():
+                out = []
+                for post in Post.objects.filter(published=True).order_by("-created"):
+                    out.append((post.title, post.author.name))  # <- RV601
+                    out.append(post.author.email)
+                comments = Comment.objects.select_related("author")
+                return out + [(c.author.name, c.post.title) for c in comments]  # <- RV601
+            """,
+            path="blog/views.py",
+            files={"blog/models.py": _BLOG_MODELS},
+        ),
     ]
 
     def classify(self, call: cst.Call, loop: LoopScope, loops: list[LoopScope]) -> str | None:
@@ -512,22 +598,28 @@ def _is_sql_call(call: cst.Call) -> bool:
 
 
 class QueryInLoopAcrossFiles(ProjectRule):
-    """RV601 through project functions: a call made on every iteration of a loop over rows to a
-    function of the project that runs a query, however many calls deep (`for o in orders:
-    pricing.total(o)` where `total` calls `_rates()`, which runs `Rate.objects.filter(...)`).
-    The finding names the call chain and points at the query."""
+    """RV601 across files: a call made on every iteration of a loop over rows to a function of
+    the project that runs a query, however many calls deep (`for o in orders: pricing.total(o)`
+    where `total` calls `_rate()`, which runs `Rate.objects.get(...)`): the finding names the
+    call chain and points at the query. And the most common Django N+1, which needs the
+    project's models: a foreign key (or one-to-one) read on the rows of a loop over a queryset
+    that does not `select_related`/`prefetch_related` it (`for post in Post.objects.all():
+    post.author.name`)."""
 
     part_of = QueryInLoop
     meta = QueryInLoop.meta
-    needs = frozenset({SYMBOLS, EFFECTS})
+    needs = frozenset({SYMBOLS, EFFECTS, MODELS})
+    collect_version = 2
 
-    def collect(self, file: SourceFile) -> tuple[LoopCall, ...] | None:
-        return loop_calls_of(file) or None
+    def collect(self, file: SourceFile) -> LoopFacts | None:
+        found = loop_facts_of(file)
+        return found if found.calls or found.reads else None
 
     def check(self, facts: ProjectView) -> None:
         summaries = Summaries(facts)
-        for path, calls in facts.collected(self).items():
-            for call in calls:
+        models = Models(facts)
+        for path, found in facts.collected(self).items():
+            for call in found.calls:
                 target = summaries.resolve_call(path, call.caller, call.callee)
                 trace = summaries.trace(*target, frozenset({QUERY})) if target is not None else None
                 if trace is None:
@@ -538,6 +630,25 @@ class QueryInLoopAcrossFiles(ProjectRule):
                     f"`{call.label}` runs a query on every iteration (N+1): {trace.chain()}",
                     related=(RelatedPlace(trace.path, trace.effect.span, f"the query, {len(trace.functions)} call(s) away"),),
                 )
+            for read in found.reads:
+                self._relation(path, read, models)
+
+    def _relation(self, path: str, read: RelationRead, models: Models) -> None:
+        if "*" in read.selected or read.field in read.selected:
+            return
+        info = models.model(path, read.model)
+        if info is None or info.framework != "django" or "objects" in info.managers:
+            return  # not a model of the project, or a custom manager (its queryset may join)
+        place = info.fields.get(read.field)
+        if place is None or place[1].relation not in ("fk", "o2o"):
+            return
+        where, fld = place
+        self.report_file(
+            path,
+            read.span,
+            f"`{read.label}` runs a query on every iteration (N+1): add `select_related(\"{read.field}\")` to the loop's queryset",
+            related=(RelatedPlace(where, fld.span, f"`{info.label}.{read.field}` is a relation"),),
+        )
 
 
 # `RuleBase.__init_subclass__` gives a ProjectRule's `meta` the project scope (a copy): a part shares its rule's own
