@@ -13,7 +13,7 @@ for the tables of well-known APIs.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rules.api.project import ProjectView, SourceFile
@@ -110,13 +110,11 @@ def _module_of(file_module: str, is_package: bool, module: str | None, level: in
     return ".".join([*parts, *([module] if module else [])])
 
 
-def collect_symbols(file: SourceFile) -> ModuleSymbols | None:
-    tree = file.tree()
-    if tree is None:
-        return None
-    is_package = file.path.endswith("__init__.py")
+def import_table(nodes: Iterable[ast.AST], module: str, is_package: bool) -> dict[str, str]:
+    """Local name -> qualified dotted name of the `import`/`from ... import` statements among
+    `nodes` (relative imports resolved against `module`); a later binding wins."""
     imports: dict[str, str] = {}
-    for node in ast.walk(tree):  # imports anywhere (inside functions too): names are looked up by the last binding
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -125,10 +123,20 @@ def collect_symbols(file: SourceFile) -> ModuleSymbols | None:
                     head = alias.name.split(".")[0]
                     imports.setdefault(head, head)
         elif isinstance(node, ast.ImportFrom):
-            base = _module_of(file.module, is_package, node.module, node.level)
+            base = _module_of(module, is_package, node.module, node.level)
             for alias in node.names:
                 if alias.name != "*":
                     imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    return imports
+
+
+def collect_symbols(file: SourceFile) -> ModuleSymbols | None:
+    tree = file.tree()
+    if tree is None:
+        return None
+    is_package = file.path.endswith("__init__.py")
+    # imports anywhere (inside functions too): names are looked up by the last binding
+    imports = import_table(ast.walk(tree), file.module, is_package)
     definitions: dict[str, Definition] = {}
     assigned: dict[str, str] = {}
     annotated: dict[str, str] = {}
@@ -210,6 +218,7 @@ class Symbols:
     def __init__(self, project: ProjectView) -> None:
         self.project = project
         self.modules: Mapping[str, ModuleSymbols] = project.facts("symbols")
+        self._roots: tuple[str, ...] | None = None
 
     def of(self, path: str) -> ModuleSymbols | None:
         return self.modules.get(path)
@@ -253,3 +262,37 @@ class Symbols:
                 return Resolved(path, "", None)  # the module itself
             return self.resolve(path, rest, depth=depth + 1)
         return Resolved(None, name, None)
+
+    def locate(self, path: str, name: str, *, depth: int = 0) -> tuple[str, str] | None:
+        """Where a dotted name as written in the module at `path` is bound at module level in
+        the project, following imports and re-exports: (file, name there), with an empty name
+        for a module itself (`users` after `from app.api import users`). For objects that are
+        not definitions (a router, a list of routes); None when the name leaves the project."""
+        module = self.modules.get(path)
+        if module is None:
+            return None
+        if name.split(".")[0] in module.imports:
+            return self.locate_qualified(qualified(module.imports, name), depth=depth + 1)
+        return (path, name)
+
+    def locate_qualified(self, name: str, *, depth: int = 0) -> tuple[str, str] | None:
+        """`locate` for a fully qualified dotted name (`app.api.users.router`, an import string).
+        A Django project whose `manage.py` is in a subfolder imports its apps from there
+        (`organizations.urls` is `label_studio/organizations/urls.py`): tried after the root."""
+        if depth > 20:  # an import cycle
+            return None
+        parts = name.split(".")
+        for base in ("", *self._source_roots()):
+            for cut in range(len(parts), 0, -1):
+                path = self.project.module_path(".".join((base, *parts[:cut])) if base else ".".join(parts[:cut]))
+                if path is None:
+                    continue
+                rest = ".".join(parts[cut:])
+                return (path, "") if not rest else self.locate(path, rest, depth=depth + 1)
+        return None
+
+    def _source_roots(self) -> tuple[str, ...]:
+        """Dotted names of the subfolders holding a `manage.py` (Django puts them on `sys.path`)."""
+        if self._roots is None:
+            self._roots = tuple(sorted({p.rsplit("/", 1)[0].replace("/", ".") for p in self.project.python_files if p.endswith("/manage.py")}))
+        return self._roots

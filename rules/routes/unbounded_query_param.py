@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
 from rules.api import (
-    FileRule,
     FixBuilder,
     Invalid,
     LazyFix,
+    Located,
     ModuleContext,
+    ModuleRule,
     Role,
     RuleMeta,
     Safety,
@@ -23,7 +26,8 @@ from rules.api import (
     get_kwarg,
     kwarg,
 )
-from rules.api.routes import Framework, decorator_route
+from rules.api.helpers import string_value
+from rules.api.routes import PATH_PARAM_PREFIX, Framework, decorator_route, param_names, router_framework
 
 # names of page-size parameters: a client choosing limit=10**9 dumps the table
 _SIZE_NAMES = re.compile(r"^(limit|page_size|per_page|size|count|max_results|top|take|batch_size)$")
@@ -69,7 +73,32 @@ class _Uses:
         self.only_inspected = {n.value for n in names} - passed_on
 
 
-class UnboundedQueryParam(FileRule):
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A finding, unless a prefix of the endpoint's router names the parameter."""
+
+    param: cst.Param
+    router: str
+    query: cst.Call | None
+    key: str
+    value: str
+    message: str
+    severity: Severity | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Prefix:
+    """Path parameters a prefix written in this module gives a router's routes: its own
+    (`APIRouter(prefix="/orgs/{org_id}")`, `parent` None) or the one it is included with
+    (`app.include_router(router, prefix="/orgs/{org_id}")`: `parent` is `app`)."""
+
+    router: str
+    names: frozenset[str]
+    parent: str | None
+    node: cst.CSTNode
+
+
+class UnboundedQueryParam(ModuleRule):
     """
     ## What it does
     Finds query parameters of FastAPI and Django Ninja endpoints that the client can make
@@ -109,7 +138,11 @@ class UnboundedQueryParam(FileRule):
     on to a query. A
     required `str` parameter with neither a default nor `Query(...)` is left alone: it may be a
     path parameter named by a router prefix (`APIRouter(prefix="/{org}")`,
-    `include_router(router, prefix="/{org}/events")`, possibly in another module).
+    `include_router(router, prefix="/{org}/events")`, possibly in another module). A
+    parameter named like a path parameter of a prefix of the endpoint's router is a path
+    parameter: `APIRouter(prefix="/orgs/{org_id}")` or an include with such a prefix in the
+    module, and, once the project is indexed, the prefixes other modules include the router
+    with.
     """
 
     meta = RuleMeta(
@@ -156,6 +189,17 @@ class UnboundedQueryParam(FileRule):
             "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n\n@router.get('/Groups')\n"
             "def groups(count: int = Query(20), filter: str | None = None):\n    count = max(0, min(100, count))\n"
             "    if filter and 'displayName eq' in filter:\n        return [find_group(filter.split('\"')[1])]\n    return all_groups()[:count]\n"
+        ),
+        # path parameters of the router's prefix, written in this module: not the query string's
+        Valid(
+            "from fastapi import APIRouter, FastAPI\n\napp = FastAPI()\nrouter = APIRouter(prefix='/thumbnails/{size}')\n"
+            "crops = APIRouter()\n\n\n@router.get('/{image_id}')\ndef thumbnail(image_id: str, size: int):\n    return {}\n\n\n"
+            "@crops.get('/')\ndef crop(top: int, count: int):\n    return {}\n\n\n"
+            "api = APIRouter()\napi.include_router(crops, prefix='/crops/{top}')\napp.include_router(api, prefix='/{count}')\n"
+        ),
+        Valid(
+            "from ninja import NinjaAPI, Router\n\napi = NinjaAPI()\nrouter = Router()\n\n\n@router.get('/')\n"
+            "def thumbnail(request, size: int):\n    return {}\n\n\napi.add_router('/thumbnails/{int:size}/', router)\n"
         ),
     ]
     INVALID = [
@@ -234,7 +278,7 @@ class UnboundedQueryParam(FileRule):
         route = next((r for d in node.decorators if (r := decorator_route(self.ctx, d, node)) is not None), None)
         if route is None or route.framework not in (Framework.STARLETTE, Framework.NINJA):
             return
-        path_params = set(re.findall(r"\{(?:[^{}:]*:)?([^{}:]+)\}", route.path)) | set(re.findall(r"\{([^{}:]+):[^{}]*\}", route.path))
+        path_params = param_names(route.path)
         use = _Uses(node.body)
         for param in node.params.params:
             name = param.name.value
@@ -266,7 +310,7 @@ class UnboundedQueryParam(FileRule):
                     # the server already bounds the request line (uvicorn/h11, nginx): an unbounded
                     # search string is costly hardening to miss, not a hole: information
                     self._flag(
-                        param, query, "max_length", "100", f"`{name}` is search text with no `max_length`: its length reaches the query unchecked",
+                        route.router, param, query, "max_length", "100", f"`{name}` is search text with no `max_length`: its length reaches the query unchecked",
                         severity=Severity.INFORMATION,
                     )
             elif annotation in _INT_TYPES:
@@ -279,9 +323,79 @@ class UnboundedQueryParam(FileRule):
                     upper = lower = True  # clamped into a range in the body: `min(max(limit, 1), 100)`
                 if upper and not lower:
                     bound = "1" if _SIZE_NAMES.match(name) else "0"
-                    self._flag(param, query, "ge", bound, f"`{name}` has an upper bound but no lower one: negative values pass")
+                    self._flag(route.router, param, query, "ge", bound, f"`{name}` has an upper bound but no lower one: negative values pass")
                 elif _SIZE_NAMES.match(name) and not upper:
-                    self._flag(param, query, "le", "100", f"`{name}` sets a page size with no upper bound")
+                    self._flag(route.router, param, query, "le", "100", f"`{name}` sets a page size with no upper bound")
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        """`router = APIRouter(prefix="/orgs/{org_id}")`, `app.include_router(router, prefix="/{org_id}")`,
+        Ninja `api.add_router("/orgs/{org_id}/", router)`."""
+        if len(node.body) != 1:
+            return
+        statement = node.body[0]
+        if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and isinstance(statement.value, cst.Call):
+            target = statement.targets[0].target
+            prefix = get_kwarg(statement.value, "prefix")
+            written = string_value(prefix.value) if prefix is not None else None
+            if isinstance(target, cst.Name) and written and router_framework(self.ctx, target.value) is Framework.STARLETTE:
+                self.fact(_Prefix(target.value, frozenset(param_names(written, Framework.STARLETTE)), None, statement.value))
+        elif isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+            call = statement.value
+            if not isinstance(call.func, cst.Attribute):
+                return
+            parent = dotted_name(call.func.value)
+            method = call.func.attr.value
+            positional = [a for a in call.args if a.keyword is None]
+            framework = Framework.STARLETTE if method == "include_router" else Framework.NINJA
+            if method == "include_router":
+                chosen = positional[0] if positional else get_kwarg(call, "router")
+                prefix_arg = get_kwarg(call, "prefix")
+            elif method == "add_router":
+                prefix_arg = positional[0] if positional else get_kwarg(call, "prefix")
+                chosen = positional[1] if len(positional) > 1 else get_kwarg(call, "router")
+            else:
+                return
+            router = chosen.value if chosen is not None else None
+            written = string_value(prefix_arg.value) if prefix_arg is not None else None
+            if isinstance(router, cst.Name) and parent and written:
+                self.fact(_Prefix(router.value, frozenset(param_names(written, framework)), parent, call))
+
+    def check(self, facts: Sequence[Located[object]]) -> None:
+        own: dict[str, set[str]] = {}
+        edges: list[_Prefix] = []
+        for located in facts:
+            value = located.value
+            if isinstance(value, _Prefix):
+                if value.parent is None:
+                    own.setdefault(value.router, set()).update(value.names)
+                else:
+                    edges.append(value)
+        names = {router: set(found) for router, found in own.items()}
+        changed = True
+        while changed:  # a router gets what its includers get: `api` included with `/{tenant}` into `app`
+            changed = False
+            for edge in edges:
+                inherited = edge.names | names.get(edge.parent or "", set())
+                if not inherited <= names.setdefault(edge.router, set()):
+                    names[edge.router] |= inherited
+                    changed = True
+        for located in facts:
+            value = located.value
+            if isinstance(value, _Candidate) and not self._from_prefix(value, names.get(value.router, set())):
+                self._report(value, located)
+
+    def _from_prefix(self, candidate: _Candidate, names: set[str]) -> bool:
+        """The parameter is a path parameter of a prefix: one of this module, or one that another
+        module includes the router with (`path-param:` entries of the project's settings)."""
+        name = candidate.param.name.value
+        if name in names:
+            return True
+        settings = self.ctx.project_settings
+        if not settings:
+            return False
+        parts = self.ctx.path.replace("\\", "/").split("/")
+        # the entries name the module by its path in the project; the context's may be absolute
+        return any(f"{PATH_PARAM_PREFIX}{'/'.join(parts[i:])}:{candidate.router}:{name}" in settings for i in range(len(parts)))
 
     def _query_call(self, default: cst.BaseExpression | None) -> tuple[bool, cst.Call | None]:
         """(not a query parameter: Path/Body/Depends..., the `Query(...)` call if any)."""
@@ -293,13 +407,17 @@ class UnboundedQueryParam(FileRule):
             return False, default
         return last in _NOT_QUERY, None
 
-    def _flag(self, param: cst.Param, query: cst.Call | None, key: str, value: str, message: str, *, severity: Severity | None = None) -> None:
+    def _flag(self, router: str, param: cst.Param, query: cst.Call | None, key: str, value: str, message: str, *, severity: Severity | None = None) -> None:
+        self.fact(_Candidate(param, router, query, key, value, message, severity))
+
+    def _report(self, candidate: _Candidate, located: Located[object]) -> None:
         fix: LazyFix | None = None
-        if isinstance(query, cst.Call):
-            call: cst.Call = query
+        if isinstance(candidate.query, cst.Call):
+            call: cst.Call = candidate.query
+            key, value = candidate.key, candidate.value
 
             def build(builder: FixBuilder) -> None:
                 builder.replace(call, append_arg(call, kwarg(key, value)))
 
             fix = self.fix(f"Add `{key}={value}`", build)
-        self.report(param, message, fix=fix, severity=severity)
+        self.report(candidate.param, candidate.message, fix=fix, severity=candidate.severity, at=located.block)
