@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -40,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.corpus import python_files, sdist
-from benchmarks.ruffcmp import load, p90
+from benchmarks.ruffcmp import load, p90, peak_rss_mib
 
 SIZES = (("small", 50), ("median", 0), ("1k", 1000), ("large", 3000))  # 0: the median file of the project
 
@@ -64,14 +65,6 @@ def pick_files(root: Path) -> dict[str, tuple[str, int]]:
         lines, rel = sizes[len(sizes) // 2] if target == 0 else min(sizes, key=lambda item: abs(item[0] - target))
         picked[label] = (rel, lines)
     return picked
-
-
-def peak_rss_mib(field: str = "VmHWM") -> float:
-    """This process' peak (or, `VmRSS`, current) resident set size in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def child(root: Path, saves: int, picked: dict[str, tuple[str, int]], cache: Path | None) -> dict[str, Any]:
@@ -111,23 +104,23 @@ def child(root: Path, saves: int, picked: dict[str, tuple[str, int]], cache: Pat
     out["problems"] = len(session.problems)
     out["crashes"] = [c.code for c in session.crashes]
     out["gathered"] = session.index.gathered
-    out["rss_built"] = peak_rss_mib("VmRSS")
+    out["rss_built"] = peak_rss_mib(os.getpid(), "VmRSS")
     out["saves"] = {}
     counter = 0
     for label, (rel, _) in picked.items():
         path = root / rel
         original = path.read_text(encoding="utf-8")
-        timings: list[tuple[float, float]] = []
+        timings: list[tuple[float, float, float, float]] = []  # update, check: wall, then CPU
         for _ in range(saves):
             counter += 1
             text = f"{original}\n\ndef _reviewls_benchmark_{counter}(value):\n    return value + {counter}\n"
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             session.update(path, text)
-            middle = time.perf_counter()
+            wall_updated, cpu_updated = time.perf_counter(), time.process_time()
             session.check(lines_of)
-            timings.append((middle - start, time.perf_counter() - middle))
+            timings.append((wall_updated - wall, time.perf_counter() - wall_updated, cpu_updated - cpu, time.process_time() - cpu_updated))
         out["saves"][label] = timings
-    out["peak_rss"] = peak_rss_mib()
+    out["peak_rss"] = peak_rss_mib(os.getpid())
     return out
 
 
@@ -143,6 +136,10 @@ def run_child(root: Path, saves: int, picked: dict[str, tuple[str, int]], cache:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def cells(wall: float, cpu: float, form: str = "{:.1f}") -> tuple[str, str]:
+    return form.format(wall), form.format(cpu)
 
 
 def main() -> None:
@@ -170,37 +167,41 @@ def main() -> None:
         first = runs[0]
         print(f"project rules: {', '.join(first['rules'])}; shared fact kinds and collects: {', '.join(first['kinds']) or 'none'}")
         print(f"{first['findings']} project findings, {first['problems']} files without facts, crashes: {first['crashes'] or 'none'}")
-        scan = median([r["scan"][0] for r in runs])
-        check = median([r["check"][0] for r in runs])
         build = median([r["scan"][0] + r["check"][0] for r in runs])
         build_cpu = median([r["scan"][1] + r["check"][1] for r in runs])
-        rows = [
-            ("settings as --check derives them (reads every file): s", f"{median([r['settings'][0] for r in runs]):.2f}", ""),
-            ("full build: scan s", f"{scan:.2f}", f"{scan / build:.0%} of the build"),
-            ("full build: first check s", f"{check:.2f}", f"{check / build:.0%} of the build"),
-            ("full build (scan + first check): s wall", f"{build:.2f}", f"{lines / build:,.0f} lines/s"),
-            ("full build: s CPU", f"{build_cpu:.2f}", f"{lines / build_cpu:,.0f} lines per CPU-second"),
-            ("peak RSS (VmHWM): MiB", f"{median([r['peak_rss'] for r in runs]):.0f}", f"after the build {median([r['rss_built'] for r in runs]):.0f} MiB (VmRSS)"),
+
+        def both(key: str) -> tuple[float, float]:
+            return median([r[key][0] for r in runs]), median([r[key][1] for r in runs])
+
+        rss = f"{median([r['peak_rss'] for r in runs]):.0f}"
+        rows: list[tuple[str, str, str, str]] = [
+            ("settings as --check derives them (reads every file): s", *cells(*both("settings"), "{:.2f}"), ""),
+            ("full build: scan s", *cells(*both("scan"), "{:.2f}"), f"{both('scan')[1] / build_cpu:.0%} of the build"),
+            ("full build: first check s", *cells(*both("check"), "{:.2f}"), f"{both('check')[1] / build_cpu:.0%} of the build"),
+            ("full build (scan + first check): s", *cells(build, build_cpu, "{:.2f}"), f"{lines / build_cpu:,.0f} lines per CPU-second"),
+            ("peak RSS (VmHWM): MiB", rss, "", f"after the build {median([r['rss_built'] for r in runs]):.0f} MiB (VmRSS)"),
         ]
         for label, (rel, size) in picked.items():
             timings = [t for r in runs for t in r["saves"][label]]
-            update = median([t[0] for t in timings]) * 1000
-            redo = median([t[1] for t in timings]) * 1000
-            total = median([t[0] + t[1] for t in timings]) * 1000
+            update = (median([t[0] for t in timings]) * 1000, median([t[2] for t in timings]) * 1000)
+            redo = (median([t[1] for t in timings]) * 1000, median([t[3] for t in timings]) * 1000)
+            total = (median([t[0] + t[1] for t in timings]) * 1000, median([t[2] + t[3] for t in timings]) * 1000)
+            spread = p90([(t[2] + t[3]) * 1000 for t in timings])
             name = f"save {label} `{rel}` ({size:,} lines)"
-            rows.append((f"{name}: update ms", f"{update:.1f}", f"{update / (size / 1000):.1f} ms per 1k lines of the file"))
-            rows.append((f"{name}: check ms", f"{redo:.1f}", f"{redo / (lines / 1000):.2f} ms per 1k lines of the project"))
-            rows.append((f"{name}: update + check ms (p90)", f"{total:.1f} ({p90([(t[0] + t[1]) * 1000 for t in timings]):.1f})", f"{total / 1000 / build:.1%} of the full build"))
+            rows.append((f"{name}: update ms", *cells(*update), f"{update[1] / (size / 1000):.1f} CPU ms per 1k lines of the file"))
+            rows.append((f"{name}: check ms", *cells(*redo), f"{redo[1] / (lines / 1000):.2f} CPU ms per 1k lines of the project"))
+            rows.append((f"{name}: update + check ms", *cells(*total), f"{total[1] / 1000 / build_cpu:.1%} of the full build's CPU; CPU p90 {spread:.1f} ms"))
         if not args.no_cache_run:
             cache = Path(folder) / "facts-cache"
             filled = run_child(root, 0, {}, cache)
             warm = [run_child(root, 0, {}, cache) for _ in range(args.runs)]
-            cold_cached = filled["scan"][0] + filled["check"][0]
-            warm_build = median([r["scan"][0] + r["check"][0] for r in warm])
-            rows.append(("--check's cache: build filling it (1 run): s", f"{cold_cached:.2f}", ""))
-            rows.append(("--check's cache: warm build (scan + check): s", f"{warm_build:.2f}", f"{warm_build / build:.0%} of the build without cache"))
-            rows.append(("--check's cache: warm scan s", f"{median([r['scan'][0] for r in warm]):.2f}", ""))
-    print("\n| measure | median | note |\n| --- | ---: | --- |")
+            filling = (filled["scan"][0] + filled["check"][0], filled["scan"][1] + filled["check"][1])
+            warm_build = (median([r["scan"][0] + r["check"][0] for r in warm]), median([r["scan"][1] + r["check"][1] for r in warm]))
+            warm_scan = (median([r["scan"][0] for r in warm]), median([r["scan"][1] for r in warm]))
+            rows.append(("--check's facts cache: the build filling it (1 run): s", *cells(*filling, "{:.2f}"), ""))
+            rows.append(("--check's facts cache: warm build (scan + check): s", *cells(*warm_build, "{:.2f}"), f"{warm_build[1] / build_cpu:.0%} of the build's CPU without the cache"))
+            rows.append(("--check's facts cache: warm scan: s", *cells(*warm_scan, "{:.2f}"), ""))
+    print("\n| measure | median wall | median CPU | note (on CPU time: the machine is shared) |\n| --- | ---: | ---: | --- |")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print(f"\n{args.runs} fresh processes per measure, {args.saves} saves per file and run, medians; end: {load()}")
