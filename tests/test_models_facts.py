@@ -284,3 +284,20 @@ def test_models_resolve_across_modules() -> None:
 
 def test_the_kind_is_registered() -> None:
     assert KINDS[MODELS].gather(SourceFile("a.py", "x = (")) is None
+
+
+def test_modules_imported_below_the_project_root_resolve_when_unique() -> None:
+    # label-studio keeps its apps in `label_studio/` and imports them as `projects.models`
+    model = "from django.db import models\n\nclass Project(models.Model):\n    title = models.CharField(max_length=5)\n"
+    view = project(
+        {
+            "label_studio/projects/models.py": model,
+            "label_studio/projects/api.py": "from projects.models import Project\n",
+            "label_studio/tasks/models.py": "from django.db import models\n\nclass Task(models.Model):\n    pass\n",
+            "other/tasks/models.py": "from django.db import models\n\nclass Task(models.Model):\n    pass\n",
+        }
+    )
+    models = Models(view)
+    found = models.model("label_studio/projects/api.py", "projects.models.Project")
+    assert found is not None and found.path == "label_studio/projects/models.py"
+    assert models.model("label_studio/projects/api.py", "tasks.models.Task") is None  # two modules end so: unknown

@@ -43,7 +43,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from rules.api.project import MODELS, SYMBOLS, ProjectView, SourceFile
+from rules.api.project import MODELS, SYMBOLS, ProjectView, SourceFile, module_name
 from rules.api.types import Span
 
 # a literal value a field can hold
@@ -560,6 +560,7 @@ class _Memo:
     models: dict[tuple[str, str], ModelInfo | None] = field(default_factory=dict)
     by_name: dict[str, list[tuple[str, str]]] | None = None
     reverse: dict[tuple[str, str], dict[str, tuple[str, ModelInfo]]] | None = None
+    suffixes: dict[str, str | None] | None = None
 
 
 class Models:
@@ -578,7 +579,7 @@ class Models:
             return None
         parts = name.split(".")
         for cut in range(len(parts) - 1, 0, -1):
-            path = self.project.module_path(".".join(parts[:cut]))
+            path = self._module_path(".".join(parts[:cut]))
             if path is None:
                 continue
             rest = ".".join(parts[cut:])
@@ -588,6 +589,23 @@ class Models:
                 return self.locate(_qualified(imports, rest), depth=depth + 1)
             return path, rest
         return None
+
+    def _module_path(self, module: str) -> str | None:
+        """`ProjectView.module_path`, else the one project module whose dotted name ends with
+        `module`: an app whose imports start below the project root (`label_studio/` holds
+        `projects/models.py`, imported as `projects.models`)."""
+        path = self.project.module_path(module)
+        if path is not None:
+            return path
+        if self._memo.suffixes is None:
+            suffixes: dict[str, str | None] = {}
+            for known in self.project.python_files:
+                parts = module_name(known).split(".")
+                for cut in range(1, len(parts)):
+                    tail = ".".join(parts[cut:])
+                    suffixes[tail] = None if tail in suffixes else known  # None: more than one
+            self._memo.suffixes = suffixes
+        return self._memo.suffixes.get(module)
 
     def _imports(self, path: str) -> Mapping[str, str]:
         module = self.symbols.get(path)
