@@ -280,3 +280,17 @@ def test_ast_twins_agree_with_the_edit_rules(example: object) -> None:
 
     source = strip_markers(example.source).source  # type: ignore[attr-defined]
     assert _scopes_ast(source) == _scopes_cst(source)
+
+
+def test_a_functions_own_imports_count_and_effects_come_in_source_order() -> None:
+    code = """
+    def notify(order):
+        import requests
+
+        order.sent = True
+        order.save(update_fields=["sent"])
+        requests.post(URL, json={})
+        order.delete()
+    """
+    effects = effects_of(code).functions["notify"].effects
+    assert [(e.kind, e.span.line) for e in effects] == [(WRITE, 6), (HTTP, 7)]

@@ -45,7 +45,7 @@ from rules.api.orm import (
     ast_chain,
     ast_chain_calls,
     ast_dotted,
-    ast_evaluated,
+    ast_mark_evaluated,
     _ast_once_nodes,
     ast_is_data_migration,
     ast_loop_parts,
@@ -147,24 +147,36 @@ def call_label(call: ast.Call, limit: int = 60) -> str:
 
 
 def module_imports(tree: ast.Module, file: SourceFile) -> dict[str, str]:
-    """Local name -> qualified dotted name, as SYMBOLS reads them."""
+    """Local name -> qualified dotted name, as SYMBOLS reads them, from the module's own
+    statements (`if TYPE_CHECKING:`/`try:` blocks included); a function's own imports are added
+    when its body is read."""
+    imports: dict[str, str] = {}
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            add_import(stmt, file, imports)
+        elif isinstance(stmt, (ast.If, ast.Try, ast.TryStar, ast.With)):
+            stack.extend(s for s in ast.iter_child_nodes(stmt) if isinstance(s, ast.stmt))
+            for handler in getattr(stmt, "handlers", ()):
+                stack.extend(handler.body)
+    return imports
+
+
+def add_import(node: ast.Import | ast.ImportFrom, file: SourceFile, imports: dict[str, str]) -> None:
     from rules.api.symbols import _module_of
 
-    is_package = file.path.endswith("__init__.py")
-    imports: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    imports[alias.asname] = alias.name
-                else:
-                    imports.setdefault(alias.name.split(".")[0], alias.name.split(".")[0])
-        elif isinstance(node, ast.ImportFrom):
-            base = _module_of(file.module, is_package, node.module, node.level)
-            for alias in node.names:
-                if alias.name != "*":
-                    imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-    return imports
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                imports[alias.asname] = alias.name
+            else:
+                imports.setdefault(alias.name.split(".")[0], alias.name.split(".")[0])
+        return
+    base = _module_of(file.module, file.path.endswith("__init__.py"), node.module, node.level)
+    for alias in node.names:
+        if alias.name != "*":
+            imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
 
 
 def own_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
@@ -333,13 +345,30 @@ def is_cached(fn: ast.FunctionDef | ast.AsyncFunctionDef, imports: Mapping[str, 
 
 
 def function_effects(
-    fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str, classifier: Classifier, text: str, lines: list[str] | None
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str, classifier: Classifier, file: SourceFile, lines: list[str] | None
 ) -> FunctionEffects:
-    nodes = list(own_nodes(fn))
-    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    """One pass over the function's own nodes: its calls, what it evaluates, what it assigns
+    and imports; then each outermost call of a chain is an effect or a call to follow."""
+    calls: list[ast.Call] = []
+    evaluated: set[int] = set()
+    assigned: dict[str, list[ast.expr]] = {}
+    local: dict[str, str] = {}
+    for node in own_nodes(fn):
+        ast_mark_evaluated(node, evaluated)
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                held = ast_dotted(target)
+                if held is not None:
+                    assigned.setdefault(held, []).append(node.value)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            add_import(node, file, local)
+    if local:
+        classifier = Classifier({**classifier.imports, **local})
+    calls.sort(key=lambda c: (c.lineno, c.col_offset))  # the first effect in source order
     inner = {id(c) for call in calls for c in ast_chain_calls(call)}
-    evaluated = ast_evaluated(list(fn.body))
-    assigned = ast_assignments(fn)
+    text = file.text
     effects: dict[tuple[str, bool], Effect] = {}
     made: dict[str, Call] = {}
     for call in calls:
@@ -374,7 +403,7 @@ def collect_effects(file: SourceFile) -> ModuleEffects | None:
                 visit(stmt.body, f"{prefix}{stmt.name}.")
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 name = f"{prefix}{stmt.name}"
-                summary = function_effects(stmt, name, classifier, file.text, lines)
+                summary = function_effects(stmt, name, classifier, file, lines)
                 if summary.effects or summary.calls:
                     functions[name] = summary
             elif isinstance(stmt, (ast.If, ast.Try)):
@@ -587,7 +616,8 @@ class _LoopVisitor(ast.NodeVisitor):
         self.found: list[LoopCall] = []
         self.classes: list[str] = []
         self.callers: list[str] = []
-        self.assigned: list[dict[str, list[ast.expr]]] = []
+        self.functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+        self.assigned_of: dict[int, dict[str, list[ast.expr]]] = {}  # per function, read when it has a loop
         self.one_off: list[bool] = []
         self.loops: list[AstLoopScope] = []
         self.batch: dict[int, tuple[bool, tuple[tuple[int, bool], ...]]] = {}
@@ -601,19 +631,31 @@ class _LoopVisitor(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.callers.append(self.callers[-1] if self.callers else ".".join((*self.classes, node.name)))
-        self.assigned.append(ast_assignments(node))
+        self.functions.append(node)
         self.one_off.append(ast_is_data_migration(node))
         loops, self.loops = self.loops, []  # a function defined in a loop runs when called
         self.generic_visit(node)
         self.loops = loops
         self.one_off.pop()
-        self.assigned.pop()
+        self.functions.pop()
         self.callers.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
+    def visit_Constant(self, node: ast.Constant) -> None:
+        """Nothing to do (and skips `NodeVisitor`'s compatibility shim for old node types)."""
+
+    def _assigned(self) -> dict[str, list[ast.expr]]:
+        if not self.functions:
+            return {}
+        fn = self.functions[-1]
+        known = self.assigned_of.get(id(fn))
+        if known is None:
+            known = self.assigned_of[id(fn)] = ast_assignments(fn)
+        return known
+
     def _loop(self, node: AstLoop) -> None:
-        scope = AstLoopScope(node, self.assigned[-1] if self.assigned else {})
+        scope = AstLoopScope(node, self._assigned())
         if self.django and scope.rows and not scope.chunked and not any(self.one_off) and not isinstance(node, ast.While):
             self._relation_reads(node, scope)
         self.loops.append(scope)
@@ -631,7 +673,7 @@ class _LoopVisitor(ast.NodeVisitor):
             target = node.generators[0].target
         if not isinstance(target, ast.Name):
             return
-        source = self._queryset(scope.iterable, self.assigned[-1] if self.assigned else {}, set())
+        source = self._queryset(scope.iterable, self._assigned(), set())
         model, selected = source if source is not None else (None, frozenset[str]())
         if model is None:
             return

@@ -930,21 +930,26 @@ def ast_evaluated(parts: list[ast.AST]) -> set[int]:
     out: set[int] = set()
     for part in parts:
         for node in ast.walk(part):
-            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
-                out.add(id(node.iter))
-            elif isinstance(node, ast.Call):
-                if (ast_dotted(node.func) or "") in _EVALUATORS and node.args:
-                    out.add(id(node.args[0]))
-            elif isinstance(node, ast.Subscript):
-                if not isinstance(node.slice, ast.Slice):
-                    out.add(id(node.value))
-            elif isinstance(node, (ast.If, ast.While, ast.IfExp)):
-                out.add(id(node.test))
-            elif isinstance(node, ast.UnaryOp):
-                out.add(id(node.operand))
-            elif isinstance(node, ast.BoolOp):
-                out.update(id(v) for v in node.values)
+            ast_mark_evaluated(node, out)
     return out
+
+
+def ast_mark_evaluated(node: ast.AST, out: set[int]) -> None:
+    """Add to `out` the ids of the expressions `node` evaluates where they stand (one step of `ast_evaluated`)."""
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        out.add(id(node.iter))
+    elif isinstance(node, ast.Call):
+        if node.args and isinstance(node.func, ast.Name) and node.func.id in _EVALUATORS:
+            out.add(id(node.args[0]))
+    elif isinstance(node, ast.Subscript):
+        if not isinstance(node.slice, ast.Slice):
+            out.add(id(node.value))
+    elif isinstance(node, (ast.If, ast.While, ast.IfExp)):
+        out.add(id(node.test))
+    elif isinstance(node, ast.UnaryOp):
+        out.add(id(node.operand))
+    elif isinstance(node, ast.BoolOp):
+        out.update(id(v) for v in node.values)
 
 
 class AstLoopScope:
