@@ -203,7 +203,9 @@ def decorator_route(ctx: ModuleContext, decorator: cst.Decorator, function: cst.
     if verb in VERBS:
         methods = frozenset((verb.upper(),))
     else:
-        methods = _methods_arg(call) or (frozenset(("GET",)) if framework is Framework.FLASK else _ANY_METHOD)
+        explicit = _methods_arg(call)
+        # FastAPI's `api_route` and Flask's `route` answer GET alone unless told otherwise
+        methods = explicit if explicit is not None else frozenset(("GET",)) if framework is Framework.FLASK or verb == "api_route" else _ANY_METHOD
     regex, sample, params = compile_template(path, framework)
     return Route(framework, router, methods, path, regex, sample, params, call, function)
 
@@ -648,7 +650,8 @@ class _RouteCollector:
             methods: frozenset[str] | None = frozenset((verb.upper(),))
             path = _ast_string(_ast_arg(decorator, 0, "path"))
         elif verb in ("api_route", "route"):
-            methods = _ast_methods(_ast_kwarg(decorator, "methods")) or _ANY_METHOD
+            explicit = _ast_methods(_ast_kwarg(decorator, "methods"))
+            methods = explicit if explicit is not None else frozenset(("GET",)) if verb == "api_route" else _ANY_METHOD
             path = _ast_string(_ast_arg(decorator, 0, "path"))
         elif verb == "api_operation":
             methods = _ast_methods(_ast_arg(decorator, 0, "methods"))

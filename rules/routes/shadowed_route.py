@@ -201,6 +201,11 @@ class ShadowedRoute(ModuleRule):
             "from rest_framework.routers import DefaultRouter\n\nrouter = DefaultRouter()\nrouter.register('accounts/stats', StatsViewSet)\n"
             "router.register('accounts', AccountViewSet)\n"
         ),
+        # FastAPI's `api_route` without `methods=` answers GET only: POST `/search` goes on to its own route
+        Valid(
+            "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.api_route('/{item_id}')\ndef item(item_id: str):\n    return {}\n\n\n"
+            "@router.post('/search')\ndef search():\n    return []\n"
+        ),
         # across files: another method (FastAPI goes on to later routes after a method mismatch)
         Valid(
             "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.post('/search')\nasync def search_users():\n    return []\n",
