@@ -69,6 +69,30 @@ def test_fields_relations_and_choices_of_a_django_model() -> None:
     assert pickle.loads(pickle.dumps(facts)) == facts  # the index caches it on disk
 
 
+def test_choices_defined_below_the_field() -> None:
+    facts = gather(
+        "shop/models.py",
+        """
+        from django.db import models
+
+
+        class Order(models.Model):
+            status = models.CharField(choices=STATUS_CHOICES)
+            kind = models.CharField(choices=Kind.choices)
+
+            STATUS_CHOICES = [(OPEN, "Open")]
+            OPEN = "open"
+
+            class Kind(models.TextChoices):
+                GIFT = "gift"
+        """,
+    )
+    assert facts is not None
+    fields = {f.name: f.choices for f in facts.models["Order"].fields}
+    assert fields["status"] is not None and fields["status"].values == ("open",)
+    assert fields["kind"] is not None and fields["kind"].values == ("gift",)
+
+
 def test_choices_enum_members_follow_django() -> None:
     facts = gather(
         "shop/enums.py",
@@ -286,18 +310,17 @@ def test_the_kind_is_registered() -> None:
     assert KINDS[MODELS].gather(SourceFile("a.py", "x = (")) is None
 
 
-def test_modules_imported_below_the_project_root_resolve_when_unique() -> None:
-    # label-studio keeps its apps in `label_studio/` and imports them as `projects.models`
+def test_modules_imported_from_a_django_source_root() -> None:
+    # label-studio keeps its apps beside `label_studio/manage.py` and imports them as `projects.models`
     model = "from django.db import models\n\nclass Project(models.Model):\n    title = models.CharField(max_length=5)\n"
     view = project(
         {
+            "label_studio/manage.py": "",
             "label_studio/projects/models.py": model,
             "label_studio/projects/api.py": "from projects.models import Project\n",
-            "label_studio/tasks/models.py": "from django.db import models\n\nclass Task(models.Model):\n    pass\n",
-            "other/tasks/models.py": "from django.db import models\n\nclass Task(models.Model):\n    pass\n",
+            "other/projects/models.py": model,
         }
     )
     models = Models(view)
     found = models.model("label_studio/projects/api.py", "projects.models.Project")
     assert found is not None and found.path == "label_studio/projects/models.py"
-    assert models.model("label_studio/projects/api.py", "tasks.models.Task") is None  # two modules end so: unknown

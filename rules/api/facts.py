@@ -44,7 +44,7 @@ KINDS: dict[str, FactKind] = {
     kind.name: kind
     for kind in (
         FactKind(SYMBOLS, _symbols, version=1),
-        FactKind(MODELS, _models, version=1),
+        FactKind(MODELS, _models, version=2),
         FactKind(EFFECTS, _effects, version=1),
     )
 }

@@ -43,7 +43,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from rules.api.project import MODELS, SYMBOLS, ProjectView, SourceFile, module_name
+from rules.api.project import MODELS, SYMBOLS, ProjectView, SourceFile
+from rules.api.symbols import Symbols
 from rules.api.types import Span
 
 # a literal value a field can hold
@@ -361,8 +362,13 @@ class _Collector:
             return
         inner = f"{name}."
         members = list(_flat(node.body))
-        for stmt in members:
+        for stmt in members:  # constants, choice lists and enums first: a field may use one defined below it
             self._constant(stmt, inner)
+        for stmt in members:
+            if isinstance(stmt, ast.ClassDef) and stmt.name != "Meta":
+                self._class(stmt, inner)
+            elif not isinstance(stmt, ast.ClassDef):
+                self._named_choices(stmt, inner)
         fields: list[Field] = []
         managers: list[str] = []
         abstract = meta = tablename = sqlalchemy = False
@@ -373,8 +379,6 @@ class _Collector:
                     abstract = abstract or any(
                         (pair := _assigned(s)) is not None and pair[0] == "abstract" and literal(pair[1]) is True for s in stmt.body
                     )
-                else:
-                    self._class(stmt, inner)
                 continue
             pair = _assigned(stmt)
             if pair is None:
@@ -386,7 +390,6 @@ class _Collector:
             if target == "__abstract__":
                 abstract = abstract or literal(value) is True
                 continue
-            self._named_choices(stmt, inner)
             if not isinstance(value, ast.Call):
                 continue
             made = self._field(target, stmt, value, inner)
@@ -560,7 +563,6 @@ class _Memo:
     models: dict[tuple[str, str], ModelInfo | None] = field(default_factory=dict)
     by_name: dict[str, list[tuple[str, str]]] | None = None
     reverse: dict[tuple[str, str], dict[str, tuple[str, ModelInfo]]] | None = None
-    suffixes: dict[str, str | None] | None = None
 
 
 class Models:
@@ -570,42 +572,15 @@ class Models:
         self.project = project
         self.modules: Mapping[str, ModuleModels] = project.facts(MODELS)
         self.symbols: Mapping[str, object] = project.facts(SYMBOLS)
+        self._resolver = Symbols(project)
         self._memo = _Memo()
 
-    def locate(self, name: str, *, depth: int = 0) -> tuple[str, str] | None:
+    def locate(self, name: str) -> tuple[str, str] | None:
         """A qualified dotted name -> (the project file, the name inside it), following re-exports
-        (`from .orders import Order` in a package's `__init__.py`); None outside the project."""
-        if depth > 10:
-            return None
-        parts = name.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            path = self._module_path(".".join(parts[:cut]))
-            if path is None:
-                continue
-            rest = ".".join(parts[cut:])
-            imports = self._imports(path)
-            head = parts[cut]
-            if head in imports and not self._defines(path, head):
-                return self.locate(_qualified(imports, rest), depth=depth + 1)
-            return path, rest
-        return None
-
-    def _module_path(self, module: str) -> str | None:
-        """`ProjectView.module_path`, else the one project module whose dotted name ends with
-        `module`: an app whose imports start below the project root (`label_studio/` holds
-        `projects/models.py`, imported as `projects.models`)."""
-        path = self.project.module_path(module)
-        if path is not None:
-            return path
-        if self._memo.suffixes is None:
-            suffixes: dict[str, str | None] = {}
-            for known in self.project.python_files:
-                parts = module_name(known).split(".")
-                for cut in range(1, len(parts)):
-                    tail = ".".join(parts[cut:])
-                    suffixes[tail] = None if tail in suffixes else known  # None: more than one
-            self._memo.suffixes = suffixes
-        return self._memo.suffixes.get(module)
+        (`from .orders import Order` in a package's `__init__.py`) and Django source roots (a
+        `manage.py` in a subfolder); None outside the project (`Symbols.locate_qualified`)."""
+        found = self._resolver.locate_qualified(name)
+        return found if found is not None and found[1] else None
 
     def _imports(self, path: str) -> Mapping[str, str]:
         module = self.symbols.get(path)

@@ -587,7 +587,9 @@ class InvalidChoiceValue(ProjectRule):
         if not allowed or write.value in allowed or str(write.value) in {str(v) for v in allowed}:
             return
         spelled = [str(v) for v in allowed if v is not None and v != ""]
-        close = difflib.get_close_matches(str(write.value), spelled, n=1, cutoff=0.6)
+        same_case = [v for v in spelled if v.casefold() == str(write.value).casefold()]
+        # a suggestion below 0.75 is misleading (`"COMPLETED"` is not a misspelt `"CREATED"`)
+        close = same_case or difflib.get_close_matches(str(write.value), spelled, n=1, cutoff=0.75)
         owner = f"{info.label}.{write.field}"
         if close:
             hint = f"did you mean `{_show(next(v for v in allowed if str(v) == close[0]))}`?"

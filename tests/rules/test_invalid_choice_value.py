@@ -60,8 +60,12 @@ def test_the_message_suggests_the_closest_value_and_points_at_the_field() -> Non
 
 
 def test_far_values_are_listed() -> None:
-    got = findings('from shop.models import Order\n\nOrder.objects.create(status="zzz")\n')
-    assert got == [(3, '`"zzz"` is not one of `Order.status`\'s choices: allowed: `"pending"`, `"cancelled"`')]
+    got = findings('from shop.models import Order\n\nOrder.objects.create(status="zzz")\nOrder(status="penned")\nOrder(status="CANCELLED")\n')
+    assert got == [
+        (3, '`"zzz"` is not one of `Order.status`\'s choices: allowed: `"pending"`, `"cancelled"`'),
+        (4, '`"penned"` is not one of `Order.status`\'s choices: allowed: `"pending"`, `"cancelled"`'),  # too far to suggest
+        (5, '`"CANCELLED"` is not one of `Order.status`\'s choices: did you mean `"cancelled"`?'),
+    ]
 
 
 def test_integer_choices_compare_as_written_in_either_type() -> None:
@@ -165,8 +169,9 @@ def test_sqlalchemy_enum_columns() -> None:
 
 
 def test_models_imported_below_the_project_root() -> None:
-    # label-studio: `label_studio/projects/models.py` is imported as `projects.models`
+    # label-studio: `label_studio/projects/models.py` is imported as `projects.models` (manage.py's folder is on sys.path)
     files = {
+        "label_studio/manage.py": "",
         "label_studio/projects/__init__.py": "",
         "label_studio/projects/models.py": """
             from django.db import models
