@@ -294,3 +294,28 @@ def test_a_functions_own_imports_count_and_effects_come_in_source_order() -> Non
     """
     effects = effects_of(code).functions["notify"].effects
     assert [(e.kind, e.span.line) for e in effects] == [(WRITE, 6), (HTTP, 7)]
+
+
+def test_memoised_and_deferred_queries_are_not_per_call() -> None:
+    code = """
+    class Rates:
+        def rate(self, currency):
+            if currency not in self._rates:
+                self._rates[currency] = Rate.objects.get(currency=currency).value
+            return self._rates[currency]
+
+        def default(self):
+            if self._default is None:
+                self._default = Rate.objects.get(default=True)
+            return self._default
+
+        def later(self, key):
+            return cache.get_or_set(key, lambda: Rate.objects.get(currency=key))
+
+        def now(self, currency):
+            rate = Rate.objects.get(currency=currency)
+            return rate
+    """
+    functions = effects_of(code).functions
+    assert all(not functions[name].effects for name in ("Rates.rate", "Rates.default", "Rates.later") if name in functions)
+    assert [e.kind for e in functions["Rates.now"].effects] == [QUERY]

@@ -78,6 +78,7 @@ _SESSION_WRITES = frozenset(("add", "add_all", "merge", "delete", "bulk_save_obj
 _ROW_GETTERS = frozenset(("get", "first", "last", "create", "get_or_create", "latest", "earliest", "copy", "deepcopy"))
 _BUILTINS = frozenset(dir(builtins))
 _NOT_ASCII = re.compile(r"\r\n|\r|\n")
+_DEFERRED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,14 +181,14 @@ def add_import(node: ast.Import | ast.ImportFrom, file: SourceFile, imports: dic
 
 
 def own_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
-    """The nodes of a function's body, not those of functions or classes defined inside it
-    (they run when they are called, which is another question)."""
-    stack: list[ast.AST] = [s for s in reversed(fn.body) if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    """The nodes of a function's body, not those of functions, lambdas or classes defined
+    inside it (they run when they are called, maybe never or once: `cache.get_or_set(key, lambda: ...)`)."""
+    stack: list[ast.AST] = [s for s in reversed(fn.body) if not isinstance(s, _DEFERRED)]
     while stack:
         node = stack.pop()
         yield node
         for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if not isinstance(child, _DEFERRED):
                 stack.append(child)
 
 
@@ -353,6 +354,7 @@ def function_effects(
     evaluated: set[int] = set()
     assigned: dict[str, list[ast.expr]] = {}
     local: dict[str, str] = {}
+    kept: set[int] = set()  # calls whose result is kept for later calls: `self._rates[c] = Rate.objects.get(...)`
     for node in own_nodes(fn):
         ast_mark_evaluated(node, evaluated)
         if isinstance(node, ast.Call):
@@ -362,6 +364,8 @@ def function_effects(
                 held = ast_dotted(target)
                 if held is not None:
                     assigned.setdefault(held, []).append(node.value)
+                if isinstance(target, ast.Subscript) or (held is not None and held.startswith(("self.", "cls."))):
+                    kept.update(id(n) for n in ast.walk(node.value) if isinstance(n, ast.Call))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             add_import(node, file, local)
     if local:
@@ -374,6 +378,8 @@ def function_effects(
     for call in calls:
         if id(call) in inner:
             continue
+        if id(call) in kept:
+            continue  # memoised: runs once, then the kept value answers
         found = classifier.classify(call, evaluated, assigned)
         for part in ast_chain_calls(call):  # `X.objects.get(pk=pk).save()` reads, then writes
             within = classifier.classify(part, evaluated, assigned)

@@ -267,7 +267,7 @@ class QueryInLoop(PerIterationRule):
                         break
             """
         ),
-        # through project functions: a cached lookup, a queryset returned unevaluated, a helper
+        # through project functions: cached lookups, a queryset returned unevaluated, a helper
         # given the whole collection, a lookup under a lock, and an API outside the project
         Valid(
             """
@@ -279,11 +279,12 @@ class QueryInLoop(PerIterationRule):
                 out = []
                 for order in orders:
                     rate = pricing.rate(order.currency)
+                    sign = pricing.symbol(order.currency)
                     recent = pricing.recent(order.customer)
                     pricing.warm(orders)
                     pricing.lock(order)
                     stripe.Charge.retrieve(order.charge_id)
-                    out.append((rate, recent))
+                    out.append((rate, sign, recent))
                 for code in ["EUR", "USD"]:
                     pricing.refresh(code)
                 return out
@@ -299,6 +300,15 @@ class QueryInLoop(PerIterationRule):
                     @lru_cache(maxsize=64)
                     def rate(currency):
                         return Rate.objects.get(currency=currency).value
+
+
+                    _SYMBOLS = {}
+
+
+                    def symbol(currency):
+                        if currency not in _SYMBOLS:
+                            _SYMBOLS[currency] = Currency.objects.get(code=currency).symbol
+                        return _SYMBOLS[currency]
 
 
                     def recent(customer):
