@@ -19,7 +19,7 @@ from typing import Protocol
 
 import libcst as cst
 
-from rules.api.context import ModuleContext, dotted_name
+from rules.api.context import ModuleContext, Role, dotted_name, roles_for_path
 from rules.api.helpers import get_kwarg, string_value
 from rules.api.project import ProjectView, SourceFile
 from rules.api.symbols import Symbols, import_table
@@ -766,7 +766,8 @@ class RouteTree:
 
     def roots(self) -> list[tuple[str, Container]]:
         """The apps (FastAPI, Starlette, NinjaAPI), and the Django route lists nothing includes
-        (ROOT_URLCONF's `urlpatterns`). A router nothing includes is no root: its prefix is unknown."""
+        (ROOT_URLCONF's `urlpatterns`), outside tests. A router nothing includes is no root: its
+        prefix is unknown."""
         included: set[tuple[str, str]] = set()
         for path, module in self.routes.items():
             for container in module.containers:
@@ -775,6 +776,8 @@ class RouteTree:
                         included.add((found[0], found[1].name))
         out: list[tuple[str, Container]] = []
         for path in sorted(self.routes):
+            if Role.TEST in roles_for_path(path):
+                continue  # an app a test builds includes what it tests, in its own order: not the served one
             for container in self.routes[path].containers:
                 django_root = container.framework is Framework.DJANGO and container.name == "urlpatterns" and (path, container.name) not in included
                 if container.is_app or django_root:

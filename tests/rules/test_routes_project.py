@@ -175,3 +175,10 @@ def test_rv503_reads_path_params_from_the_project_settings() -> None:
     assert analyze(engine, source, "app/api/teams.py").findings == ()
     # another module's router of the same name gets nothing from it
     assert len(analyze(engine, source, "/work/project/app/api/other.py").findings) == 1
+
+
+def test_an_app_a_test_builds_is_no_root() -> None:
+    """A test that includes the routers in its own order says nothing of the served app."""
+    files = {"tests/test_api.py": MAIN, "app/api/users.py": USERS, "app/api/search.py": SEARCH}
+    assert RouteTree(view(files)).roots() == []
+    assert [path for path, _ in RouteTree(view({**files, "app/main.py": MAIN})).roots()] == ["app/main.py"]
