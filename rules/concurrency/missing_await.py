@@ -532,6 +532,7 @@ class ModuleCalls:
     attributes: tuple[tuple[str, str, Receiver], ...]  # (class, attribute, how `self.<attribute>` is typed), one way only
     aliases: tuple[tuple[str, str], ...]  # module-level `X = Annotated[T, ...]` -> T, as written
     generators: frozenset[str]  # `async def`s that yield: calling one gives an async generator, no coroutine
+    makers: tuple[tuple[str, str], ...] = ()  # module-level `Session = sessionmaker(..., class_=AsyncSession)` -> the class, as written
 
 
 @dataclass(slots=True)
@@ -586,6 +587,7 @@ class _Collector(ast.NodeVisitor):
         self.module_names: set[str] = set()
         self.attributes: dict[tuple[str, str], set[Receiver | None]] = {}
         self.aliases: dict[str, str] = {}
+        self.makers: dict[str, str] = {}
         self.generators: set[str] = set()
         self.handled: set[int] = set()  # Name targets whose binding a visitor recorded with its type
 
@@ -701,6 +703,10 @@ class _Collector(ast.NodeVisitor):
             if isinstance(target, ast.Name):
                 self.handled.add(id(target))
                 self._bind(target.id, receiver)
+                if not self.frames and isinstance(node.value, ast.Call):
+                    made = next((dotted(k.value) for k in node.value.keywords if k.arg == "class_"), None)
+                    if made:  # calling this instance gives a `class_` instance (SQLAlchemy's `sessionmaker`)
+                        self.makers[target.id] = made
                 if not self.frames and isinstance(node.value, ast.Subscript):
                     written = annotation_name(node.value)
                     if written and (dotted(node.value.value) or "").rsplit(".", 1)[-1] in ("Annotated", "Optional"):
@@ -819,9 +825,11 @@ def collect_calls(file: SourceFile) -> ModuleCalls | None:
         only = next(iter(kinds)) if len(kinds) == 1 else None
         if only is not None:  # typed one way only: two different assignments type it no way
             attributes.append((owner, attr, only))
-    if not calls and not attributes and not collector.generators and not collector.aliases:
+    if not calls and not attributes and not collector.generators and not collector.aliases and not collector.makers:
         return None
-    return ModuleCalls(tuple(calls), tuple(attributes), tuple(collector.aliases.items()), frozenset(collector.generators))
+    return ModuleCalls(
+        tuple(calls), tuple(attributes), tuple(collector.aliases.items()), frozenset(collector.generators), tuple(collector.makers.items())
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -841,7 +849,7 @@ class MissingAwaitAcrossModules(ProjectRule):
     part_of = MissingAwait
     meta = MissingAwait.meta
     needs = frozenset({SYMBOLS})
-    collect_version = 1
+    collect_version = 2
 
     def collect(self, file: SourceFile) -> object | None:
         return collect_calls(file)
@@ -997,6 +1005,10 @@ class MissingAwaitAcrossModules(ProjectRule):
             if definition.is_async or not definition.returns:
                 return None
             return self._place_of_qualified_class(where, definition.returns, depth)
+        module = self.collected.get(where)
+        made = dict(module.makers).get(name) if module else None
+        if made is not None:  # `Session()` of `Session = sessionmaker(engine, class_=AsyncSession)`
+            return self._class(where, made, depth + 1)
         instance_of = symbols.assigned.get(name)  # a module-level instance, called: `Session()` of `async_sessionmaker`
         if instance_of is not None:
             outside = self._place_qualified(where, instance_of)

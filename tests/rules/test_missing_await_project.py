@@ -313,3 +313,29 @@ def test_table_maps_name_classes_of_the_table() -> None:
     assert must_await("httpx.AsyncClient.get") and must_await("asyncio.sleep")
     assert not must_await("asyncio.gather") and not must_await("sqlalchemy.ext.asyncio.AsyncSession.add")
     assert not must_await("motor.motor_asyncio.AsyncIOMotorCollection.insert_one")
+
+
+def test_sessionmaker_with_an_async_class_gives_async_sessions() -> None:
+    reports = run(
+        {
+            "app/db.py": (
+                "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\n"
+                "from sqlalchemy.orm import sessionmaker\n\n"
+                "engine = create_async_engine(URL)\n"
+                "async_session = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)\n"
+                "sync_session = sessionmaker(engine)\n"
+            ),
+            "app/jobs.py": """
+                from app.db import async_session, engine, sync_session
+
+
+                async def purge():
+                    async with async_session() as session:
+                        session.commit()
+                    with sync_session() as other:
+                        other.commit()
+                    engine.dispose()
+                """,
+        }
+    )
+    assert lines(reports) == [("app/jobs.py", 7), ("app/jobs.py", 10)]
