@@ -604,7 +604,7 @@ LIMITED_PREFIX = "rate-limited:"  # `rate-limited:pkg.forms.LoginForm`: the proj
 LIMITS_SCANNED = "rate-limited-scan"  # the project's classes were read: a class not listed does not limit
 
 
-def _is_settings_module(path: Path) -> bool:
+def is_settings_module(path: Path) -> bool:
     """`settings.py`, `settings/*.py` and the variants a project ships beside them (`settings_example.py`,
     `settings_docker.py`, `docker_settings.py`): a deployment copies one of them."""
     stem = path.stem
@@ -708,7 +708,7 @@ def project_defaults(root: Path, targets: Iterable[str], files: Iterable[Path] =
     """
     files = list(files)
     paths = {root / target for target in targets}
-    paths.update(p for p in files if _is_settings_module(p))
+    paths.update(p for p in files if is_settings_module(p))
     found: set[str] = set()
     for path in sorted(paths):
         text = _read(path)
@@ -722,6 +722,12 @@ def project_defaults(root: Path, targets: Iterable[str], files: Iterable[Path] =
         found.add(LIMITS_SCANNED)
         found.update(LIMITED_PREFIX + name for name in _limiting_classes(root, python))
     return tuple(sorted(found))
+
+
+def names_settings(path: Path) -> bool:
+    """Can this file change what the project's settings are (a settings module, or an entry point
+    naming DJANGO_SETTINGS_MODULE)?"""
+    return path.name in _ENTRY_POINTS or is_settings_module(path)
 
 
 def settings_targets(root: Path, files: Iterable[Path]) -> tuple[str, ...]:

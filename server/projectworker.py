@@ -36,7 +36,8 @@ from server.engine import Diagnostic, Engine, Snapshot
 from server.engine.model import Cancelled, RuleCrash
 from server.fsio import ReadError, read_source
 from server.locate import split_lines
-from server.projectsession import ProjectSession
+from server.project import names_settings
+from server.projectsession import ProjectSession, settings_config
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ class Result:
     crashes: tuple[RuleCrash, ...] = ()
     problems: tuple[tuple[str, str], ...] = ()
     files: int = 0  # files in the index
+    # what the project's settings are (`projectsession.settings_config` over the whole workspace, as
+    # `--check` decides it), when this run walked the workspace or a file that can change them changed
+    settings: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +125,18 @@ def _run(conn: Connection, state: _State, run: Run) -> Result | Abandoned:
     from server.batch import iter_files
 
     if run.config is not None and run.config != state.config:
+        if state.session is not None and state.config is not None and _same_rules(run.config, state.config):
+            state.session.engine.set_config(run.config)  # only the settings modules changed: the index stays
+        else:
+            state.session = None  # other rules or options: an index with what they gather
         state.config = run.config
-        state.session = None
     if state.config is None:
         state.config = Config()
     if state.session is None:
         state.session = ProjectSession(state.root, Engine(state.config))
         state.walked = False
     session = state.session
+    settings_changed = any(names_settings(Path(change.path)) for change in run.changes)
     for change in run.changes:
         path = Path(change.path)
         if change.deleted:
@@ -154,6 +162,7 @@ def _run(conn: Connection, state: _State, run: Run) -> Result | Abandoned:
             if superseded():
                 raise _Superseded
         state.walked = True
+        settings_changed = True
         conn.send(Progress(run.run_id, len(files), len(files)))
 
     def lines_of(path: str) -> list[str]:
@@ -170,7 +179,22 @@ def _run(conn: Connection, state: _State, run: Run) -> Result | Abandoned:
     for rel, finding in pairs:
         fix = session.engine.build_fix(Snapshot(rel, None, (), ()), finding) if finding.fix is not None else None
         findings.append((rel, dataclasses.replace(finding, fix=None), fix))
-    return Result(run.run_id, tuple(findings), tuple(session.crashes), tuple(sorted(session.problems.items())), len(session.index.paths()))
+    settings = _settings(state.root, state.config, session) if settings_changed else None
+    return Result(run.run_id, tuple(findings), tuple(session.crashes), tuple(sorted(session.problems.items())), len(session.index.paths()), settings)
+
+
+def _same_rules(a: Config, b: Config) -> bool:
+    """Equal but for what the project's settings are (which the worker itself decides)."""
+    unset = {"settings_modules": (), "project_settings": ()}
+    return dataclasses.replace(a, **unset) == dataclasses.replace(b, **unset)
+
+
+def _settings(root: Path, config: Config, session: ProjectSession) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The settings modules and what they configure, decided as `--check` decides them on the root."""
+    files = [root / rel for rel in session.index.paths()]
+    entry_points = [p for p in root.glob("*") if p.is_file()]
+    decided = settings_config(root, dataclasses.replace(config, settings_modules=(), project_settings=()), [*entry_points, *files], files)
+    return decided.settings_modules, decided.project_settings
 
 
 def _included(root: Path, path: Path, config: Config) -> bool:

@@ -139,6 +139,8 @@ class ProjectRuns:
         ls = self.ls
         self.last = result
         self.files = result.files
+        if result.settings is not None:
+            ls.adopt_settings(*result.settings)
         pairs = await ls.in_engine(ls.engine.adopt_project, result.findings, background=True)
         if result.crashes:
             ls.report_crashes(result.crashes)

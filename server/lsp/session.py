@@ -9,6 +9,7 @@ runs is `scheduling.py`'s business, the wire is `transport.py`'s and the lifecyc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 import threading
@@ -75,6 +76,7 @@ class ReviewServer(LanguageServer):
         self.stopping = False  # `shutdown` received: analyses stop between blocks
         self.reported_crashes: set[tuple[str, str]] = set()
         self.projects = ProjectRuns(self)
+        self.decided_settings: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self.project_findings: dict[str, list[Diagnostic]] = {}  # uri -> save-tier findings
         self.loop: asyncio.AbstractEventLoop | None = None
         self.log_handler = ClientLogHandler(self)
@@ -154,12 +156,28 @@ class ReviewServer(LanguageServer):
             except ConfigError as exc:
                 logger.warning("invalid editor settings ignored: %s", exc)
                 self.window_show_message(lsp.ShowMessageParams(lsp.MessageType.Error, f"reviewls: invalid setting: {exc}"))
-        candidates = [p for pattern in ("*", "*/*.py") for p in self.root.glob(pattern) if p.is_file()]
-        settings_files = [p for pattern in ("settings.py", "*/settings.py", "*/settings/*.py", "*/*/settings.py") for p in self.root.glob(pattern)]
-        self.engine_config = settings_config(self.root, config, candidates, settings_files)
+        if self.decided_settings is not None:  # the project worker's decision over the whole workspace
+            config = dataclasses.replace(config, settings_modules=self.decided_settings[0], project_settings=self.decided_settings[1])
+        else:  # a quick look until then: the entry points and settings modules of the top folders
+            candidates = [p for pattern in ("*", "*/*.py") for p in self.root.glob(pattern) if p.is_file()]
+            settings_files = [p for pattern in ("settings.py", "*/settings.py", "*/settings/*.py", "*/*/settings.py") for p in self.root.glob(pattern)]
+            config = settings_config(self.root, config, candidates, settings_files)
+        self.engine_config = config
         self.submit(self.engine.set_config, config)
         level = logging.DEBUG if self.settings.log_level == "debug" else logging.WARNING
         self.log_handler.setLevel(level)
+
+    def adopt_settings(self, modules: tuple[str, ...], configured: tuple[str, ...]) -> None:
+        """The project worker decided which modules are the project's settings and what they
+        configure, over the whole workspace (as `--check` does): when that differs from the quick
+        look at start, the engine takes it and open documents are analysed again."""
+        self.decided_settings = (modules, configured)
+        config = self.engine_config
+        if (config.settings_modules, config.project_settings) == (modules, configured):
+            return
+        self.engine_config = dataclasses.replace(config, settings_modules=modules, project_settings=configured)
+        self.submit(self.engine.set_config, self.engine_config)
+        self.refresh_all()
 
     def refresh_all(self) -> None:
         self.latest.clear()

@@ -27,7 +27,20 @@ WORKSPACE = {
     "app/helpers/__init__.py": "",
     "app/tools/__init__.py": "",
     "app/views.py": "def index(request):\n    return None\n",
+    # settings deeper than the server's quick look at start: the project worker finds them
+    "backend/project/settings/base.py": 'REST_FRAMEWORK = {"DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"]}\n',
 }
+
+LOGIN_VIEW = """from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        return None
+"""
 
 
 @pytest_lsp.fixture(
@@ -134,3 +147,33 @@ async def test_a_deleted_file_clears_its_findings(client: LanguageClient) -> Non
         lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(uri=target.as_uri(), type=lsp.FileChangeType.Deleted)])
     )
     await wait_for_codes(client, target.as_uri(), [])
+
+
+async def test_settings_found_anywhere_in_the_workspace_reach_the_edit_tier(client: LanguageClient) -> None:
+    """The project worker decides the settings over the whole workspace, as `--check` does: the
+    throttling default set in a deep settings module silences RV502 in an open view."""
+    root: Path = client.root  # type: ignore[attr-defined]
+    path = root / "backend/shop/views.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(LOGIN_VIEW)
+    uri = path.as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "python", 1, LOGIN_VIEW)))
+    seen: list[str] = []
+    for _ in range(600):
+        if pulls(client):
+            report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri)))
+            assert isinstance(report, lsp.RelatedFullDocumentDiagnosticReport)
+            items = list(report.items)
+        else:
+            pushes = [p for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
+            if not pushes:
+                await asyncio.sleep(0.1)
+                continue
+            items = list(pushes[-1].diagnostics)
+        seen = [str(d.code) for d in items]
+        if "RV502" not in seen and client.progress_reports and all(
+            any(isinstance(v, lsp.WorkDoneProgressEnd) for v in values) for values in client.progress_reports.values() if values
+        ):
+            break
+        await asyncio.sleep(0.1)
+    assert "RV502" not in seen

@@ -44,12 +44,7 @@ async def did_save(ls: ReviewServer, params: lsp.DidSaveTextDocumentParams) -> N
         ls.load_file_config()
         ls.refresh_all()
         return
-    saved = Path(uri_to_path(uri))
-    if saved.name == "settings.py" or saved.parent.name == "settings":
-        before = ls.engine_config.project_settings
-        ls.apply_config()  # DRF defaults (throttling, pagination) may have changed
-        if ls.engine_config.project_settings != before:
-            ls.refresh_all()
+    # a settings module or an entry point: the project worker decides the settings again with this run
     if not ls.pull and ls.settings.run == "onSave":
         ls.schedule(uri)
     doc = ls.store.get(uri)
