@@ -15,7 +15,7 @@ from rules.api import Fix, Invalid, RuleMeta, Safety, Severity, Span, TextEdit, 
 from rules.api.context import Role
 from rules.api.project import SYMBOLS, ProjectRule, ProjectView, SourceFile
 from rules.api.symbols import Resolved, Symbols
-from rules.api.words import typo_neighbours, is_english, match_case, misspellings, word_spans
+from rules.api.spelling import typo_neighbours, is_english, match_case, misspellings, word_spans
 
 MIN_WORD = 5  # shorter words are abbreviations in code far more often than typos (`ser`, `parm`, `indx`)
 RARE = 2  # a word the project's vocabulary calls a typo occurs at most this often in the whole project
@@ -112,18 +112,13 @@ def _vocabulary_words(token: str) -> tuple[str, ...]:
     return tuple(word for _, _, word in word_spans(token) if len(word) >= MIN_WORD)
 
 
-@lru_cache(maxsize=1 << 16)
-def _english(word: str) -> bool:
-    return is_english(word)
-
-
 def _suspect(word: str, file_count: int) -> bool:
     """Could the project call this word a typo (decided in `check` over the whole project)?"""
     if len(word) < MIN_WORD:
         return False
     if word in misspellings():
         return True
-    return file_count <= RARE and not _english(word)
+    return file_count <= RARE and not is_english(word)
 
 
 class _Positions:
@@ -326,8 +321,8 @@ class IdentifierTypo(ProjectRule):
     Finds misspelled words in the names a project defines (functions, methods, classes,
     parameters, module and class variables, attributes set on `self`): words codespell's
     dictionary lists as common misspellings (`recieve_payment`), and words one letter away from a
-    word the rest of the project uses often while this spelling is rare (`send_notifcation` in a
-    project that writes `notification` everywhere else).
+    word the rest of the project uses often while this spelling is rare (`renew_subscripton` in a
+    project that writes `subscription` everywhere else).
 
     ## Why is this bad?
     A misspelled name is found by nobody who searches for the right spelling, gets copied into
@@ -372,12 +367,12 @@ class IdentifierTypo(ProjectRule):
     needs = frozenset({SYMBOLS})
     collect_version = 1
 
-    _NOTIFY = (
-        "from app.models import Notification\n\n\n"
-        "def notification_channel(user):\n    return user.notification_channel\n\n\n"
-        "def notification_text(notification: Notification) -> str:\n    return notification.text\n"
+    _SUBSCRIPTIONS = (
+        "from app.models import Subscription\n\n\n"
+        "def subscription_plan(user):\n    return user.subscription_plan\n\n\n"
+        "def subscription_text(subscription: Subscription) -> str:\n    return subscription.text\n"
     )
-    _NOTIFY_TOO = "from app.notify import notification_text\n\n\ndef render(notification):\n    return notification_text(notification)\n"
+    _SUBSCRIPTIONS_TOO = "from app.billing import subscription_text\n\n\ndef render(subscription):\n    return subscription_text(subscription)\n"
 
     VALID = [
         # correct words, British spelling, plurals, short abbreviations
@@ -446,10 +441,10 @@ class IdentifierTypo(ProjectRule):
                 return service.recieve_payment(order, ammount=10)
             """,
         ),
-        # the project's vocabulary: `notification` is common, `notifcation` a slip
+        # the project's vocabulary: `subscription` is common, `subscripton` (in no dictionary) a slip
         Invalid(
-            "from app.notify import notification_text\n\n\ndef send_notifcation(user):  # <- RV104\n    return notification_text(user)\n",
-            files={"app/notify.py": _NOTIFY, "app/render.py": _NOTIFY_TOO},
+            "from app.billing import subscription_text\n\n\ndef renew_subscripton(user):  # <- RV104\n    return subscription_text(user)\n",
+            files={"app/billing.py": _SUBSCRIPTIONS, "app/render.py": _SUBSCRIPTIONS_TOO},
         ),
         # one finding per misspelled word and file; a name in another file has its own
         Invalid(
@@ -496,7 +491,7 @@ class IdentifierTypo(ProjectRule):
                         is_term = len(term_names.get(word, ())) >= TERM_NAMES and len(term_files.get(word, ())) >= TERM_FILES
                         if not is_term and files[word] < WIDESPREAD_FILES:
                             typos.append(_Typo(start, end, word, table[word]))
-                    elif totals[word] <= RARE and not _english(word) and not _has_relatives(word, totals):
+                    elif totals[word] <= RARE and not is_english(word) and not _has_relatives(word, totals):
                         common = self._common_neighbour(word, totals, files)
                         if common is not None:
                             typos.append(_Typo(start, end, word, (common,), totals[common]))
@@ -509,7 +504,7 @@ class IdentifierTypo(ProjectRule):
         """The project's common English word one edit inside `word`, the most used one if several."""
         best: str | None = None
         for other in set(typo_neighbours(word)):
-            if totals.get(other, 0) >= COMMON and files.get(other, 0) >= COMMON_FILES and len(other) >= MIN_WORD and _english(other):
+            if totals.get(other, 0) >= COMMON and files.get(other, 0) >= COMMON_FILES and len(other) >= MIN_WORD and is_english(other):
                 if best is None or (totals[other], other) > (totals[best], best):
                     best = other
         return best

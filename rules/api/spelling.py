@@ -16,7 +16,7 @@ import importlib.util
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -140,6 +140,7 @@ def english_words() -> frozenset[str]:
     return frozenset(w for w in words if w.isalpha())
 
 
+@lru_cache(maxsize=1 << 16)
 def is_english(word: str) -> bool:
     """A word of the vocabulary, maybe with a common prefix or suffix (`unsent`, `retried`,
     `stopped`), or two words of at least 3 letters written together (`filename`)."""
