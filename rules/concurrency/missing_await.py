@@ -1095,17 +1095,18 @@ class MissingAwaitAcrossModules(ProjectRule):
 
     def _report(self, path: str, call: DroppedCall, target: _Target) -> None:
         what = "a coroutine" if target.coroutine else "an awaitable"
+        runs = "its body never runs" if target.coroutine else "its work never starts"
         related: tuple[RelatedPlace, ...] = ()
         if target.definition is not None:
             where, definition = target.definition
             related = (RelatedPlace(where, definition.span, f"`async def {definition.name.rsplit('.', 1)[-1]}` is defined here"),)
         if call.in_async:
-            message = f"`{call.callee}()` is {what} that is never awaited: its body never runs"
+            message = f"`{call.callee}()` is {what} that is never awaited: {runs}"
             edit = TextEdit(call.span.line, call.span.col, call.span.line, call.span.col, "await ")
             self.report_file(path, call.span, message, fix=Fix("Insert `await`", Safety.SAFE, (edit,)), related=related)
         else:
             message = (
-                f"`{call.callee}()` is {what} that is never awaited: its body never runs "
+                f"`{call.callee}()` is {what} that is never awaited: {runs} "
                 "(in a sync function: use `asyncio.run` or schedule a task)"
             )
             self.report_file(path, call.span, message, related=related)
