@@ -7,6 +7,7 @@ depend on: the file's path and content, the configuration and the reviewls versi
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import hmac
@@ -512,21 +513,25 @@ def _review_file(path: str, display: str, fix: bool) -> FileReport:
     return report
 
 
-def _project_records(
-    items: Sequence[tuple[str, str, bool]], config: Config, fix: bool, result: CheckResult, cache_root: Path | None = None
-) -> list[Record]:
-    """The save tier over the reviewed files: project rules, with their safe fixes under --fix."""
-    engine = Engine(config)
-    root = Path.cwd()
-    roots = (root.resolve(),)
-    # facts by content digest, in the user cache directory and signed: a repository cannot plant them
+def _project_session(config: Config, cache_root: Path | None) -> ProjectSession:
+    """The project session of a `--check` run: its facts cached by content digest in the user
+    cache directory and signed (a repository cannot plant them), unless caching is off."""
     facts_cache = user_cache_dir() / __version__ / "project" if cache_root is not None else None
-    project = ProjectSession(root, engine, cache_dir=facts_cache, secret=cache_key() if facts_cache else None)
+    return ProjectSession(Path.cwd(), Engine(config), cache_dir=facts_cache, secret=cache_key() if facts_cache else None)
+
+
+def _project_records(project: ProjectSession, items: Sequence[tuple[str, str, bool]], fix: bool, result: CheckResult) -> list[Record]:
+    """The save tier over the reviewed files (indexed by `run_check` already): project rules,
+    with their safe fixes under --fix."""
     if not project.enabled:
+        result.crashes.extend((crash.code, crash.path, crash.line) for crash in project.crashes)
         return []
+    engine = project.engine
+    root = project.root
+    roots = (root.resolve(),)
     index = project.index
     paths = [Path(path) for path, _, _ in items]
-    project.scan(paths)
+    project.scan(paths)  # files `--fix` changed since the first scan are read again (by size and time)
 
     def lines_of(path: str) -> list[str]:
         try:
@@ -678,6 +683,15 @@ def run_check(
     everything = items  # the project tier sees every file, cached or not
     jobs = max(1, jobs or os.cpu_count() or 1)
     secret = cache_key() if cache_root is not None else None
+    # the project is indexed first: edit rules that read the whole project (`project_needs`) get
+    # what they read through the config, as in the editor; the project rules run on it last
+    project = _project_session(config, cache_root if secret else None)
+    if project.enabled or project.informs:
+        project.scan(files)
+        entries = project.project_settings()
+        if entries:
+            config = dataclasses.replace(config, project_settings=tuple(sorted({*config.project_settings, *entries})))
+            project.engine.set_config(config)
     root = str(cache_root) if cache_root and secret else None
     total = len(items)
     reports: list[FileReport] = []
@@ -714,7 +728,7 @@ def run_check(
         _review_in_pool(items, jobs, (config, root, secret, roots), done)
     reports.sort(key=lambda report: report.path)
     result = CheckResult(errors=skipped)
-    result.findings.extend(_project_records(everything, config, fix, result, cache_root if secret else None))
+    result.findings.extend(_project_records(project, everything, fix, result))
     for report in reports:
         if report.error is not None:
             result.errors.append((report.path, report.error))

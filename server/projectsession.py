@@ -51,7 +51,8 @@ class ProjectSession:
         self.index = ProjectIndex(
             root, config.file_types, needs=needs, cache_dir=cache_dir, gatherers=engine.projects.gatherers(), secret=secret
         )
-        self.enabled = bool(rules)
+        self.enabled = bool(rules)  # project rules to run
+        self.informs = bool(engine.projects.settings_rules())  # edit rules to tell about the project
 
     @property
     def config(self) -> Config:
@@ -82,6 +83,13 @@ class ProjectSession:
 
     def remove(self, path: Path) -> None:
         self.index.remove(path)
+
+    def project_settings(self) -> tuple[str, ...]:
+        """What the edit rules that read the whole project need from it (`RuleBase.project_needs`):
+        entries for `Config.project_settings`, computed from the index."""
+        if not self.informs:
+            return ()
+        return self.engine.projects.project_settings(self.index.facts(self.config.settings_modules))
 
     def check(
         self, lines_of: Callable[[str], Sequence[str]] | None = None, *, cancelled: Callable[[], bool] | None = None

@@ -91,6 +91,7 @@ class _State:
     config: Config | None = None
     session: ProjectSession | None = None
     walked: bool = False
+    decided: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # the settings modules and what they configure
     pending: list[object] = field(default_factory=list)
 
 
@@ -179,14 +180,19 @@ def _run(conn: Connection, state: _State, run: Run) -> Result | Abandoned:
     for rel, finding in pairs:
         fix = session.engine.build_fix(Snapshot(rel, None, (), ()), finding) if finding.fix is not None else None
         findings.append((rel, dataclasses.replace(finding, fix=None), fix))
-    settings = _settings(state.root, state.config, session) if settings_changed else None
+    if settings_changed:
+        state.decided = _settings(state.root, state.config, session)
+    # what edit rules read of the whole project (RV503's prefix path parameters) follows every change
+    settings = None
+    if state.decided is not None:
+        modules, configured = state.decided
+        settings = (modules, tuple(sorted({*configured, *session.project_settings()})))
     return Result(run.run_id, tuple(findings), tuple(session.crashes), tuple(sorted(session.problems.items())), len(session.index.paths()), settings)
 
 
 def _same_rules(a: Config, b: Config) -> bool:
     """Equal but for what the project's settings are (which the worker itself decides)."""
-    unset = {"settings_modules": (), "project_settings": ()}
-    return dataclasses.replace(a, **unset) == dataclasses.replace(b, **unset)
+    return dataclasses.replace(a, settings_modules=(), project_settings=()) == dataclasses.replace(b, settings_modules=(), project_settings=())
 
 
 def _settings(root: Path, config: Config, session: ProjectSession) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rules.api.project import EFFECTS, MODELS, SYMBOLS, SourceFile
+from rules.api.project import EFFECTS, MODELS, ROUTES, SYMBOLS, SourceFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,18 @@ def _models(file: SourceFile) -> object | None:
     return collect_models(file)
 
 
+def _routes(file: SourceFile) -> object | None:
+    from rules.api.routes import collect_routes
+
+    return collect_routes(file)
+
+
 KINDS: dict[str, FactKind] = {
     kind.name: kind
     for kind in (
         FactKind(SYMBOLS, _symbols, version=1),
         FactKind(MODELS, _models, version=2),
         FactKind(EFFECTS, _effects, version=1),
+        FactKind(ROUTES, _routes, version=1),
     )
 }

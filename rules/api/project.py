@@ -53,6 +53,7 @@ CLONES = "clones"
 SYMBOLS = "symbols"
 MODELS = "models"
 EFFECTS = "effects"
+ROUTES = "routes"
 CLONE_MIN_LINES = 6
 
 

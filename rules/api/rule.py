@@ -12,13 +12,16 @@ import dataclasses
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
 import libcst as cst
 
 from rules.api.context import ModuleContext
 from rules.api.triggers import BlockSummary, ModuleSummary
 from rules.api.types import Invalid, RuleMeta, Safety, Scope, Severity, Valid
+
+if TYPE_CHECKING:
+    from rules.api.project import ProjectView
 
 
 class BlockHandle:
@@ -123,11 +126,22 @@ class RuleBase:
     Options: ClassVar[type] = NoOptions
     VALID: ClassVar[Sequence[Valid]] = ()
     INVALID: ClassVar[Sequence[Invalid]] = ()
+    # facts of the whole project an edit rule reads from `ModuleContext.project_settings` (RV503: the
+    # path parameters a router's prefix gets where another module includes it): the shared fact
+    # kinds the index must gather for it, and `project_settings(view)` computes the entries
+    project_needs: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def project_settings(cls, project: ProjectView) -> tuple[str, ...]:
+        """Entries for `Config.project_settings` from the project index (only with `project_needs`)."""
+        return ()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         """A rule's scope comes from its class, not from a second declaration that could disagree."""
         super().__init_subclass__(**kwargs)
         meta = cls.__dict__.get("meta")
+        if cls.__dict__.get("part_of") is not None:
+            return  # a project part of an edit rule reports under that rule's very metadata
         if isinstance(meta, RuleMeta) and cls.SCOPE is not None and meta.scope is not cls.SCOPE:
             cls.meta = dataclasses.replace(meta, scope=cls.SCOPE)
 

@@ -83,8 +83,9 @@ class Engine:
 
     @property
     def project_crashes(self) -> list[RuleCrash]:
-        """Project rules that crashed in the last `check_project`."""
-        return self.projects.crashes
+        """Project rules that crashed in the last `check_project` (and edit rules in the last
+        computation of what they read of the project)."""
+        return [*self.projects.settings_crashes, *self.projects.crashes]
 
     def clear_caches(self) -> None:
         """Drop parsed trees and results (the CLI does this between files to bound memory)."""
@@ -196,19 +197,23 @@ class Engine:
         judges = [rule for rule in enabled if issubclass(rule, SuppressionRule)]
         if not judges:
             return [], []
-        from rules.registry import by_code, by_name
+        from rules.registry import by_code, by_name, parts_of
 
         codes, names = by_code(), by_name()
+
+        def across_files(rule: type[RuleBase]) -> bool:
+            """Does the rule report from the project tier (wholly, or through a project part)?"""
+            return rule.meta.scope is Scope.PROJECT or bool(parts_of(rule))
 
         def judge(entry: str) -> Usage:
             rule = codes.get(entry) or names.get(entry)
             if rule is None:
                 return Usage.UNDECIDED if entry in PSEUDO_CODES else Usage.UNKNOWN
-            if not whole or rule not in enabled or rule.meta.code in crashed or rule.meta.scope is Scope.PROJECT or issubclass(rule, SuppressionRule):
+            if not whole or rule not in enabled or rule.meta.code in crashed or across_files(rule) or issubclass(rule, SuppressionRule):
                 return Usage.UNDECIDED
             return Usage.UNUSED
 
-        decided = whole and not crashed and not any(rule.meta.scope is Scope.PROJECT for rule in enabled)
+        decided = whole and not crashed and not any(across_files(rule) for rule in enabled)
         uses = ledger.uses(judge, Usage.UNUSED if decided else Usage.UNDECIDED, comment)
         findings: list[Diagnostic] = []
         crashes: list[RuleCrash] = []

@@ -28,18 +28,40 @@ class ProjectTier:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.crashes: list[RuleCrash] = []  # of the last `check`
+        self.settings_crashes: list[RuleCrash] = []  # of the last `project_settings`
 
     def rules(self) -> list[type[ProjectRule]]:
         """The enabled project rules and the project parts of enabled edit rules."""
         enabled = set(self.engine.config.enabled_rules("."))
         return [rule for rule in all_project_rules() if _owner(rule) in enabled]
 
+    def settings_rules(self) -> list[type[RuleBase]]:
+        """Enabled edit rules that read facts of the whole project (`RuleBase.project_needs`)."""
+        return [rule for rule in self.engine.config.enabled_rules(".") if rule.project_needs]
+
+    def project_settings(self, view: ProjectView) -> tuple[str, ...]:
+        """The entries those rules compute from the index, for `Config.project_settings`; a rule
+        that crashes here gives none (listed in `crashes`)."""
+        entries: set[str] = set()
+        self.settings_crashes = []
+        for rule in self.settings_rules():
+            found: list[str] = []
+            crash = isolate(rule.meta.code, ".", 1, "project settings", lambda: found.extend(rule.project_settings(view)))
+            if crash is not None:
+                self.settings_crashes.append(crash)
+            entries.update(found)
+        return tuple(sorted(entries))
+
     def gatherers(self) -> list[Gatherer]:
         """What the index must gather per file for the enabled rules: the shared kinds they
-        need and each rule's own `collect` (only rules that define one)."""
+        need (project rules' `needs`, edit rules' `project_needs`) and each rule's own `collect`."""
         from server.project import Gatherer
 
         out: dict[str, Gatherer] = {}
+        for need in sorted({need for rule in self.settings_rules() for need in rule.project_needs}):
+            kind = KINDS.get(need)
+            if kind is not None:
+                out.setdefault(kind.name, Gatherer(kind.name, kind.version, kind.gather))
         for rule in self.rules():
             for need in sorted(rule.needs):
                 kind = KINDS.get(need)
