@@ -80,8 +80,9 @@ def test_choices_defined_below_the_field() -> None:
             status = models.CharField(choices=STATUS_CHOICES)
             kind = models.CharField(choices=Kind.choices)
 
-            STATUS_CHOICES = [(OPEN, "Open")]
+            STATUS_CHOICES = [(OPEN, "Open"), (CLOSED, "Closed")]
             OPEN = "open"
+            CLOSED, ARCHIVED = "closed", "archived"
 
             class Kind(models.TextChoices):
                 GIFT = "gift"
@@ -89,7 +90,7 @@ def test_choices_defined_below_the_field() -> None:
     )
     assert facts is not None
     fields = {f.name: f.choices for f in facts.models["Order"].fields}
-    assert fields["status"] is not None and fields["status"].values == ("open",)
+    assert fields["status"] is not None and fields["status"].values == ("open", "closed")
     assert fields["kind"] is not None and fields["kind"].values == ("gift",)
 
 

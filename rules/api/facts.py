@@ -50,7 +50,7 @@ KINDS: dict[str, FactKind] = {
     kind.name: kind
     for kind in (
         FactKind(SYMBOLS, _symbols, version=1),
-        FactKind(MODELS, _models, version=2),
+        FactKind(MODELS, _models, version=3),
         FactKind(EFFECTS, _effects, version=1),
         FactKind(ROUTES, _routes, version=1),
     )

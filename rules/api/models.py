@@ -224,6 +224,13 @@ class _Collector:
     def _constant(self, stmt: ast.stmt, prefix: str) -> None:
         pair = _assigned(stmt)
         if pair is None:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Tuple):
+                names, values = stmt.targets[0].elts, stmt.value.elts  # `PENDING, PAID = "p", "d"`
+                if len(names) == len(values):
+                    for name, node in zip(names, values):
+                        value = self._value(node, prefix)
+                        if isinstance(name, ast.Name) and value is not _MISSING:
+                            self.consts[f"{prefix}{name.id}"] = value  # type: ignore[assignment]
             return
         value = self._value(pair[1], prefix)
         if value is not _MISSING:

@@ -331,8 +331,11 @@ def _show(value: Value) -> str:
 class InvalidChoiceValue(ProjectRule):
     """
     ## What it does
-    Finds a literal written to a model field that the field's `choices` do not allow:
-    `Order(status="canceled")`, `Order.objects.create(...)`, `.update(...)`,
+    Finds a literal written to a model field that the field's `choices` do not allow
+    (`Order(status="canceled")` where the choices spell it `"cancelled"`), with the model,
+    its fields and their choices read from the whole project.
+
+    Writes are `Order(...)`, `Order.objects.create(...)`, `.update(...)`,
     `.get_or_create(...)`/`.update_or_create(...)` (their lookups and `defaults=`), and
     `order.status = "canceled"` where `order` is known to be an `Order` (a parameter annotated
     with it, a variable assigned from `Order(...)`, `Order.objects.get(...)`,
@@ -351,7 +354,8 @@ class InvalidChoiceValue(ProjectRule):
     ```python
     # shop/models.py
     class Order(models.Model):
-        STATUS_CHOICES = [("pending", "Pending"), ("cancelled", "Cancelled")]
+        STATUS_PENDING, STATUS_CANCELLED = "pending", "cancelled"
+        STATUS_CHOICES = [(STATUS_PENDING, "Pending"), (STATUS_CANCELLED, "Cancelled")]
         status = models.CharField(max_length=20, choices=STATUS_CHOICES)
 
     # shop/services.py
@@ -362,7 +366,7 @@ class InvalidChoiceValue(ProjectRule):
     Use instead:
     ```python
     def cancel(order: Order) -> None:
-        order.status = Order.Status.CANCELLED  # or the module's STATUS_CANCELLED constant
+        order.status = Order.STATUS_CANCELLED
         order.save()
     ```
 
