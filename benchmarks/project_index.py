@@ -12,17 +12,19 @@ Every run is a fresh subprocess (nothing warm from the run before) that reports:
 - the full build: `scan` (read every file and gather its facts) and the first `check` (the
   project rules over the index), wall and CPU seconds, and the peak RSS (VmHWM);
 - re-indexing after one file's save, for a small (~50 lines), the median (Django's is ~60
-  lines), a ~1,000-line and a large (~3,000 lines) file: append a new function (new text every time: nothing comes from the content
-  cache), then `session.update(path, text)` (re-reads that one file: should cost time
+  lines), a ~1,000-line and a large (~3,000 lines) file: append a new function (new text every
+  time: nothing comes from the content cache), then `session.update(path, text)` (re-reads that one file: should cost time
   proportional to the file) and `session.check()` (the rules over the whole index: proportional
   to the project). Medians over `--saves` saves per run and all runs, the ratio of update + check
-  to the full build, and the update's milliseconds per 1,000 lines of the saved file.
+  to the full build, and the update's milliseconds per 1,000 lines of the saved file; and
+  where a check's CPU goes (the index's view, each project rule's `check`); with `--by-kind`,
+  where the scan's goes (reading, parsing, clone windows, each fact kind and `collect`).
 
 Then the warm build of `--check`: the on-disk facts cache (`ProjectSession(cache_dir=..., secret=...)`)
 filled by one fresh process, and read by `--runs` more. Prints a Markdown table and the machine
 load at start and end.
 
-    .venv/bin/python benchmarks/project_index.py [--runs 3] [--saves 5] [--source PATH]
+    .venv/bin/python benchmarks/project_index.py [--runs 3] [--saves 5] [--by-kind] [--no-cache-run] [--source PATH]
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def pick_files(root: Path) -> dict[str, tuple[str, int]]:
     return picked
 
 
-def child(root: Path, saves: int, picked: dict[str, tuple[str, int]], cache: Path | None) -> dict[str, Any]:
+def child(root: Path, saves: int, picked: dict[str, tuple[str, int]], cache: Path | None, by_kind: bool = False) -> dict[str, Any]:
     """One fresh build over `root` and the saves; the figures as JSON-able data."""
     from server.batch import iter_files
     from server.config import Config
@@ -121,12 +123,67 @@ def child(root: Path, saves: int, picked: dict[str, tuple[str, int]], cache: Pat
             timings.append((wall_updated - wall, time.perf_counter() - wall_updated, cpu_updated - cpu, time.process_time() - cpu_updated))
         out["saves"][label] = timings
     out["peak_rss"] = peak_rss_mib(os.getpid())
+    out["parts"] = check_parts(session)
+    out["kinds_cpu"] = gather_parts(session, files) if by_kind else {}
     return out
 
 
-def run_child(root: Path, saves: int, picked: dict[str, tuple[str, int]], cache: Path | None = None) -> dict[str, Any]:
+def gather_parts(session: Any, files: list[Path]) -> dict[str, float]:
+    """Where the scan's CPU goes: reading every Python file, its one `ast` parse, the clone
+    windows (RV902) and each fact kind or `collect` over every file (one more pass, not cached)."""
+    from rules.api.project import SourceFile
+    from server.fsio import ReadError, read_source
+    from server.project import clone_windows
+
+    parts: dict[str, float] = {}
+
+    def timed(name: str, work: Any) -> Any:
+        cpu = time.process_time()
+        try:
+            return work()
+        finally:
+            parts[name] = parts.get(name, 0.0) + time.process_time() - cpu
+
+    for path in files:
+        if path.suffix != ".py":
+            continue
+        try:
+            text = timed("read the file", lambda: read_source(path).text)  # noqa: B023  (called here)
+        except ReadError:
+            continue
+        rel = path.relative_to(session.root).as_posix()
+        source = SourceFile(rel, text)
+        timed("ast.parse (shared)", source.tree)
+        if session.index.clones:
+            timed("clone windows (RV902)", lambda: clone_windows(rel, text))  # noqa: B023  (called here)
+        for gatherer in session.index.gatherers:
+            timed(gatherer.name, lambda: gatherer.gather(source))  # noqa: B023  (called here)
+    return parts
+
+
+def check_parts(session: Any) -> dict[str, float]:
+    """Where a `check` goes: CPU seconds of building the index's view, and of each project
+    rule's `check` over it (as the project tier calls it, findings not filtered)."""
+    from rules.api import ModuleContext
+    from server.engine.guard import isolate
+
+    parts: dict[str, float] = {}
+    cpu = time.process_time()
+    view = session.index.facts(session.config.settings_modules)
+    parts["the index's view (facts())"] = time.process_time() - cpu
+    for rule in session.engine.projects.rules():
+        owner = rule.part_of or rule
+        instance = rule(ModuleContext(path="."), session.engine.options(owner))
+        cpu = time.process_time()
+        crash = isolate(rule.meta.code, ".", 1, "project check", lambda: instance.check(view))  # noqa: B023  (called here)
+        parts[f"{rule.meta.code} {rule.__name__}{' (crashed)' if crash else ''}"] = time.process_time() - cpu
+    return parts
+
+
+def run_child(root: Path, saves: int, picked: dict[str, tuple[str, int]], cache: Path | None = None, by_kind: bool = False) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", str(root), "--saves", str(saves), "--picked", json.dumps(picked)]
     command += ["--cache", str(cache)] if cache else []
+    command += ["--by-kind"] if by_kind else []
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"the measuring process failed ({result.returncode}):\n{result.stderr[-3000:]}")
@@ -148,13 +205,14 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=5, help="saves of each picked file per run (default 5)")
     parser.add_argument("--source", type=Path, help="the code base to copy (default: django/ from the Django 5.2 sdist)")
     parser.add_argument("--no-cache-run", action="store_true", help="skip the warm build with the on-disk facts cache")
+    parser.add_argument("--by-kind", action="store_true", help="also time each fact kind and collect over every file (one more pass per run)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--picked", default="{}", help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         picked = {label: (rel, lines) for label, (rel, lines) in json.loads(args.picked).items()}
-        json.dump(child(args.child, args.saves, picked, args.cache), sys.stdout)
+        json.dump(child(args.child, args.saves, picked, args.cache, args.by_kind), sys.stdout)
         return
     print(f"start: {load()}")
     with tempfile.TemporaryDirectory(prefix="reviewls-project-") as folder:
@@ -163,7 +221,7 @@ def main() -> None:
         lines = sum(line_count(p) for p in files)
         picked = pick_files(root)
         print(f"{len(files)} Python files, {lines:,} lines under {root}")
-        runs = [run_child(root, args.saves, picked) for _ in range(args.runs)]
+        runs = [run_child(root, args.saves, picked, by_kind=args.by_kind) for _ in range(args.runs)]
         first = runs[0]
         print(f"project rules: {', '.join(first['rules'])}; shared fact kinds and collects: {', '.join(first['kinds']) or 'none'}")
         print(f"{first['findings']} project findings, {first['problems']} files without facts, crashes: {first['crashes'] or 'none'}")
@@ -201,6 +259,11 @@ def main() -> None:
             rows.append(("--check's facts cache: the build filling it (1 run): s", *cells(*filling, "{:.2f}"), ""))
             rows.append(("--check's facts cache: warm build (scan + check): s", *cells(*warm_build, "{:.2f}"), f"{warm_build[1] / build_cpu:.0%} of the build's CPU without the cache"))
             rows.append(("--check's facts cache: warm scan: s", *cells(*warm_scan, "{:.2f}"), ""))
+    parts = {name: median([r["parts"][name] for r in runs if name in r["parts"]]) * 1000 for name in runs[0]["parts"]}
+    print("\nwhere a check's CPU goes (after the saves; median ms): " + ", ".join(f"{name} {ms:.0f}" for name, ms in sorted(parts.items(), key=lambda item: -item[1])))
+    if args.by_kind:
+        kinds = {name: median([r["kinds_cpu"][name] for r in runs]) for name in runs[0]["kinds_cpu"]}
+        print("where the scan's CPU goes (--by-kind; median s over every file): " + ", ".join(f"{name} {seconds:.2f}" for name, seconds in sorted(kinds.items(), key=lambda item: -item[1])))
     print("\n| measure | median wall | median CPU | note (on CPU time: the machine is shared) |\n| --- | ---: | ---: | --- |")
     for row in rows:
         print("| " + " | ".join(row) + " |")
