@@ -15,7 +15,7 @@ from rules.api import Fix, Invalid, RuleMeta, Safety, Severity, Span, TextEdit, 
 from rules.api.context import Role
 from rules.api.project import SYMBOLS, ProjectRule, ProjectView, SourceFile
 from rules.api.symbols import Resolved, Symbols
-from rules.api.spelling import typo_neighbours, is_english, match_case, misspellings, word_spans
+from rules.api.spelling import is_english, match_case, misspellings, typo_neighbours, word_spans
 
 MIN_WORD = 5  # shorter words are abbreviations in code far more often than typos (`ser`, `parm`, `indx`)
 RARE = 2  # a word the project's vocabulary calls a typo occurs at most this often in the whole project
@@ -76,7 +76,6 @@ class _Scope:
     kind: str  # "module" | "class" | "function"
     bases: tuple[str, ...] = ()  # a class's bases as written
     self_name: str | None = None  # a method's first parameter (`self`)
-    owner: _Scope | None = None  # the class a method belongs to
 
 
 _MODULE = _Scope("module")
@@ -178,7 +177,7 @@ def _definitions(tree: ast.Module) -> dict[str, list[tuple[_Written, _Scope | No
                     if arg.arg not in ("self", "cls"):
                         define(arg.arg, arg, method_of)
             self_name = positional[0].arg if method_of and positional and "staticmethod" not in decorators else None
-            inner = _Scope("function", self_name=self_name, owner=method_of)
+            inner = _Scope("function", self_name=self_name)
         elif isinstance(node, ast.ClassDef):
             define(node.name, node)
             inner = _Scope("class", bases=tuple(_dotted(b) for b in node.bases))
@@ -253,7 +252,7 @@ def _occurrences(tree: ast.Module, names: set[str], text: str) -> dict[str, list
         written = _identifier(node)
         if written is not None and written[0] in names:  # a def's or class's own name
             found.setdefault(written[0], []).append(written[1])
-        for field, value in ast.iter_fields(node):
+        for _, value in ast.iter_fields(node):
             items = value if isinstance(value, list) else [value]
             for item in items:
                 if isinstance(item, (ast.stmt, ast.ExceptHandler, ast.match_case)):
