@@ -18,6 +18,23 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.lsp.test_server import ROOT, make_client, pulls
 
+ITEMS = """from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/{item_id}")
+async def get_item(item_id: int):
+    return {}
+"""
+SERVICES = """from svc import repos
+
+
+async def offboard(user):
+    repos.deactivate(user)
+    return user
+"""
+
 # the workspace as it is on disk before the editor starts
 WORKSPACE = {
     "pyproject.toml": "[tool.reviewls]\npreview = true\n",
@@ -27,6 +44,21 @@ WORKSPACE = {
     "app/helpers/__init__.py": "",
     "app/tools/__init__.py": "",
     "app/views.py": "def index(request):\n    return None\n",
+    # RV501 across files: both routers under /items; `items` is included first
+    "shop/__init__.py": "",
+    "shop/main.py": (
+        "from fastapi import FastAPI\n\nfrom shop import items, reports\n\napp = FastAPI()\n"
+        'app.include_router(items.router, prefix="/items")\napp.include_router(reports.router, prefix="/items")\n'
+    ),
+    "shop/items.py": ITEMS.replace("/{item_id}", "/by-id/{item_id}"),
+    "shop/reports.py": (
+        "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+        '@router.get("/summary")\nasync def summary():\n    return {}\n'
+    ),
+    # RV701 across modules: the service calls `users.deactivate` without await
+    "svc/__init__.py": "",
+    "svc/repos.py": "def deactivate(user):\n    user.active = False\n",
+    "svc/services.py": SERVICES,
     # settings deeper than the server's quick look at start: the project worker finds them
     "backend/project/settings/base.py": 'REST_FRAMEWORK = {"DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"]}\n',
 }
@@ -177,3 +209,70 @@ async def test_settings_found_anywhere_in_the_workspace_reach_the_edit_tier(clie
             break
         await asyncio.sleep(0.1)
     assert "RV502" not in seen
+
+
+def open_file(client: LanguageClient, name: str) -> str:
+    path: Path = client.root / name  # type: ignore[attr-defined]
+    uri = path.as_uri()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "python", 1, path.read_text())))
+    return uri
+
+
+def save_as(client: LanguageClient, name: str, version: int, text: str) -> None:
+    """Replace an open document's text, write it to disk and save it, as the editor does."""
+    path: Path = client.root / name  # type: ignore[attr-defined]
+    uri = path.as_uri()
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    path.write_text(text)
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri)))
+
+
+async def open_findings(client: LanguageClient, uri: str, code: str, count: int) -> list[lsp.Diagnostic]:
+    """Wait until an open document shows `count` findings of `code` (pulled, or the last push)."""
+    found: list[lsp.Diagnostic] = []
+    for _ in range(600):
+        if pulls(client):
+            report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri)))
+            assert isinstance(report, lsp.RelatedFullDocumentDiagnosticReport)
+            items = list(report.items)
+        else:
+            pushes = [p for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
+            items = list(pushes[-1].diagnostics) if pushes else []
+        found = [d for d in items if d.code == code]
+        if len(found) == count:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{uri}: expected {count} {code}, saw {[(d.code, d.message) for d in found]}")
+
+
+async def test_saving_a_router_that_newly_shadows_another_routers_route(client: LanguageClient) -> None:
+    root: Path = client.root  # type: ignore[attr-defined]
+    reports = (root / "shop/reports.py").as_uri()
+    await wait_for_codes(client, (root / "app/helpers.py").as_uri(), ["RV901"])  # the first index is done
+    assert [d for d in await project_findings(client, reports) if d.code == "RV501"] == []
+    uri = open_file(client, "shop/items.py")
+    save_as(client, "shop/items.py", 2, ITEMS)  # GET /items/{item_id}, included before reports' /items/summary
+    (found,) = await wait_for_codes(client, reports, ["RV501"])
+    assert "/items/summary" in found.message and "/items/{item_id}" in found.message
+    assert found.range.start.line == 5  # the literal route's decorator, in the file nobody opened
+    related = found.related_information or []
+    assert [(r.location.uri, r.location.range.start.line) for r in related] == [(uri, 5)]
+    save_as(client, "shop/items.py", 3, ITEMS.replace("/{item_id}", "/by-id/{item_id}"))  # fixed
+    await wait_for_codes(client, reports, [])
+
+
+async def test_a_coroutine_of_another_module_called_without_await_after_that_module_is_saved(client: LanguageClient) -> None:
+    root: Path = client.root  # type: ignore[attr-defined]
+    services = open_file(client, "svc/services.py")
+    await wait_for_codes(client, (root / "app/helpers.py").as_uri(), ["RV901"])  # the first index is done
+    assert await open_findings(client, services, "RV701", 0) == []
+    open_file(client, "svc/repos.py")
+    save_as(client, "svc/repos.py", 2, "async def deactivate(user):\n    user.active = False\n")
+    (found,) = await open_findings(client, services, "RV701", 1)
+    assert found.range.start.line == 4
+    assert "deactivate" in found.message
