@@ -751,6 +751,7 @@ class ShadowedRouteAcrossFiles(ProjectRule):
     meta = ShadowedRoute.meta
     part_of = ShadowedRoute
     needs = frozenset({SYMBOLS})
+    collect_version = 2  # 2: `api_route` without methods= is GET
 
     def collect(self, file: SourceFile) -> ModuleRoutes | None:
         return collect_routes(file)
