@@ -183,3 +183,14 @@ def test_models_imported_below_the_project_root() -> None:
     }
     code = "from projects.models import Project\n\nProject.objects.create(state='opened')\n"
     assert [line for line, _ in findings(code, path="label_studio/projects/api.py", files=files)] == [3]
+
+
+def test_string_annotations_that_are_not_expressions_are_skipped() -> None:
+    code = """
+        from shop.models import Order
+
+
+        def f(a: "Order\\x00", b: "not an (expression", c: "Order"):
+            c.status = "x"
+    """
+    assert [line for line, _ in findings(code)] == [5]
