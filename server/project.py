@@ -132,25 +132,36 @@ def _declarative(stmt: ast.stmt) -> bool:
     return isinstance(stmt, _DECLARATIVE) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
 
 
-def _line_shapes(text: str, *, coarse: bool = False) -> dict[int, int]:
-    """Line number -> hash of its tokens with names and literals erased (attribute names kept;
-    `coarse` erases those too and does not tell names from literals: rows of one table)."""
-    shapes: dict[int, list[str]] = {}
+def _line_shapes(text: str) -> tuple[dict[int, int], dict[int, int]]:
+    """Line number -> hash of its tokens with names and literals erased (attribute names kept),
+    and the coarse shape (attribute names erased too, names not told from literals: rows of one
+    table); one tokenize for both."""
+    fine: dict[int, list[str]] = {}
+    coarse: dict[int, list[str]] = {}
     previous = ""
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
             kind, value = token.type, token.string
             if kind in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
                 continue
+            line = token.start[0]
             if kind in (tokenize.NUMBER, tokenize.STRING) or value in ("True", "False", "None"):
-                value = "_" if coarse else "L"
-            elif kind == tokenize.NAME and not keyword.iskeyword(value) and (coarse or previous != "."):
-                value = "_"
-            shapes.setdefault(token.start[0], []).append(value)
+                fine.setdefault(line, []).append("L")
+                coarse.setdefault(line, []).append("_")
+            elif kind == tokenize.NAME and not keyword.iskeyword(value):
+                fine.setdefault(line, []).append(value if previous == "." else "_")
+                coarse.setdefault(line, []).append("_")
+            else:
+                fine.setdefault(line, []).append(value)
+                coarse.setdefault(line, []).append(value)
             previous = token.string
     except (tokenize.TokenError, SyntaxError):
-        return {}
-    return {line: int.from_bytes(hashlib.sha1(" ".join(parts).encode()).digest()[:7], "big") for line, parts in shapes.items()}
+        return {}, {}
+
+    def hashed(shapes: dict[int, list[str]]) -> dict[int, int]:
+        return {line: int.from_bytes(hashlib.sha1(" ".join(parts).encode()).digest()[:7], "big") for line, parts in shapes.items()}
+
+    return hashed(fine), hashed(coarse)
 
 
 CLONE_ALGORITHM = "w4"  # bump when clone_windows() changes: cached windows of an older one are stale
@@ -170,16 +181,16 @@ def _periodic(shapes: list[int]) -> bool:
     return n > 1 and any(all(shapes[i] == shapes[i + period] for i in range(n - period)) for period in range(1, n // 2 + 1))
 
 
-def clone_windows(path: str, text: str) -> tuple[CloneWindow, ...]:
+def clone_windows(path: str, text: str, tree: ast.Module | None = None) -> tuple[CloneWindow, ...]:
     """For every statement list, the shortest run of CLONE_MIN_LINES logical lines from each
-    statement, with a digest of its erased shape: one `ast` parse and one tokenize per file,
-    and a rolling hash over the lines so each window costs O(1)."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return ()
-    lines = _line_shapes(text)
-    coarse = _line_shapes(text, coarse=True)
+    statement, with a digest of its erased shape: one `ast` parse (the index's, shared with the
+    fact kinds) and one tokenize per file, and a rolling hash over the lines so each window costs O(1)."""
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return ()
+    lines, coarse = _line_shapes(text)
 
     def row(stmt: ast.stmt) -> int:
         return hash(tuple(coarse.get(n) for n in range(_first_line(stmt), (stmt.end_lineno or stmt.lineno) + 1)))
@@ -437,19 +448,20 @@ class ProjectIndex:
         if known is not None and known.digest == digest:
             missing = self._missing(known, rel) if kind is FileKind.PYTHON else ()
             if known.stamp != stamp or missing:
-                kinds = {**known.kinds, **self._gather(rel, text, digest, missing)} if missing else known.kinds
+                kinds = {**known.kinds, **self._gather(SourceFile(rel, text), digest, missing)} if missing else known.kinds
                 self._files[rel] = _FileFacts(digest, stamp, known.env_uses, known.example, known.clones, kinds)
             return
         self.reads += 1
         if kind is FileKind.DOTENV:
             self._files[rel] = _FileFacts(digest, stamp, example=_example(rel, text))
         else:
+            source = SourceFile(rel, text)  # one parse for the clone windows and every fact kind
             self._files[rel] = _FileFacts(
                 digest,
                 stamp,
                 env_uses=env_uses(rel, text) if want_env else (),
-                clones=self._clone_windows(rel, text, digest) if self.clones else (),
-                kinds=self._gather(rel, text, digest, self._gatherers_for(rel)),
+                clones=self._clone_windows(source, digest) if self.clones else (),
+                kinds=self._gather(source, digest, self._gatherers_for(rel)),
             )
 
     def _missing(self, known: _FileFacts, rel: str) -> tuple[Gatherer, ...]:
@@ -459,7 +471,7 @@ class ProjectIndex:
         """Migrations are generated code: their names and shapes are Django's, not the project's."""
         return () if Role.MIGRATION in roles_for_path(rel) else self.gatherers
 
-    def _gather(self, rel: str, text: str, digest: str, gatherers: Iterable[Gatherer]) -> dict[str, object]:
+    def _gather(self, source: SourceFile, digest: str, gatherers: Iterable[Gatherer]) -> dict[str, object]:
         """The fact kinds of one Python file: from the signed disk cache when a `--check` saw this
         content before, else gathered (one parse shared by all kinds). A kind that fails is logged
         and listed in `problems`; the file keeps its other kinds."""
@@ -471,7 +483,7 @@ class ProjectIndex:
         todo = [g for g in wanted if g.key not in out]
         if not todo:
             return out
-        source = SourceFile(rel, text)
+        rel = source.path
         for gatherer in todo:
             self.gathered += 1
             try:
@@ -520,16 +532,17 @@ class ProjectIndex:
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
             logger.debug("facts of %s not cached: %s", digest[:12], exc)
 
-    def _clone_windows(self, rel: str, text: str, digest: str) -> tuple[CloneWindow, ...]:
+    def _clone_windows(self, source: SourceFile, digest: str) -> tuple[CloneWindow, ...]:
+        rel, text = source.path, source.text
         if self.cache_dir is None:
-            return clone_windows(rel, text)
+            return clone_windows(rel, text, source.tree())
         entry = self.cache_dir / f"{digest[:40]}-{CLONE_ALGORITHM}.json"
         try:
             rows = json.loads(entry.read_text())
             return tuple(CloneWindow(rel, Span(*row[:4]), row[4], row[5]) for row in rows)
         except (OSError, ValueError, TypeError, IndexError):
             pass  # not cached yet, or unreadable: compute it again
-        windows = clone_windows(rel, text)
+        windows = clone_windows(rel, text, source.tree())
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             rows = [[w.span.line, w.span.col, w.span.end_line, w.span.end_col, w.digest, w.lines] for w in windows]

@@ -263,8 +263,12 @@ class DuplicatedBlock(ProjectRule):
         options = self.options if isinstance(self.options, Options) else Options()
         groups: dict[str, list[CloneWindow]] = {}
         files = frozenset(facts.python_files)
+        skipped: dict[str, bool] = {}  # per file, not per window: a module has hundreds of windows
         for window in facts.clones:
-            if not _skipped(facts.root, window.path, options.include_tests, files):
+            path = window.path
+            if path not in skipped:
+                skipped[path] = _skipped(facts.root, path, options.include_tests, files)
+            if not skipped[path]:
                 groups.setdefault(window.digest.removesuffix(_DEFINITION), []).append(window)
         for idiom in [digest for digest, windows in groups.items() if _idiom(windows)]:
             del groups[idiom]
