@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -102,6 +103,10 @@ class _Superseded(Exception):
 def serve(conn: Connection, root: str) -> None:
     """The worker process's loop (the `spawn` target)."""
     logging.basicConfig(level=logging.WARNING)
+    try:
+        os.nice(10)  # background work: on a busy machine the editor's process gets the CPU first
+    except (OSError, AttributeError):  # not permitted, or no nice() (Windows)
+        pass
     state = _State(Path(root))
     while True:
         try:
