@@ -122,3 +122,26 @@ def test_symbols_record_parameters_annotations_and_dependencies() -> None:
     assert params["db"] == ("sqlalchemy.ext.asyncio.AsyncSession", "fastapi.Depends")
     assert params["other"][0] == "sqlalchemy.ext.asyncio.AsyncSession"
     assert params["n"][0] == "int"
+
+
+def test_check_tells_edit_rules_what_they_read_of_the_project(tmp_path: Path) -> None:
+    """`--check` indexes the project before its file review: RV503 knows that `size` comes from
+    the prefix another module includes the router with, so it is no query parameter."""
+    import subprocess
+    import sys
+
+    _project(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.reviewls]\npreview = true\nselect = ["RV503"]\n',
+            "app/__init__.py": "",
+            "app/teams.py": "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n@router.get('/teams')\ndef list_teams(size: int):\n    return []\n",
+            "app/main.py": "from fastapi import FastAPI\n\nfrom app import teams\n\napp = FastAPI()\napp.include_router(teams.router, prefix='/sizes/{size}')\n",
+        },
+    )
+    run = [sys.executable, "-m", "server", "--check", "app", "--no-cache", "--format", "json"]
+    included = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert included.returncode == 0, included.stdout + included.stderr
+    (tmp_path / "app/main.py").write_text("from fastapi import FastAPI\n\nfrom app import teams\n\napp = FastAPI()\napp.include_router(teams.router, prefix='/sizes')\n")
+    plain = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert plain.returncode == 1 and "`size` sets a page size" in plain.stdout

@@ -21,7 +21,7 @@ import libcst as cst
 
 from rules.api.context import ModuleContext, Role, dotted_name, roles_for_path
 from rules.api.helpers import get_kwarg, string_value
-from rules.api.project import ProjectView, SourceFile
+from rules.api.project import ROUTES, ProjectView, SourceFile
 from rules.api.symbols import Symbols, import_table
 from rules.api.types import Span
 
@@ -310,7 +310,6 @@ ROUTE_WORDS = frozenset(
 # with `ast` (no libcst nodes: the index caches it, pickled), resolved over the project with
 # `Symbols` (names through imports and re-exports).
 
-ROUTES = "routes"  # the fact kind of `collect_routes` (a shared kind once the index gathers it)
 
 
 class Matchable(Protocol):

@@ -22,18 +22,16 @@ from rules.api import (
     dotted_name,
 )
 from rules.api.helpers import string_value
-from rules.api.project import SYMBOLS, ProjectRule, ProjectView, RelatedPlace, SourceFile
+from rules.api.project import ROUTES, SYMBOLS, ProjectRule, ProjectView, RelatedPlace
 from rules.api.routes import (
     ROUTE_MODULE_WORDS,
     ROUTE_WORDS,
     Framework,
     FullRoute,
-    ModuleRoutes,
     Registration,
     Route,
     RouteTree,
     added_route,
-    collect_routes,
     decorator_route,
     include_target,
     registration,
@@ -750,14 +748,10 @@ class ShadowedRouteAcrossFiles(ProjectRule):
 
     meta = ShadowedRoute.meta
     part_of = ShadowedRoute
-    needs = frozenset({SYMBOLS})
-    collect_version = 2  # 2: `api_route` without methods= is GET
-
-    def collect(self, file: SourceFile) -> ModuleRoutes | None:
-        return collect_routes(file)
+    needs = frozenset({SYMBOLS, ROUTES})  # the routing facts, gathered once for RV501 and RV503
 
     def check(self, facts: ProjectView) -> None:
-        tree = RouteTree(facts, facts.collected(self))
+        tree = RouteTree(facts)
         reported: set[tuple[str, int, int]] = set()
         for path, app in tree.roots():
             for shadowed, route in _shadowed(tree.flatten(path, app)):
@@ -774,10 +768,6 @@ class ShadowedRouteAcrossFiles(ProjectRule):
                     related=(RelatedPlace(route.file, route.route.span, f"registered first here, as {route.describe()}{handler}"),),
                 )
 
-
-# the edit rule's metadata itself (the registry checks identity), not the project-scoped copy
-# `RuleBase.__init_subclass__` made of it
-ShadowedRouteAcrossFiles.meta = ShadowedRoute.meta
 
 
 def _bucket(route: FullRoute) -> tuple[int, str | None] | None:

@@ -27,7 +27,15 @@ from rules.api import (
     kwarg,
 )
 from rules.api.helpers import string_value
-from rules.api.routes import PATH_PARAM_PREFIX, Framework, decorator_route, param_names, router_framework
+from rules.api.project import ROUTES, SYMBOLS, ProjectView
+from rules.api.routes import (
+    PATH_PARAM_PREFIX,
+    Framework,
+    decorator_route,
+    param_names,
+    path_param_entries,
+    router_framework,
+)
 
 # names of page-size parameters: a client choosing limit=10**9 dumps the table
 _SIZE_NAMES = re.compile(r"^(limit|page_size|per_page|size|count|max_results|top|take|batch_size)$")
@@ -148,6 +156,13 @@ class UnboundedQueryParam(ModuleRule):
     meta = RuleMeta(
         code="RV503", name="unbounded-query-param", family="routes", severity=Severity.WARNING, fix=Safety.UNSAFE
     )
+    # the path parameters a router gets from a prefix written in another module (`include_router(
+    # router, prefix="/orgs/{org_id}")`): computed by the project tier, read from `project_settings`
+    project_needs = frozenset({SYMBOLS, ROUTES})
+
+    @classmethod
+    def project_settings(cls, project: ProjectView) -> tuple[str, ...]:
+        return path_param_entries(project)
 
     VALID = [
         Valid(
