@@ -145,3 +145,14 @@ def test_check_tells_edit_rules_what_they_read_of_the_project(tmp_path: Path) ->
     (tmp_path / "app/main.py").write_text("from fastapi import FastAPI\n\nfrom app import teams\n\napp = FastAPI()\napp.include_router(teams.router, prefix='/sizes')\n")
     plain = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
     assert plain.returncode == 1 and "`size` sets a page size" in plain.stdout
+
+
+def test_modules_resolve_below_a_folder_holding_manage_py(tmp_path: Path) -> None:
+    """Django puts manage.py's folder on sys.path: `organizations.urls` is label_studio/organizations/urls.py."""
+    index = ProjectIndex(tmp_path)
+    index.scan(_project(tmp_path, {"label_studio/manage.py": "", "label_studio/organizations/urls.py": "", "src/pkg/mod.py": ""}))
+    view = index.facts()
+    assert view.module_path("organizations.urls") == "label_studio/organizations/urls.py"
+    assert view.module_path("pkg.mod") == "src/pkg/mod.py"
+    assert view.module_path("label_studio.organizations.urls") == "label_studio/organizations/urls.py"
+    assert view.module_path("django.urls") is None

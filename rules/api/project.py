@@ -142,14 +142,24 @@ class ProjectView(ProjectFacts):
 
     def module_path(self, module: str) -> str | None:
         """The project file a dotted module name is (`app.repos.users` -> `app/repos/users.py`),
-        also under a `src/` layout; None when the module is not the project's."""
+        also under a `src/` layout or a folder holding a `manage.py`; None when the module is not
+        the project's."""
         base = module.replace(".", "/")
         files = self._files()
-        for prefix in ("", "src/"):
+        for prefix in ("", "src/", *self._source_roots()):
             for candidate in (f"{prefix}{base}.py", f"{prefix}{base}/__init__.py", f"{prefix}{base}.pyi"):
                 if candidate in files:
                     return candidate
         return None
+
+    def _source_roots(self) -> tuple[str, ...]:
+        """Folders holding a `manage.py` (Django puts its folder on `sys.path`: label-studio's apps
+        are imported as `organizations.urls` from `label_studio/`), as path prefixes."""
+        cached: tuple[str, ...] | None = self.__dict__.get("_roots")
+        if cached is None:
+            cached = tuple(sorted(p[: -len("manage.py")] for p in self.python_files if p.endswith("/manage.py")))
+            object.__setattr__(self, "_roots", cached)
+        return cached
 
     def _files(self) -> frozenset[str]:
         cached: frozenset[str] | None = self.__dict__.get("_file_set")
