@@ -1110,7 +1110,3 @@ class MissingAwaitAcrossModules(ProjectRule):
                 "(in a sync function: use `asyncio.run` or schedule a task)"
             )
             self.report_file(path, call.span, message, related=related)
-
-
-# the edit rule's metadata itself (the registry checks identity), not the project-scoped copy
-MissingAwaitAcrossModules.meta = MissingAwait.meta

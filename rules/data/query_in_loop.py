@@ -659,7 +659,3 @@ class QueryInLoopAcrossFiles(ProjectRule):
             f"`{read.label}` runs a query on every iteration (N+1): add `select_related(\"{read.field}\")` to the loop's queryset",
             related=(RelatedPlace(where, fld.span, f"`{info.label}.{read.field}` is a relation"),),
         )
-
-
-# `RuleBase.__init_subclass__` gives a ProjectRule's `meta` the project scope (a copy): a part shares its rule's own
-QueryInLoopAcrossFiles.meta = QueryInLoop.meta

@@ -461,7 +461,3 @@ class SaveInLoopAcrossFiles(ProjectRule):
                     f"`{call.label}` {what} on every iteration: {trace.chain()}",
                     related=(RelatedPlace(trace.path, trace.effect.span, f"the write, {len(trace.functions)} call(s) away"),),
                 )
-
-
-# `RuleBase.__init_subclass__` gives a ProjectRule's `meta` the project scope (a copy): a part shares its rule's own
-SaveInLoopAcrossFiles.meta = SaveInLoop.meta
