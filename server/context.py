@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rules.api import ModuleContext, Role, roles_for_path
+from rules.api.astnames import ast_dotted as dotted_ast
 from server.blocks import Unit
 
 _IMPORTISH = re.compile(r"^\s*(?:import|from)\s", re.M)
@@ -90,18 +91,6 @@ def unit_facts(text: str) -> UnitFacts:
         main_function="main" in _DEF.findall(text),
         calls=tuple(calls),
     )
-
-
-def dotted_ast(node: ast.expr) -> str | None:
-    """`a.b.c` for ast Name/Attribute chains, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def build_context(

@@ -43,7 +43,7 @@ from rules.api.project import (
 )
 from rules.api.types import Span
 from server.configfiles import kind_of, read_dotenv
-from server.context import dotted_ast as _dotted
+from rules.api.astnames import ast_dotted as _dotted
 from server.engine.limits import MAX_FILE_CHARS, MAX_FILE_LINES, Excess
 from server.fsio import ReadError, read_source
 

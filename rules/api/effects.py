@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from rules.api.astnames import ast_dotted
 from rules.api.context import Role
 from rules.api.orm import (
     DJANGO_READS,
@@ -44,7 +45,6 @@ from rules.api.orm import (
     ast_assignments,
     ast_chain,
     ast_chain_calls,
-    ast_dotted,
     ast_mark_evaluated,
     _ast_once_nodes,
     ast_is_data_migration,

@@ -43,6 +43,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from rules.api.astnames import ast_dotted as _dotted
 from rules.api.project import MODELS, SYMBOLS, ProjectView, SourceFile
 from rules.api.symbols import Symbols
 from rules.api.types import Span
@@ -117,17 +118,6 @@ _ENUM_BASES = frozenset(("enum.Enum", "enum.StrEnum", "enum.IntEnum"))
 _NOT_MODELS = ("django.forms", "rest_framework", "django_filters", "pydantic", "marshmallow", "graphene", "wtforms", "ninja")
 _SQLALCHEMY_FIELDS = frozenset(("Column", "mapped_column", "relationship", "column_property", "deferred"))
 _MISSING = object()
-
-
-def _dotted(expr: ast.expr | None) -> str | None:
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    parts.append(expr.id)
-    return ".".join(reversed(parts))
 
 
 def _qualified(imports: Mapping[str, str], dotted: str) -> str:

@@ -12,6 +12,7 @@ import re
 
 import libcst as cst
 
+from rules.api.astnames import ast_dotted
 from rules.api.context import Role, dotted_name
 from rules.api.helpers import find_all, string_value
 from rules.api.rule import FileRule
@@ -660,18 +661,6 @@ def row_prefetches(
 AstLoop = ast.For | ast.AsyncFor | ast.While | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
 AST_LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _AST_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
-def ast_dotted(node: ast.AST | None) -> str | None:
-    """`a.b.c` for a Name/Attribute chain (the twin of `dotted_name`)."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 def ast_chain(call: ast.expr, *, slices: bool = False) -> list[str]:

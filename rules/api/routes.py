@@ -19,6 +19,7 @@ from typing import Protocol
 
 import libcst as cst
 
+from rules.api.astnames import ast_dotted as _ast_dotted
 from rules.api.context import ModuleContext, Role, dotted_name, roles_for_path
 from rules.api.helpers import get_kwarg, string_value
 from rules.api.project import ROUTES, ProjectView, SourceFile
@@ -404,17 +405,6 @@ _APPS = frozenset(("fastapi.FastAPI", "fastapi.applications.FastAPI", "starlette
 _TREE_FRAMEWORKS = frozenset((Framework.STARLETTE, Framework.NINJA))
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DJANGO_ROUTE = frozenset(("path", "re_path", "url"))
-
-
-def _ast_dotted(expr: ast.expr | None) -> str | None:
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    parts.append(expr.id)
-    return ".".join(reversed(parts))
 
 
 def _ast_string(expr: ast.expr | None) -> str | None:

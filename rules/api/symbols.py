@@ -16,6 +16,7 @@ import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from rules.api.astnames import ast_dotted
 from rules.api.project import ProjectView, SourceFile
 from rules.api.types import Span
 
@@ -61,16 +62,7 @@ def qualified(imports: Mapping[str, str], dotted: str) -> str:
 
 def dotted(expr: ast.expr | None) -> str | None:
     """`a.b.c` for Name/Attribute chains, the callee for a call (`Depends(get_db)` -> `Depends`)."""
-    if isinstance(expr, ast.Call):
-        expr = expr.func
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    parts.append(expr.id)
-    return ".".join(reversed(parts))
+    return ast_dotted(expr.func if isinstance(expr, ast.Call) else expr)
 
 
 def _annotation(imports: Mapping[str, str], node: ast.expr | None) -> str | None:

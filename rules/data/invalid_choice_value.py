@@ -9,8 +9,16 @@ import sys
 from dataclasses import dataclass
 
 from rules.api import Invalid, Role, RuleMeta, Severity, Valid
+from rules.api.astnames import ast_dotted as _dotted
 from rules.api.models import Models, Value, literal
-from rules.api.project import MODELS, SYMBOLS, ProjectView, RelatedPlace, ProjectRule, SourceFile
+from rules.api.project import (
+    MODELS,
+    SYMBOLS,
+    ProjectRule,
+    ProjectView,
+    RelatedPlace,
+    SourceFile,
+)
 from rules.api.types import Span
 
 
@@ -43,17 +51,6 @@ _VALIDATION_TEST = re.compile(r"ValidationError|full_clean|clean_fields|Integrit
 _LIBRARIES = frozenset(sys.stdlib_module_names) | frozenset(
     ("django", "rest_framework", "sqlalchemy", "pydantic", "fastapi", "starlette", "flask", "ninja", "celery", "requests", "httpx")
 )
-
-
-def _dotted(expr: ast.expr | None) -> str | None:
-    parts: list[str] = []
-    while isinstance(expr, ast.Attribute):
-        parts.append(expr.attr)
-        expr = expr.value
-    if not isinstance(expr, ast.Name):
-        return None
-    parts.append(expr.id)
-    return ".".join(reversed(parts))
 
 
 def _module_of(file: SourceFile, module: str | None, level: int) -> str:
