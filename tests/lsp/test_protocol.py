@@ -221,6 +221,7 @@ def test_notifications_leave_nothing_behind() -> None:
         await asyncio.sleep(0.1)
         send({"method": "textDocument/didClose", "params": {"textDocument": {"uri": uri}}})
         server.engine_thread.shutdown()
+        server.projects.stop()  # the project worker `initialized` started
         return len(protocol._request_futures)
 
     assert asyncio.run(run()) <= 1
