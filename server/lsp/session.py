@@ -36,6 +36,7 @@ from server.lsp.scheduling import INLINE_CHARS, INLINE_LINES, DocumentTasks, Eng
 from server.lsp.settings import EditorSettings, uri_to_path
 from server.lsp.transport import read_messages, reader_for
 from server.lsp.projectruns import ProjectRuns
+from server.project import is_settings_module
 from server.projectsession import settings_config
 from server.projectworker import Change
 
@@ -160,8 +161,8 @@ class ReviewServer(LanguageServer):
             config = dataclasses.replace(config, settings_modules=self.decided_settings[0], project_settings=self.decided_settings[1])
         else:  # a quick look until then: the entry points and settings modules of the top folders
             candidates = [p for pattern in ("*", "*/*.py") for p in self.root.glob(pattern) if p.is_file()]
-            settings_files = [p for pattern in ("settings.py", "*/settings.py", "*/settings/*.py", "*/*/settings.py") for p in self.root.glob(pattern)]
-            config = settings_config(self.root, config, candidates, settings_files)
+            nearby = [p for pattern in ("*.py", "*/*.py", "*/*/*.py") for p in self.root.glob(pattern)]
+            config = settings_config(self.root, config, candidates, [p for p in nearby if is_settings_module(p)])
         self.engine_config = config
         self.submit(self.engine.set_config, config)
         level = logging.DEBUG if self.settings.log_level == "debug" else logging.WARNING
