@@ -93,6 +93,7 @@ class _State:
     session: ProjectSession | None = None
     walked: bool = False
     decided: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # the settings modules and what they configure
+    settings_dirty: bool = True  # decide them again at the end of the next run that finishes
     pending: list[object] = field(default_factory=list)
 
 
@@ -119,8 +120,11 @@ def serve(conn: Connection, root: str) -> None:
             answer = _run(conn, state, message)
         except _Superseded:
             answer = Abandoned(message.run_id)
-        except (EOFError, OSError):
-            return
+        except (EOFError, BrokenPipeError):
+            return  # the server is gone
+        except Exception:  # isolation point: a bug in one run must not kill the worker (and its index)
+            logger.exception("project worker: run %s failed", message.run_id)
+            answer = Abandoned(message.run_id)
         try:
             conn.send(answer)
         except (OSError, ValueError):
@@ -142,7 +146,8 @@ def _run(conn: Connection, state: _State, run: Run) -> Result | Abandoned:
         state.session = ProjectSession(state.root, Engine(state.config))
         state.walked = False
     session = state.session
-    settings_changed = any(names_settings(Path(change.path)) for change in run.changes)
+    if any(names_settings(Path(change.path)) for change in run.changes):
+        state.settings_dirty = True  # kept when this run is abandoned: the run that finishes decides
     for change in run.changes:
         path = Path(change.path)
         if change.deleted:
@@ -150,11 +155,15 @@ def _run(conn: Connection, state: _State, run: Run) -> Result | Abandoned:
         elif _included(state.root, path, state.config):
             session.update(path, change.text)
 
-    def superseded() -> bool:
-        """A message waits (a newer run, or a stop): it is handled once this run is abandoned."""
-        if conn.poll():
-            state.pending.append(conn.recv())
-            return True
+    def superseded(walking: bool = False) -> bool:
+        """A message waits (a newer run, or a stop): it is handled once this run is abandoned. While
+        the workspace is walked, a run that only brings changes waits instead (it is applied after
+        the walk): saves every second must not keep a large workspace from ever being indexed."""
+        while conn.poll():
+            message = conn.recv()
+            state.pending.append(message)
+            if not (walking and isinstance(message, Run) and message.config is None and not message.rescan):
+                return True
         return False
 
     if run.rescan or not state.walked:
@@ -165,10 +174,10 @@ def _run(conn: Connection, state: _State, run: Run) -> Result | Abandoned:
         for _ in session.scan_steps(files, step):
             done += step
             conn.send(Progress(run.run_id, min(done, len(files)), len(files)))
-            if superseded():
+            if superseded(walking=True):
                 raise _Superseded
         state.walked = True
-        settings_changed = True
+        state.settings_dirty = True
         conn.send(Progress(run.run_id, len(files), len(files)))
 
     def lines_of(path: str) -> list[str]:
@@ -185,8 +194,9 @@ def _run(conn: Connection, state: _State, run: Run) -> Result | Abandoned:
     for rel, finding in pairs:
         fix = session.engine.build_fix(Snapshot(rel, None, (), ()), finding) if finding.fix is not None else None
         findings.append((rel, dataclasses.replace(finding, fix=None), fix))
-    if settings_changed:
+    if state.settings_dirty or state.decided is None:
         state.decided = _settings(state.root, state.config, session)
+        state.settings_dirty = False
     # what edit rules read of the whole project (RV503's prefix path parameters) follows every change
     settings = None
     if state.decided is not None:
@@ -241,6 +251,7 @@ class ProjectWorker:
         # the pipe is full (a saved 2 MB file), and the caller is the server's event loop
         self._outbox: queue.SimpleQueue[Run | None] = queue.SimpleQueue()
         self._sender: threading.Thread | None = None
+        self._config: Config | None = None  # the last configuration sent: a restarted worker gets it
         self.stopping = False
 
     @property
@@ -258,6 +269,8 @@ class ProjectWorker:
 
     def send(self, run: Run) -> None:
         """Queue a run (never blocks); the worker is started on first use or after it died."""
+        if run.config is not None:
+            self._config = run.config
         if self._sender is None:
             self._sender = threading.Thread(target=self._send_loop, name="reviewls-project-sender", daemon=True)
             self._sender.start()
@@ -268,17 +281,20 @@ class ProjectWorker:
             run = self._outbox.get()
             if run is None:
                 return
-            with self._lock:
-                if self.stopping:
-                    return
-                if not self.alive:
-                    self.start()
-                conn = self._conn
             try:
+                with self._lock:
+                    if self.stopping:
+                        return
+                    if not self.alive:
+                        self.start()
+                        if run.config is None:  # a new process knows nothing: give it the configuration
+                            run = dataclasses.replace(run, config=self._config)
+                    conn = self._conn
                 assert conn is not None
                 conn.send(run)
-            except (OSError, ValueError) as exc:  # the worker died meanwhile: the reader reports it
-                logger.warning("project worker: run %s not sent: %s", run.run_id, exc)
+            except Exception:  # isolation point: no worker (no processes or descriptors left), a run that does not pickle
+                logger.exception("project worker: run %s not sent", run.run_id)
+                self.on_message(Abandoned(run.run_id))  # its caller must not wait for ever
 
     def _read(self, conn: Connection, process: multiprocessing.process.BaseProcess) -> None:
         while True:
@@ -292,6 +308,7 @@ class ProjectWorker:
                 logger.exception("project worker: unreadable answer")
                 continue
             self.on_message(message)
+        conn.close()
         process.join(timeout=5)
         if not self.stopping:
             logger.warning("project worker exited (code %s)", process.exitcode)

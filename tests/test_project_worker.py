@@ -49,9 +49,10 @@ def _answers(root: Path, runs: list[Run], *, one_by_one: bool = False) -> list[o
     return answers
 
 
-def test_a_newer_run_cancels_the_walk_of_an_older_one(tmp_path: Path) -> None:
+def test_a_newer_configuration_cancels_the_walk_of_an_older_one(tmp_path: Path) -> None:
     _workspace(tmp_path, 60)
-    answers = _answers(tmp_path, [Run(1, CONFIG), Run(2, None)])
+    other = Config(select=("RV901", "RV902"))
+    answers = _answers(tmp_path, [Run(1, CONFIG), Run(2, other)])
     finals = [a for a in answers if isinstance(a, (Result, Abandoned))]
     assert finals[0] == Abandoned(1)  # it saw run 2 waiting at its first pause
     result = finals[1]
@@ -60,6 +61,16 @@ def test_a_newer_run_cancels_the_walk_of_an_older_one(tmp_path: Path) -> None:
     assert result.files == 63
     progress = [a for a in answers if isinstance(a, Progress) and a.run_id == 2]
     assert progress[0] == Progress(2, 0, 63) and progress[-1] == Progress(2, 63, 63)
+
+
+def test_saves_during_the_walk_wait_for_it_instead_of_restarting_it(tmp_path: Path) -> None:
+    """Saves every second must not keep a large workspace from ever being indexed: a run that only
+    brings changes is applied after the walk, which goes on."""
+    _workspace(tmp_path, 60)
+    answers = _answers(tmp_path, [Run(1, CONFIG), Run(2, None, (Change(str(tmp_path / "app/m0.py"), "x = 1\n"),))])
+    finals = [a for a in answers if isinstance(a, (Result, Abandoned))]
+    assert [type(a).__name__ for a in finals] == ["Result", "Result"]
+    assert {a.run_id for a in answers if isinstance(a, Progress)} == {1}  # one walk
 
 
 def test_changes_update_the_index_file_by_file(tmp_path: Path) -> None:

@@ -51,8 +51,8 @@ class ProjectRuns:
     async def run(self, changes: Sequence[Change] = (), *, rescan: bool = False) -> None:
         """Send a run and wait until it finished, or a newer run superseded it."""
         ls = self.ls
-        if self.given_up or ls.stopping:
-            return
+        if self.given_up or ls.stopping or not ls.has_root:
+            return  # no workspace folder (a single file): no project to index
         loop = asyncio.get_running_loop()
         if self.worker is None:
             self.worker = ProjectWorker(ls.root, self._from_worker, self._worker_exited)
@@ -139,6 +139,7 @@ class ProjectRuns:
         ls = self.ls
         self.last = result
         self.files = result.files
+        self.restarts = 0  # a worker that finishes runs is healthy: only deaths in a row count
         if result.settings is not None:
             ls.adopt_settings(*result.settings)
         pairs = await ls.in_engine(ls.engine.adopt_project, result.findings, background=True)
@@ -151,19 +152,20 @@ class ProjectRuns:
         ls.project_findings = grouped
         if not changed:
             return
-        refresh = bool(ls.pull and ls.client_capabilities.workspace and ls.client_capabilities.workspace.diagnostics)
-        if refresh:
-            ls.workspace_diagnostic_refresh(None)  # open documents are pulled again, and the workspace
+        if not ls.settings.enable:
+            return  # kept for when it is enabled again, shown nowhere meanwhile
         for uri in changed:
             if ls.store.get(uri) is not None:
+                ls.latest.pop(uri, None)  # a new analysis: pushed now, or a new result id for the next pull
                 if not ls.pull:
-                    ls.latest.pop(uri, None)
                     ls.schedule(uri)
             elif not (ls.pull and self.workspace_pull):
                 # a file that is not open: pushed, unless this client pulls the workspace's diagnostics
                 lines = ls.file_lines(Path(uri_to_path(uri)))
                 codec = ls.codec()
                 ls.publish(uri, None, [diagnostic(codec, lines, f, None, uri, ls.related_lines) for f in grouped.get(uri, [])])
+        if ls.pull and ls.refreshes_diagnostics():
+            ls.workspace_diagnostic_refresh(None)  # open documents are pulled again, and the workspace
 
 
 class _ProgressBar:

@@ -71,6 +71,7 @@ class ReviewServer(LanguageServer):
         self.file_config = Config()
         self.engine_config = Config()
         self.root: Path = Path.cwd()
+        self.has_root = False  # the client named a workspace folder (else no project tier)
         self.pull = False
         self.latest: dict[str, tuple[Snapshot, Analysis]] = {}
         self.tasks = DocumentTasks()
@@ -180,10 +181,22 @@ class ReviewServer(LanguageServer):
         self.submit(self.engine.set_config, self.engine_config)
         self.refresh_all()
 
+    def refreshes_diagnostics(self) -> bool:
+        """Does the client accept `workspace/diagnostic/refresh`?"""
+        workspace = self.client_capabilities.workspace
+        return bool(workspace and workspace.diagnostics and workspace.diagnostics.refresh_support)
+
+    def config_changed(self) -> None:
+        """The configuration changed (file or editor settings, already applied): analyse the open
+        documents again, and let the project worker run with it (other rules, exclusions...)."""
+        self.refresh_all()
+        if self.loop is not None:
+            asyncio.ensure_future(self.projects.run())
+
     def refresh_all(self) -> None:
         self.latest.clear()
         if self.pull:
-            if self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics:
+            if self.refreshes_diagnostics():
                 self.workspace_diagnostic_refresh(None)
             return
         for uri in self.store.uris():

@@ -235,11 +235,18 @@ def save_as(client: LanguageClient, name: str, version: int, text: str) -> None:
 async def open_findings(client: LanguageClient, uri: str, code: str, count: int) -> list[lsp.Diagnostic]:
     """Wait until an open document shows `count` findings of `code` (pulled, or the last push)."""
     found: list[lsp.Diagnostic] = []
+    last: tuple[str | None, list[lsp.Diagnostic]] = (None, [])
     for _ in range(600):
         if pulls(client):
-            report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri)))
-            assert isinstance(report, lsp.RelatedFullDocumentDiagnosticReport)
-            items = list(report.items)
+            # as editors pull: with the previous result id, keeping the items while "unchanged"
+            report = await client.text_document_diagnostic_async(
+                lsp.DocumentDiagnosticParams(text_document=lsp.TextDocumentIdentifier(uri), previous_result_id=last[0])
+            )
+            if isinstance(report, lsp.RelatedFullDocumentDiagnosticReport):
+                last = (report.result_id, list(report.items))
+            else:
+                assert isinstance(report, lsp.RelatedUnchangedDocumentDiagnosticReport)
+            items = last[1]
         else:
             pushes = [p for p in client.received if p.uri == uri]  # type: ignore[attr-defined]
             items = list(pushes[-1].diagnostics) if pushes else []

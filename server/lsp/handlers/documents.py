@@ -42,7 +42,7 @@ async def did_save(ls: ReviewServer, params: lsp.DidSaveTextDocumentParams) -> N
     uri = params.text_document.uri
     if Path(uri_to_path(uri)).name in CONFIG_FILES:
         ls.load_file_config()
-        ls.refresh_all()
+        ls.config_changed()
         return
     # a settings module or an entry point: the project worker decides the settings again with this run
     if not ls.pull and ls.settings.run == "onSave":

@@ -25,6 +25,7 @@ def initialize(ls: ReviewServer, params: lsp.InitializeParams) -> None:
     root = params.root_uri or (params.workspace_folders[0].uri if params.workspace_folders else None)
     if root:
         ls.root = Path(uri_to_path(root))
+        ls.has_root = True
     settings, warnings = parse_settings(params.initialization_options)
     ls.settings = settings
     for warning in warnings:

@@ -21,7 +21,7 @@ def did_change_configuration(ls: ReviewServer, params: lsp.DidChangeConfiguratio
         logger.warning("%s", warning)
     ls.settings = settings
     ls.apply_config()
-    ls.refresh_all()
+    ls.config_changed()
 
 
 def did_change_watched_files(ls: ReviewServer, params: lsp.DidChangeWatchedFilesParams) -> None:
@@ -29,7 +29,7 @@ def did_change_watched_files(ls: ReviewServer, params: lsp.DidChangeWatchedFiles
     delete and a create) outside the editor: the project index follows, one file each."""
     if any(Path(uri_to_path(change.uri)).name in CONFIG_FILES for change in params.changes):
         ls.load_file_config()
-        ls.refresh_all()
+        ls.config_changed()
     changes = [
         Change(uri_to_path(change.uri), deleted=change.type == lsp.FileChangeType.Deleted)
         for change in params.changes
