@@ -219,8 +219,12 @@ def _settings(root: Path, config: Config, session: ProjectSession) -> tuple[tupl
 
 
 def _included(root: Path, path: Path, config: Config) -> bool:
-    """Would the workspace walk index this file? (Its kind, and no excluded folder on its way.)"""
+    """Would the workspace walk index this file? Its kind, no excluded folder or virtualenv on its
+    way, not ignored by git (with `respect-gitignore`), and readable under the policy (no symlink
+    out of the workspace): the same filters as `batch.iter_files`."""
+    from server.batch import GitIgnore
     from server.configfiles import kind_of
+    from server.fsio import refusal
 
     if kind_of(path.as_posix(), config.file_types) is None:
         return False
@@ -233,7 +237,19 @@ def _included(root: Path, path: Path, config: Config) -> bool:
         here = here / part
         if config.is_excluded(here) or (here != path and (here / "pyvenv.cfg").exists()):
             return False
-    return True
+    if config.respect_gitignore:
+        ignores = GitIgnore.for_walk(root)
+        if ignores is None:
+            return False
+        folder = Path(os.path.abspath(root))
+        for part in relative.parts[:-1]:
+            folder = folder / part
+            if ignores.ignored(folder, is_dir=True):
+                return False
+            ignores.enter(folder)
+        if ignores.ignored(folder / relative.parts[-1], is_dir=False):
+            return False
+    return refusal(path, (root.resolve(),), walked=True) is None
 
 
 class ProjectWorker:

@@ -129,3 +129,24 @@ def test_the_server_side_notices_a_worker_that_died(tmp_path: Path) -> None:
         assert exited.wait(30)
     finally:
         worker.stop()
+
+
+def test_a_change_to_a_file_the_walk_skips_is_not_indexed(tmp_path: Path) -> None:
+    """Watched-file changes go through the walk's filters: .gitignore, exclusions, the read policy."""
+    _workspace(tmp_path, 1)
+    (tmp_path / "app/helpers.py").unlink()
+    (tmp_path / ".gitignore").write_text("app/helpers.py\n")
+    (tmp_path / "app/helpers.py").write_text("x = 1\n")  # ignored by git: no RV901 for it
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "tools.py").write_text("x = 1\n")
+    (tmp_path / "app/tools").mkdir()
+    (tmp_path / "app/tools/__init__.py").write_text("")
+    (tmp_path / "app/tools.py").symlink_to(outside / "tools.py")  # out of the workspace: never read
+    answers = _answers(
+        tmp_path,
+        [Run(1, CONFIG), Run(2, None, (Change(str(tmp_path / "app/helpers.py")), Change(str(tmp_path / "app/tools.py"))))],
+        one_by_one=True,
+    )
+    results = [a for a in answers if isinstance(a, Result)]
+    assert [r.findings for r in results] == [(), ()]

@@ -47,6 +47,7 @@ class ProjectRuns:
         self.files = 0  # files in the index after the last run
         self.pulled: set[str] = set()  # URIs given findings in the last workspace/diagnostic answer
         self.workspace_pull = False  # the client asked for workspace/diagnostic: it gets unopened files' findings there
+        self.pushed: set[str] = set()  # URIs pushed to a pulling client before it pulled the workspace
 
     async def run(self, changes: Sequence[Change] = (), *, rescan: bool = False) -> None:
         """Send a run and wait until it finished, or a newer run superseded it."""
@@ -67,6 +68,8 @@ class ProjectRuns:
         await waiter
 
     def stop(self) -> None:
+        for run_id in list(self.tokens):
+            self.tokens.pop(run_id).end("stopped")
         if self.worker is not None:
             self.worker.stop()
         for waiter in self.waiters.values():
@@ -161,6 +164,8 @@ class ProjectRuns:
                     ls.schedule(uri)
             elif not (ls.pull and self.workspace_pull):
                 # a file that is not open: pushed, unless this client pulls the workspace's diagnostics
+                if ls.pull:
+                    self.pushed.add(uri)  # cleared once the client pulls the workspace (its own collection)
                 lines = ls.file_lines(Path(uri_to_path(uri)))
                 codec = ls.codec()
                 ls.publish(uri, None, [diagnostic(codec, lines, f, None, uri, ls.related_lines) for f in grouped.get(uri, [])])

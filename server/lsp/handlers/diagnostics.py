@@ -30,7 +30,11 @@ async def pull_diagnostics(ls: ReviewServer, params: lsp.DocumentDiagnosticParam
 async def workspace_diagnostics(ls: ReviewServer, params: lsp.WorkspaceDiagnosticParams) -> lsp.WorkspaceDiagnosticReport:
     """Project findings of the files that are not open (open ones come with their document's
     pull), and an empty report for a file whose findings are gone since the last answer."""
-    ls.projects.workspace_pull = True
+    if not ls.projects.workspace_pull:
+        ls.projects.workspace_pull = True
+        for uri in sorted(ls.projects.pushed):  # pushed before the client pulled the workspace: cleared there
+            ls.publish(uri, None, [])
+        ls.projects.pushed.clear()
     if not ls.settings.enable:
         return lsp.WorkspaceDiagnosticReport(items=[])
     codec = ls.codec()

@@ -68,6 +68,8 @@ async def initialized(ls: ReviewServer, params: lsp.InitializedParams) -> None:
     if watch is not None and watch.dynamic_registration:
         # the config files, and the files the project index keeps (it filters by kind and exclusions)
         watchers = [lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in (*CONFIG_FILES, *PROJECT_GLOBS)]
+        # a deleted or renamed folder comes as one event for the folder: its files leave the index
+        watchers.append(lsp.FileSystemWatcher(glob_pattern="**/*", kind=lsp.WatchKind.Delete))
         registration = lsp.Registration(
             id="reviewls-config-watch",
             method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,

@@ -35,10 +35,15 @@ def did_change_watched_files(ls: ReviewServer, params: lsp.DidChangeWatchedFiles
         for change in params.changes
         if change.uri.startswith("file:")
         and Path(uri_to_path(change.uri)).name not in CONFIG_FILES
-        and (change.type == lsp.FileChangeType.Deleted or kind_of(uri_to_path(change.uri), ls.engine_config.file_types) is not None)
+        and (kind_of(uri_to_path(change.uri), ls.engine_config.file_types) is not None or _folder_deleted(change))
     ]
     if changes:
         asyncio.ensure_future(ls.files_changed(changes))
+
+
+def _folder_deleted(change: lsp.FileEvent) -> bool:
+    """A deleted path without a file suffix: a folder, most likely (its files leave the index)."""
+    return change.type == lsp.FileChangeType.Deleted and not Path(uri_to_path(change.uri)).suffix
 
 
 def register(ls: ReviewServer) -> None:
