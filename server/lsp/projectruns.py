@@ -48,6 +48,7 @@ class ProjectRuns:
         self.pulled: set[str] = set()  # URIs given findings in the last workspace/diagnostic answer
         self.workspace_pull = False  # the client asked for workspace/diagnostic: it gets unopened files' findings there
         self.pushed: set[str] = set()  # URIs pushed to a pulling client before it pulled the workspace
+        self.unpublished: set[str] = set()  # URIs whose project findings changed and are not published yet
 
     async def run(self, changes: Sequence[Change] = (), *, rescan: bool = False) -> None:
         """Send a run and wait until it finished, or a newer run superseded it."""
@@ -152,21 +153,31 @@ class ProjectRuns:
         for path, finding in pairs:
             grouped.setdefault((ls.root / path).as_uri(), []).append(finding)
         changed = {uri for uri in set(grouped) | set(ls.project_findings) if grouped.get(uri) != ls.project_findings.get(uri)}
+        changed |= self.unpublished  # what an older run had no time to publish before this one arrived
+        self.unpublished = set(changed)
         ls.project_findings = grouped
         if not changed:
             return
         if not ls.settings.enable:
+            self.unpublished.clear()
             return  # kept for when it is enabled again, shown nowhere meanwhile
         for uri in changed:
             if ls.store.get(uri) is not None:
+                self.unpublished.discard(uri)
                 ls.latest.pop(uri, None)  # a new analysis: pushed now, or a new result id for the next pull
                 if not ls.pull:
                     ls.schedule(uri)
-            elif not (ls.pull and self.workspace_pull):
+            elif ls.pull and self.workspace_pull:
+                self.unpublished.discard(uri)  # the workspace pull answers from `project_findings`
+            else:
                 # a file that is not open: pushed, unless this client pulls the workspace's diagnostics
                 if ls.pull:
                     self.pushed.add(uri)  # cleared once the client pulls the workspace (its own collection)
-                lines = ls.file_lines(Path(uri_to_path(uri)))
+                # the file is read off the event loop: a first run may publish hundreds of files
+                lines = await asyncio.to_thread(ls.file_lines, Path(uri_to_path(uri)))
+                if ls.project_findings is not grouped:
+                    return  # a newer run's findings arrived meanwhile: it publishes what is left
+                self.unpublished.discard(uri)
                 codec = ls.codec()
                 ls.publish(uri, None, [diagnostic(codec, lines, f, None, uri, ls.related_lines) for f in grouped.get(uri, [])])
         if ls.pull and ls.refreshes_diagnostics():
