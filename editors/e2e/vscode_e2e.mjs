@@ -39,6 +39,14 @@ const runCommand = async (title) => {
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
 };
+// settings.json as saved so far: VS Code writes it in place, so a read can meet it half written (empty)
+const savedSettings = () => {
+  try {
+    return JSON.parse(fs.readFileSync(SETTINGS, 'utf8'));
+  } catch {
+    return {};
+  }
+};
 const setUserSettings = async (extra) => {
   const settings = { ...JSON.parse(fs.readFileSync(SETTINGS, 'utf8')), ...extra };
   await openQuick('Control+Shift+P', 'Preferences: Open User Settings (JSON)');
@@ -53,7 +61,7 @@ const setUserSettings = async (extra) => {
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Control+V');
   await page.keyboard.press('Control+S');
-  for (let i = 0; i < 50 && JSON.parse(fs.readFileSync(SETTINGS, 'utf8'))['reviewls.ignore']?.length !== extra['reviewls.ignore'].length; i++) {
+  for (let i = 0; i < 50 && savedSettings()['reviewls.ignore']?.length !== extra['reviewls.ignore'].length; i++) {
     await page.waitForTimeout(200);
     if (i % 10 === 9) {
       await editor.click(); // a save keystroke that arrived before the paste settled is lost: save again
