@@ -42,19 +42,20 @@ from rules.api.orm import (
     WRITES,
     AstLoop,
     AstLoopScope,
+    _ast_once_nodes,
     ast_assignments,
     ast_chain,
     ast_chain_calls,
-    ast_mark_evaluated,
-    _ast_once_nodes,
     ast_is_data_migration,
     ast_loop_parts,
+    ast_mark_evaluated,
     ast_method,
     ast_session_receiver,
     is_schema_migration,
 )
 from rules.api.project import EFFECTS, ProjectView, SourceFile
 from rules.api.symbols import Resolved, Symbols, qualified
+from rules.api.symbols import add_import as symbols_add_import
 from rules.api.types import Span
 
 QUERY = "query"
@@ -165,19 +166,7 @@ def module_imports(tree: ast.Module, file: SourceFile) -> dict[str, str]:
 
 
 def add_import(node: ast.Import | ast.ImportFrom, file: SourceFile, imports: dict[str, str]) -> None:
-    from rules.api.symbols import _module_of
-
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            if alias.asname:
-                imports[alias.asname] = alias.name
-            else:
-                imports.setdefault(alias.name.split(".")[0], alias.name.split(".")[0])
-        return
-    base = _module_of(file.module, file.path.endswith("__init__.py"), node.module, node.level)
-    for alias in node.names:
-        if alias.name != "*":
-            imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+    symbols_add_import(node, file.module, file.path.endswith("__init__.py"), imports)
 
 
 def own_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:

@@ -45,7 +45,7 @@ from pathlib import PurePosixPath
 
 from rules.api.astnames import ast_dotted as _dotted
 from rules.api.project import MODELS, SYMBOLS, ProjectView, SourceFile
-from rules.api.symbols import Symbols
+from rules.api.symbols import Symbols, import_table, qualified
 from rules.api.types import Span
 
 # a literal value a field can hold
@@ -120,43 +120,10 @@ _SQLALCHEMY_FIELDS = frozenset(("Column", "mapped_column", "relationship", "colu
 _MISSING = object()
 
 
-def _qualified(imports: Mapping[str, str], dotted: str) -> str:
-    head, _, rest = dotted.partition(".")
-    base = imports.get(head)
-    if base is None:
-        return dotted
-    return f"{base}.{rest}" if rest else base
-
-
-def _module_of(file_module: str, is_package: bool, module: str | None, level: int) -> str:
-    if not level:
-        return module or ""
-    parts = file_module.split(".") if file_module else []
-    if not is_package:
-        parts = parts[:-1]
-    parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
-    return ".".join([*parts, *([module] if module else [])])
-
-
 def module_imports(file: SourceFile, body: list[ast.stmt]) -> dict[str, str]:
     """Local name -> qualified dotted name, from the imports among these statements (and under
     `if`/`try` at that level), relative imports resolved."""
-    is_package = file.path.endswith("__init__.py")
-    imports: dict[str, str] = {}
-    for stmt in _flat(body):
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    imports[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".")[0]
-                    imports.setdefault(head, head)
-        elif isinstance(stmt, ast.ImportFrom):
-            base = _module_of(file.module, is_package, stmt.module, stmt.level)
-            for alias in stmt.names:
-                if alias.name != "*":
-                    imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
-    return imports
+    return import_table(_flat(body), file.module, file.path.endswith("__init__.py"))
 
 
 def _flat(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -290,7 +257,7 @@ class _Collector:
             # `.choices` of a plain Enum is the project's own method: unknown
             return ChoiceSet(local.values) if ChoicesRef(name, via).accepts(local) else None
         if name.split(".")[0] in self.imports:
-            return ChoiceSet(ref=ChoicesRef(_qualified(self.imports, name), via))
+            return ChoiceSet(ref=ChoicesRef(qualified(self.imports, name), via))
         return None
 
     def _local_choices(self, name: str, prefix: str) -> ChoiceSet | None:
@@ -325,7 +292,7 @@ class _Collector:
             return
         name, value = pair
         if isinstance(value, ast.Call) and _dotted(value.func) is not None:
-            callee = _qualified(self.imports, _dotted(value.func) or "")
+            callee = qualified(self.imports, _dotted(value.func) or "")
             if callee in ("model_utils.Choices", "model_utils.choices.Choices"):
                 found = self._model_utils(value, prefix)
                 if found is not None:
@@ -352,7 +319,7 @@ class _Collector:
 
     def _class(self, node: ast.ClassDef, prefix: str) -> None:
         name = f"{prefix}{node.name}"
-        bases = tuple(_qualified(self.imports, b) for b in (_dotted(x) for x in node.bases) if b)
+        bases = tuple(qualified(self.imports, b) for b in (_dotted(x) for x in node.bases) if b)
         if self._enum(node, name, bases):
             return
         if any(b.startswith(_NOT_MODELS) for b in bases):
@@ -434,7 +401,7 @@ class _Collector:
                 last = value.elts[-1]
                 if (isinstance(last, ast.Constant) and isinstance(last.value, str)) or isinstance(last, ast.Call):
                     value = value.elts[0] if len(value.elts) == 2 else value  # `X = "x", _("Label")` -> "x"
-            if isinstance(value, ast.Call) and _qualified(self.imports, _dotted(value.func) or "") == "enum.auto" and not value.args:
+            if isinstance(value, ast.Call) and qualified(self.imports, _dotted(value.func) or "") == "enum.auto" and not value.args:
                 previous = values[-1] if values else 0
                 if text:
                     values.append(member if text == "name" else member.lower())
@@ -456,7 +423,7 @@ class _Collector:
         callee = _dotted(call.func)
         if callee is None:
             return None
-        cls = _qualified(self.imports, callee)
+        cls = qualified(self.imports, callee)
         last = cls.rsplit(".", 1)[-1]
         kwargs = {k.arg: k.value for k in call.keywords if k.arg}
         sqlalchemy = last in _SQLALCHEMY_FIELDS
@@ -479,7 +446,7 @@ class _Collector:
             if isinstance(to, ast.Constant) and isinstance(to.value, str):
                 related, by_string = to.value, True
             elif to is not None and (written := _dotted(to)) is not None:
-                related = _qualified(self.imports, written)
+                related = qualified(self.imports, written)
             reverse = kwargs.get("related_name") or kwargs.get("back_populates") or kwargs.get("backref")
             if isinstance(reverse, ast.Call) and reverse.args:  # `backref("orders", lazy=...)`
                 reverse = reverse.args[0]

@@ -91,7 +91,7 @@ def annotation_name(node: ast.expr | None, imports: Mapping[str, str] | None = N
     return _annotation(imports or {}, node)
 
 
-def _module_of(file_module: str, is_package: bool, module: str | None, level: int) -> str:
+def absolute_module(file_module: str, is_package: bool, module: str | None, level: int) -> str:
     """The absolute module a (possibly relative) `from` import names."""
     if not level:
         return module or ""
@@ -102,23 +102,29 @@ def _module_of(file_module: str, is_package: bool, module: str | None, level: in
     return ".".join([*parts, *([module] if module else [])])
 
 
+def add_import(node: ast.AST, module: str, is_package: bool, imports: dict[str, str]) -> None:
+    """Record what an `import`/`from ... import` statement binds (local name -> qualified dotted
+    name, a relative import resolved against `module`) into `imports`; other nodes bind nothing."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                imports[alias.asname] = alias.name
+            else:
+                head = alias.name.split(".")[0]
+                imports.setdefault(head, head)
+    elif isinstance(node, ast.ImportFrom):
+        base = absolute_module(module, is_package, node.module, node.level)
+        for alias in node.names:
+            if alias.name != "*":
+                imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+
+
 def import_table(nodes: Iterable[ast.AST], module: str, is_package: bool) -> dict[str, str]:
     """Local name -> qualified dotted name of the `import`/`from ... import` statements among
     `nodes` (relative imports resolved against `module`); a later binding wins."""
     imports: dict[str, str] = {}
     for node in nodes:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    imports[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".")[0]
-                    imports.setdefault(head, head)
-        elif isinstance(node, ast.ImportFrom):
-            base = _module_of(module, is_package, node.module, node.level)
-            for alias in node.names:
-                if alias.name != "*":
-                    imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        add_import(node, module, is_package, imports)
     return imports
 
 

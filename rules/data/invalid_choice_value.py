@@ -19,6 +19,7 @@ from rules.api.project import (
     RelatedPlace,
     SourceFile,
 )
+from rules.api.symbols import add_import, qualified
 from rules.api.types import Span
 
 
@@ -53,16 +54,6 @@ _LIBRARIES = frozenset(sys.stdlib_module_names) | frozenset(
 )
 
 
-def _module_of(file: SourceFile, module: str | None, level: int) -> str:
-    if not level:
-        return module or ""
-    parts = file.module.split(".") if file.module else []
-    if not file.path.endswith("__init__.py"):
-        parts = parts[:-1]
-    parts = parts[: len(parts) - (level - 1)] if level > 1 else parts
-    return ".".join([*parts, *([module] if module else [])])
-
-
 def _classlike(name: str) -> bool:
     last = name.rsplit(".", 1)[-1]
     return last[:1].isupper() and not last.isupper()
@@ -85,24 +76,10 @@ class _Collector:
     # --- names ------------------------------------------------------------------------------------
 
     def qualified(self, dotted: str) -> str:
-        head, _, rest = dotted.partition(".")
-        base = self.imports.get(head)
-        if base is None:
-            return dotted
-        return f"{base}.{rest}" if rest else base
+        return qualified(self.imports, dotted)
 
     def _import(self, stmt: ast.Import | ast.ImportFrom) -> None:
-        if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                if alias.asname:
-                    self.imports[alias.asname] = alias.name
-                else:
-                    self.imports.setdefault(alias.name.split(".")[0], alias.name.split(".")[0])
-            return
-        base = _module_of(self.file, stmt.module, stmt.level)
-        for alias in stmt.names:
-            if alias.name != "*":
-                self.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        add_import(stmt, self.file.module, self.file.path.endswith("__init__.py"), self.imports)
 
     def _annotation(self, node: ast.expr | None) -> str | None:
         """`order: Order`, `Optional[Order]`, `Order | None`, `"Order"`: the class, qualified."""
